@@ -1,0 +1,75 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import createTestnet from 'hyperdht/testnet.js';
+import { createSampleSession } from './sample-session.js';
+import { spawnBeam } from './spawn-beam.js';
+
+/**
+ * `npm run demo`: a laptop and a Codespace, played by two real copilot-beam processes with their
+ * own COPILOT_HOME, beam a generated session over a DHT testnet on loopback.
+ */
+const bold = (text: string): string => (process.stdout.isTTY ? `\u001b[1m${text}\u001b[0m` : text);
+const step = (text: string): void => console.log(`\n${bold(`==> ${text}`)}`);
+
+async function main(): Promise<number> {
+  const root = await mkdtemp(join(tmpdir(), 'copilot-beam-demo-'));
+  const laptopHome = join(root, 'laptop', '.copilot');
+  const codespaceHome = join(root, 'codespace', '.copilot');
+  const testnet = await createTestnet(3, { host: '127.0.0.1' });
+  try {
+    step('The laptop has a Copilot session (generated for the demo)');
+    const session = await createSampleSession({ copilotHome: laptopHome, eventsBytes: 3 * 1024 * 1024, binaryBytes: 512 * 1024 });
+    console.log(`    ${session.dir}`);
+    const bootstrap = testnet.bootstrap.map((node) => `${node.host}:${node.port}`).join(',');
+    console.log(`    a local DHT testnet is running on ${bootstrap} (loopback only)`);
+
+    step(`laptop$ copilot-beam send ${session.id.slice(0, 8)}`);
+    let announceCode: (code: string) => void = () => undefined;
+    const codeShown = new Promise<string>((resolve) => (announceCode = resolve));
+    const sender = spawnBeam(['send', session.id.slice(0, 8), '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: laptopHome }, (_stream, line) => {
+      console.log(`    [laptop]    ${line}`);
+      const match = /copilot-beam receive (\S+)/.exec(line);
+      if (match) announceCode(match[1]!);
+    });
+    const code = await Promise.race([codeShown, sender.exited.then((status) => Promise.reject(new Error(`sender exited with ${status}`)))]);
+
+    step(`codespace$ copilot-beam receive ${code} --yes`);
+    const receiver = spawnBeam(['receive', code, '--yes', '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: codespaceHome }, (_stream, line) =>
+      console.log(`    [codespace] ${line}`),
+    );
+    const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
+    console.log(`\n    sender exited ${sent}, receiver exited ${received}`);
+    if (sent !== 0 || received !== 0) return 1;
+
+    step('Check: the session arrived byte-identical');
+    const identical = await compareFolders(session.dir, join(codespaceHome, 'session-state', session.id));
+    console.log(`    ${identical} files compared, all identical (lock files are machine-local and stay behind)`);
+    return 0;
+  } finally {
+    await testnet.destroy();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function compareFolders(source: string, copy: string, relative = ''): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir(join(source, relative), { withFileTypes: true })) {
+    const path = join(relative, entry.name);
+    if (entry.isDirectory()) count += await compareFolders(source, copy, path);
+    else if (!entry.name.endsWith('.lock')) {
+      const [a, b] = await Promise.all([readFile(join(source, path)), readFile(join(copy, path))]);
+      if (!a.equals(b)) throw new Error(`${path} differs`);
+      count++;
+    }
+  }
+  return count;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

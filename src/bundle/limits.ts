@@ -1,0 +1,21 @@
+/** Bounds a receiver enforces on what a peer may ask it to write. */
+export interface BundleLimits {
+  readonly maxTotalBytes: number;
+  readonly maxFiles: number;
+  readonly maxDirectories: number;
+}
+
+export const DEFAULT_LIMITS: BundleLimits = Object.freeze({
+  maxTotalBytes: 2 * 1024 ** 3,
+  // Real sessions hold hundreds of files (rewind backups are the bulk); 20,000 leaves room for
+  // long sessions while a flood of tiny files is refused before any is written.
+  maxFiles: 20_000,
+  maxDirectories: 5_000,
+});
+
+/** Bytes of file content per DATA message: secretstream and the socket both like 64 KiB. */
+export const DATA_CHUNK_BYTES = 64 * 1024;
+export const MAX_PATH_LENGTH = 1024;
+export const MAX_PATH_DEPTH = 32;
+export const MAX_SEGMENT_BYTES = 255;
+export const MAX_TEXT_FIELD = 4096;

@@ -1,0 +1,172 @@
+import { BeamError } from '../errors.js';
+import { type BundleLimits, MAX_TEXT_FIELD } from './limits.js';
+import { parentPaths, whyPathIsUnsafe } from './paths.js';
+
+export const MANIFEST_FORMAT = 1;
+
+export interface ManifestFile {
+  readonly path: string;
+  readonly size: number;
+  /** Permission bits only; the receiver narrows them to the owner. */
+  readonly mode: number;
+  readonly sha256: string;
+}
+
+export interface GitInfo {
+  readonly remote?: string;
+  readonly branch?: string;
+  readonly head?: string;
+}
+
+export interface SourceEnvironment {
+  readonly hostname: string;
+  readonly platform: string;
+  readonly copilotVersion?: string;
+  readonly cwd?: string;
+  readonly gitRoot?: string;
+  readonly git?: GitInfo;
+}
+
+export interface Manifest {
+  readonly format: number;
+  readonly sessionId: string;
+  readonly sessionName?: string;
+  readonly updatedAt?: string;
+  readonly source: SourceEnvironment;
+  readonly directories: readonly string[];
+  readonly files: readonly ManifestFile[];
+  readonly totalBytes: number;
+}
+
+/** Copilot names session folders by UUID; anything else could name a path outside session-state. */
+export const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(manifest));
+}
+
+/**
+ * Parses and checks a manifest from the peer as hostile input: every field's type and size,
+ * every path, duplicates (also by case, for case-insensitive disks), file/folder clashes, counts
+ * and the declared total. Nothing is written before this passes.
+ */
+export function decodeManifest(bytes: Uint8Array, limits: BundleLimits): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw invalid('it is not valid JSON', error);
+  }
+  return validateManifest(raw, limits);
+}
+
+export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
+  const record = asRecord(raw, 'the manifest');
+  if (record.format !== MANIFEST_FORMAT) {
+    throw invalid(`format ${String(record.format)} is not supported (this copilot-beam reads format ${MANIFEST_FORMAT})`);
+  }
+  const sessionId = record.sessionId;
+  if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) throw invalid('the session id is not a UUID');
+  const directories = validateDirectories(record.directories, limits);
+  const files = validateFiles(record.files, limits);
+  checkNoClashes(directories, files);
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  if (record.totalBytes !== totalBytes) throw invalid('its total size does not match the sum of its files');
+  if (totalBytes > limits.maxTotalBytes) {
+    throw new BeamError(
+      'protocol',
+      `the session is ${totalBytes} bytes, over the ${limits.maxTotalBytes}-byte limit: use --max-size to allow more`,
+    );
+  }
+  return {
+    format: MANIFEST_FORMAT,
+    sessionId,
+    ...optionalText(record, 'sessionName'),
+    ...optionalText(record, 'updatedAt'),
+    source: validateSource(record.source),
+    directories,
+    files,
+    totalBytes,
+  };
+}
+
+function validateDirectories(raw: unknown, limits: BundleLimits): string[] {
+  if (!Array.isArray(raw)) throw invalid('its folder list is missing');
+  if (raw.length > limits.maxDirectories) throw invalid(`it lists ${raw.length} folders, over the limit of ${limits.maxDirectories}`);
+  return raw.map((path) => checkedPath(path));
+}
+
+function validateFiles(raw: unknown, limits: BundleLimits): ManifestFile[] {
+  if (!Array.isArray(raw)) throw invalid('its file list is missing');
+  if (raw.length > limits.maxFiles) throw invalid(`it lists ${raw.length} files, over the limit of ${limits.maxFiles}`);
+  return raw.map((entry) => {
+    const file = asRecord(entry, 'a file entry');
+    const path = checkedPath(file.path);
+    const { size, mode, sha256 } = file;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`"${path}" has an invalid size`);
+    if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777) throw invalid(`"${path}" has an invalid mode`);
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) throw invalid(`"${path}" has an invalid SHA-256`);
+    return { path, size, mode, sha256 };
+  });
+}
+
+function checkedPath(path: unknown): string {
+  const reason = whyPathIsUnsafe(path);
+  if (reason !== null) throw invalid(`a path ${reason}: ${JSON.stringify(path)?.slice(0, 80)}`);
+  return path as string;
+}
+
+function checkNoClashes(directories: readonly string[], files: readonly ManifestFile[]): void {
+  const kindByPath = new Map<string, 'file' | 'folder'>();
+  const claim = (path: string, kind: 'file' | 'folder'): void => {
+    const key = path.toLowerCase();
+    if (kindByPath.has(key)) throw invalid(`"${path}" appears twice (paths must differ in more than letter case)`);
+    kindByPath.set(key, kind);
+  };
+  for (const directory of directories) claim(directory, 'folder');
+  for (const file of files) claim(file.path, 'file');
+  for (const path of [...directories, ...files.map((file) => file.path)]) {
+    for (const parent of parentPaths(path)) {
+      const kind = kindByPath.get(parent.toLowerCase());
+      if (kind === 'file') throw invalid(`"${path}" lies inside "${parent}", which is a file`);
+      if (kind === undefined) throw invalid(`the folder "${parent}" of "${path}" is not listed`);
+    }
+  }
+}
+
+function validateSource(raw: unknown): SourceEnvironment {
+  const record = asRecord(raw, 'the source environment');
+  const hostname = requiredText(record, 'hostname');
+  const platform = requiredText(record, 'platform');
+  const git = record.git === undefined ? undefined : asRecord(record.git, 'the git information');
+  return {
+    hostname,
+    platform,
+    ...optionalText(record, 'copilotVersion'),
+    ...optionalText(record, 'cwd'),
+    ...optionalText(record, 'gitRoot'),
+    ...(git ? { git: { ...optionalText(git, 'remote'), ...optionalText(git, 'branch'), ...optionalText(git, 'head') } } : {}),
+  };
+}
+
+function requiredText(record: Record<string, unknown>, key: string): string {
+  const value = record[key];
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_TEXT_FIELD) throw invalid(`"${key}" is missing or too long`);
+  return value;
+}
+
+function optionalText(record: Record<string, unknown>, key: string): Record<string, string> {
+  const value = record[key];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'string' || value.length > MAX_TEXT_FIELD) throw invalid(`"${key}" is not a short text`);
+  return { [key]: value };
+}
+
+function asRecord(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`${what} is not an object`);
+  return raw as Record<string, unknown>;
+}
+
+function invalid(reason: string, cause?: unknown): BeamError {
+  return new BeamError('protocol', `the sender's manifest was refused: ${reason}; nothing was installed`, { cause });
+}

@@ -1,0 +1,40 @@
+/**
+ * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
+ * OFFER, DATA..., END; the receiver's is ACCEPT then INSTALLED, or REJECT / FAILED. The final
+ * message of each stream carries secretstream's FINAL tag.
+ */
+export enum MessageKind {
+  Offer = 1,
+  Data = 2,
+  End = 3,
+  Abort = 4,
+  Accept = 10,
+  Reject = 11,
+  Installed = 12,
+  Failed = 13,
+}
+
+export interface InstalledReport {
+  readonly sessionId: string;
+  readonly hostname: string;
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** Peer text is shown to a person: strip terminal control sequences and cap its length. */
+export function peerText(value: unknown, maxLength = 300): string {
+  const text = typeof value === 'string' ? value : '';
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, maxLength);
+}
+
+export function decodeReason(body: Uint8Array): string {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { message?: unknown };
+    return peerText(parsed.message) || 'no reason given';
+  } catch {
+    return 'no reason given';
+  }
+}

@@ -1,0 +1,59 @@
+import { readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatBytes } from '../format.js';
+import { listSessionIds } from '../session/find.js';
+import { copilotHome } from '../session/home.js';
+import { readWorkspace } from '../session/source-info.js';
+import { sessionTarget } from '../session/install.js';
+import type { CommandContext } from './context.js';
+import { peerText } from '../bundle/messages.js';
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly name: string | null;
+  readonly cwd: string | null;
+  readonly updatedAt: string | null;
+  readonly bytes: number;
+}
+
+export async function runList(context: CommandContext): Promise<void> {
+  const home = copilotHome(context.env);
+  const summaries: SessionSummary[] = [];
+  for (const id of await listSessionIds(home)) {
+    const dir = sessionTarget(home, id);
+    const workspace = await readWorkspace(dir);
+    summaries.push({
+      id,
+      name: workspace.name ?? null,
+      cwd: workspace.cwd ?? null,
+      updatedAt: workspace.updatedAt ?? null,
+      bytes: await folderSize(dir),
+    });
+  }
+  summaries.sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? ''));
+  if (context.ui.json) {
+    for (const summary of summaries) context.ui.emit('session', { ...summary });
+    return;
+  }
+  if (summaries.length === 0) {
+    context.ui.result('sessions', {}, [`No sessions in ${join(home, 'session-state')}`]);
+    return;
+  }
+  context.ui.result(
+    'sessions',
+    {},
+    summaries.map((s) =>
+      [s.id, (s.updatedAt ?? '').slice(0, 16).padEnd(16), formatBytes(s.bytes).padStart(7), peerText(s.name ?? '', 40), peerText(s.cwd ?? '', 60)].join('  '),
+    ),
+  );
+}
+
+async function folderSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const stats = await lstat(join(dir, name)).catch(() => undefined);
+    if (!stats) continue;
+    total += stats.isDirectory() ? await folderSize(join(dir, name)) : stats.isFile() ? stats.size : 0;
+  }
+  return total;
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_CODE_WORDS } from '../code/code.js';
+import { BeamError, toBeamError } from '../errors.js';
+import { BOOTSTRAP_ENV } from '../transport/bootstrap.js';
+import { CleanupStack } from './cleanup.js';
+import type { CommandContext } from './context.js';
+import { runList } from './list.js';
+import { CODE_ENV, runReceive, type ReceiveOptions } from './receive.js';
+import { runSend, type SendOptions } from './send.js';
+import { Ui } from './ui.js';
+
+function packageVersion(): string {
+  const url = new URL('../../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+function networkOptions(command: Command, defaultTimeout: string): Command {
+  return command
+    .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
+    .option('--timeout <duration>', 'how long to wait for the other side (90s, 10m, 1h)', defaultTimeout)
+    .option('--idle-timeout <duration>', 'give up when the connected peer is silent this long', '30s')
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('-y, --yes', 'answer yes to every confirmation');
+}
+
+/** Runs one command line; resolves to the process exit code. Never throws. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const json = argv.includes('--json');
+  const ui = new Ui({ json, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  const cleanup = new CleanupStack();
+  cleanup.handleSignals((error) => ui.error(error));
+  const context: CommandContext = { ui, cleanup, env };
+
+  const program = new Command('copilot-beam')
+    .description('Beam a GitHub Copilot CLI session to another machine, end-to-end encrypted, with a one-time code.')
+    .version(packageVersion())
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  networkOptions(
+    program
+      .command('send')
+      .description('offer a session and show a one-time code for the other machine')
+      .argument('<session>', 'session id or a unique prefix of it')
+      .option('--code-length <words>', 'words in the code (more words, stronger code)', String(DEFAULT_CODE_WORDS))
+      .option('--no-qr', 'do not draw a QR code under the code'),
+    '10m',
+  ).action((session: string, options: SendOptions) => runSend(session, options, context));
+
+  networkOptions(
+    program
+      .command('receive')
+      .description('receive a session with the code the sender shows')
+      .argument('[code]', `the code, like 4821-amber-tidal (or env ${CODE_ENV})`)
+      .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
+      .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),
+    '2m',
+  ).action((code: string | undefined, options: ReceiveOptions) => runReceive(code, options, context));
+
+  program
+    .command('list')
+    .description('list the sessions in this Copilot home')
+    .option('--json', 'print one JSON object per line')
+    .action(() => runList(context));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    await cleanup.runAll();
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : new BeamError('usage', error.message).exitCode;
+    }
+    const failure = toBeamError(error);
+    ui.error(failure);
+    await cleanup.runAll();
+    return failure.exitCode;
+  }
+}

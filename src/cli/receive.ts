@@ -1,0 +1,158 @@
+import { hostname } from 'node:os';
+import { parseCode } from '../code/code.js';
+import { loadSodium } from '../crypto/sodium.js';
+import { topicForNameplate } from '../crypto/key-schedule.js';
+import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
+import { decodeManifest, type Manifest } from '../bundle/manifest.js';
+import { encodeJson, MessageKind, peerText } from '../bundle/messages.js';
+import { receiveFiles } from '../bundle/receive-files.js';
+import { BeamError, toBeamError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { copilotHome } from '../session/home.js';
+import {
+  assertRoomFor,
+  commitStaging,
+  createStaging,
+  discardStaging,
+  existsError,
+  removeAbandonedStaging,
+  sessionExists,
+} from '../session/install.js';
+import { resolveBootstrap } from '../transport/bootstrap.js';
+import { rendezvous } from '../transport/rendezvous.js';
+import type { SecureChannel } from '../transport/secure-channel.js';
+import { BeamSwarm } from '../transport/swarm.js';
+import type { CommandContext, NetworkOptions } from './context.js';
+import { parseDuration, parseSize } from './options.js';
+import { resumeCommand } from './resume-line.js';
+
+export interface ReceiveOptions extends NetworkOptions {
+  readonly force?: boolean;
+  readonly maxSize: string;
+}
+
+export const CODE_ENV = 'COPILOT_BEAM_CODE';
+
+export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
+  const { ui, cleanup, env } = context;
+  const codeText = codeArgument ?? env[CODE_ENV];
+  if (codeText === undefined || codeText.trim() === '') {
+    throw new BeamError('usage', `give the code: copilot-beam receive <code> (or set ${CODE_ENV})`);
+  }
+  const code = parseCode(codeText);
+  const searchTimeoutMs = parseDuration(options.timeout, '--timeout');
+  const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
+  const limits: BundleLimits = { ...DEFAULT_LIMITS, maxTotalBytes: parseSize(options.maxSize, '--max-size') };
+  const bootstrap = resolveBootstrap(options.bootstrap, env);
+  const home = copilotHome(env);
+  await removeAbandonedStaging(home);
+
+  const sodium = await loadSodium();
+  ui.status('connecting', 'Connecting to the DHT...');
+  const swarm = await BeamSwarm.open(bootstrap ? { bootstrap } : {});
+  cleanup.add(() => swarm.destroy());
+  try {
+    const pairing = rendezvous({ swarm, sodium, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });
+    swarm.lookup(topicForNameplate(sodium, code.nameplate));
+    ui.status('looking', `Looking for the sender of code ${code.nameplate}...`);
+    const channel = await pairing;
+    await swarm.lock();
+    ui.status('paired', 'Connected; the sender proved the code.');
+    await receiveSession(channel, { home, limits, idleTimeoutMs, force: Boolean(options.force), yes: Boolean(options.yes) }, context);
+  } finally {
+    await swarm.destroy();
+  }
+}
+
+interface ReceiveSettings {
+  readonly home: string;
+  readonly limits: BundleLimits;
+  readonly idleTimeoutMs: number;
+  readonly force: boolean;
+  readonly yes: boolean;
+}
+
+async function receiveSession(channel: SecureChannel, settings: ReceiveSettings, context: CommandContext): Promise<void> {
+  const { ui, cleanup } = context;
+  const offer = await channel.receive(settings.idleTimeoutMs, 'the sender');
+  if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
+  const manifest = await refuseOnError(channel, async () => {
+    const checked = decodeManifest(offer.body, settings.limits);
+    if (!settings.force && (await sessionExists(settings.home, checked.sessionId))) throw existsError(settings.home, checked.sessionId);
+    await assertRoomFor(settings.home, checked.totalBytes);
+    return checked;
+  });
+
+  describeOffer(context, manifest);
+  const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', settings.yes));
+  if (!accepted) {
+    await channel.send(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }), true).catch(() => undefined);
+    throw new BeamError('declined', 'declined: nothing was installed');
+  }
+
+  const staging = await createStaging(settings.home);
+  const forgetStaging = cleanup.add(() => discardStaging(staging));
+  try {
+    await channel.send(MessageKind.Accept, new Uint8Array(0));
+    await receiveFiles(channel, manifest, staging.dir, {
+      idleTimeoutMs: settings.idleTimeoutMs,
+      onProgress: (done, total) => ui.progress('receiving', done, total),
+    });
+    const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
+    forgetStaging();
+    await channel.send(MessageKind.Installed, encodeJson({ sessionId: manifest.sessionId, hostname: hostname() }), true);
+    await channel.finish();
+    const resume = resumeCommand(manifest.sessionId, context.env);
+    ui.result('done', { sessionId: manifest.sessionId, path: installed.target, backup: installed.backup ?? null, resume }, [
+      `Installed session ${manifest.sessionId} in ${installed.target}`,
+      ...(installed.backup ? [`The session it replaced is kept in ${installed.backup}`] : []),
+      'Resume it with:',
+      '',
+      `    ${resume}`,
+    ]);
+  } catch (error) {
+    const failure = toBeamError(error);
+    await channel.send(MessageKind.Failed, encodeJson({ message: failure.message }), true).catch(() => undefined);
+    throw failure;
+  } finally {
+    forgetStaging();
+    await discardStaging(staging);
+  }
+}
+
+/** A check that fails before the transfer also tells the sender why, so both sides exit clearly. */
+async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    const failure = toBeamError(error);
+    await channel.send(MessageKind.Reject, encodeJson({ message: failure.message }), true).catch(() => undefined);
+    throw failure;
+  }
+}
+
+function describeOffer(context: CommandContext, manifest: Manifest): void {
+  const { source } = manifest;
+  const lines = [
+    'Incoming session:',
+    `  from        ${peerText(source.hostname)} (${peerText(source.platform)})`,
+    `  session     ${manifest.sessionId}`,
+    `  name        ${peerText(manifest.sessionName ?? '(unnamed)')}`,
+    `  size        ${formatBytes(manifest.totalBytes)} in ${manifest.files.length} files`,
+    ...(source.cwd ? [`  folder      ${peerText(source.cwd)}`] : []),
+    ...(source.git?.remote ? [`  repository  ${peerText(source.git.remote)}`] : []),
+  ];
+  context.ui.result(
+    'offer',
+    {
+      sessionId: manifest.sessionId,
+      sessionName: manifest.sessionName ?? null,
+      hostname: source.hostname,
+      platform: source.platform,
+      copilotVersion: source.copilotVersion ?? null,
+      files: manifest.files.length,
+      bytes: manifest.totalBytes,
+    },
+    lines,
+  );
+}

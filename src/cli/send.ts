@@ -1,0 +1,108 @@
+import { formatCode, generateCode } from '../code/code.js';
+import { loadSodium } from '../crypto/sodium.js';
+import { topicForNameplate } from '../crypto/key-schedule.js';
+import { encodeManifest } from '../bundle/manifest.js';
+import { decodeReason, MessageKind } from '../bundle/messages.js';
+import { sendFiles } from '../bundle/send-files.js';
+import { BeamError } from '../errors.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { copilotHome } from '../session/home.js';
+import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
+import { resolveBootstrap } from '../transport/bootstrap.js';
+import { rendezvous } from '../transport/rendezvous.js';
+import type { SecureChannel } from '../transport/secure-channel.js';
+import { BeamSwarm } from '../transport/swarm.js';
+import type { CommandContext, NetworkOptions } from './context.js';
+import { parseDuration, parseWordCount } from './options.js';
+import { renderQr } from './qr.js';
+
+export interface SendOptions extends NetworkOptions {
+  readonly codeLength: string;
+  readonly qr: boolean;
+}
+
+/** How long the receiver's user may look at the offer before the sender gives up. */
+const ACCEPT_TIMEOUT_MS = 10 * 60_000;
+
+export async function runSend(query: string, options: SendOptions, context: CommandContext): Promise<void> {
+  const { ui, cleanup, env } = context;
+  const codeLifetimeMs = parseDuration(options.timeout, '--timeout');
+  const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
+  const code = generateCode(parseWordCount(options.codeLength));
+  const bootstrap = resolveBootstrap(options.bootstrap, env);
+
+  const outgoing = await prepareOutgoing(copilotHome(env), query);
+  const { manifest } = outgoing;
+  ui.status('prepared', `Session ${manifest.sessionId}${manifest.sessionName ? ` "${manifest.sessionName}"` : ''}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
+    sessionId: manifest.sessionId,
+    files: manifest.files.length,
+    bytes: manifest.totalBytes,
+  });
+
+  const sodium = await loadSodium();
+  ui.status('connecting', 'Connecting to the DHT...');
+  const swarm = await BeamSwarm.open(bootstrap ? { bootstrap } : {});
+  cleanup.add(() => swarm.destroy());
+  try {
+    const pairing = rendezvous({
+      swarm,
+      sodium,
+      role: 'sender',
+      code,
+      deadlineMs: codeLifetimeMs,
+      stepTimeoutMs: idleTimeoutMs,
+      onAttempt: (event) => {
+        if (event === 'wrong-code') ui.warn('someone tried a wrong code');
+      },
+    });
+    pairing.catch(() => undefined);
+    await swarm.announce(topicForNameplate(sodium, code.nameplate));
+    showCode(context, formatCode(code), codeLifetimeMs, options.qr);
+
+    const channel = await pairing;
+    await swarm.lock();
+    ui.status('paired', 'Receiver connected and proved the code.');
+    await transfer(channel, outgoing, context, idleTimeoutMs);
+  } finally {
+    await swarm.destroy();
+  }
+}
+
+function showCode(context: CommandContext, code: string, lifetimeMs: number, qr: boolean): void {
+  const { ui } = context;
+  const command = `copilot-beam receive ${code}`;
+  const lines = ['On the other machine, run:', '', `    ${command}`, ''];
+  if (qr && ui.interactive) lines.push(renderQr(command));
+  lines.push(`The code works once and expires in ${formatDuration(lifetimeMs)}. Waiting for the receiver...`);
+  ui.result('code', { code, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
+}
+
+async function transfer(
+  channel: SecureChannel,
+  outgoing: OutgoingSession,
+  context: CommandContext,
+  idleTimeoutMs: number,
+): Promise<void> {
+  const { ui } = context;
+  const { manifest } = outgoing;
+  await channel.send(MessageKind.Offer, encodeManifest(manifest));
+  ui.status('offered', 'Waiting for the receiver to accept...');
+  const answer = await channel.receive(ACCEPT_TIMEOUT_MS, 'the receiver');
+  if (answer.kind === MessageKind.Reject) {
+    throw new BeamError('declined', `the receiver declined: ${decodeReason(answer.body)}`);
+  }
+  if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
+
+  await sendFiles(channel, outgoing.location.dir, manifest, (done, total) => ui.progress('sending', done, total));
+  const outcome = await channel.receive(idleTimeoutMs, 'the receiver');
+  if (outcome.kind === MessageKind.Failed) {
+    throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);
+  }
+  if (outcome.kind !== MessageKind.Installed || !outcome.final) {
+    throw new BeamError('protocol', 'the receiver broke the protocol (expected its install report)');
+  }
+  await channel.finish();
+  ui.result('done', { sessionId: manifest.sessionId, bytes: manifest.totalBytes }, [
+    `Sent ${formatBytes(manifest.totalBytes)}: the receiver installed session ${manifest.sessionId}.`,
+  ]);
+}

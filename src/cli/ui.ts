@@ -1,0 +1,106 @@
+import { createInterface } from 'node:readline/promises';
+import { BeamError } from '../errors.js';
+import { formatBytes } from '../format.js';
+
+export interface UiOptions {
+  readonly json: boolean;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadStream;
+}
+
+export type JsonFields = Record<string, unknown>;
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * One place decides what a person or a script sees. Human mode: results on stdout, status and
+ * progress on stderr. JSON mode: one object per line on stdout, nothing else.
+ */
+export class Ui {
+  private lastProgressAt = 0;
+  private progressShown = false;
+  private progressStartedAt = 0;
+
+  constructor(private readonly options: UiOptions) {}
+
+  get json(): boolean {
+    return this.options.json;
+  }
+
+  get interactive(): boolean {
+    return !this.options.json && Boolean(this.options.stdout.isTTY);
+  }
+
+  emit(event: string, fields: JsonFields = {}): void {
+    if (this.options.json) this.options.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+  }
+
+  status(phase: string, message: string, fields: JsonFields = {}): void {
+    if (this.options.json) this.emit('status', { phase, message, ...fields });
+    else this.line(this.options.stderr, message);
+  }
+
+  warn(message: string): void {
+    if (this.options.json) this.emit('warning', { message });
+    else this.line(this.options.stderr, `warning: ${message}`);
+  }
+
+  result(event: string, fields: JsonFields, humanLines: readonly string[]): void {
+    if (this.options.json) this.emit(event, fields);
+    else for (const text of humanLines) this.line(this.options.stdout, text);
+  }
+
+  error(error: BeamError): void {
+    if (this.options.json) {
+      this.emit('error', { kind: error.kind, exitCode: error.exitCode, message: error.message });
+    } else {
+      this.line(this.options.stderr, `copilot-beam: ${error.message}`);
+    }
+  }
+
+  progress(phase: 'sending' | 'receiving', done: number, total: number): void {
+    const now = Date.now();
+    if (this.progressStartedAt === 0) this.progressStartedAt = now;
+    const complete = done >= total;
+    if (!complete && now - this.lastProgressAt < PROGRESS_INTERVAL_MS) return;
+    this.lastProgressAt = now;
+    const seconds = Math.max((now - this.progressStartedAt) / 1000, 0.001);
+    const rate = done / seconds;
+    if (this.options.json) {
+      this.emit('progress', { phase, bytes: done, total, bytesPerSecond: Math.round(rate) });
+      return;
+    }
+    if (!this.options.stderr.isTTY) return;
+    const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+    const left = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+    const verb = phase === 'sending' ? 'Sending' : 'Receiving';
+    this.options.stderr.write(
+      `\r${verb} ${formatBytes(done)} / ${formatBytes(total)} (${percent}%) ${formatBytes(rate)}/s, ${left} s left   `,
+    );
+    this.progressShown = true;
+  }
+
+  /** Asks a yes/no question on the terminal; without one, --yes is required. */
+  async confirm(question: string, assumeYes: boolean): Promise<boolean> {
+    if (assumeYes) return true;
+    if (!this.options.stdin.isTTY) {
+      throw new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
+    }
+    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr });
+    try {
+      const answer = await prompt.question(`${question} [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      prompt.close();
+    }
+  }
+
+  private line(stream: NodeJS.WriteStream, text: string): void {
+    if (this.progressShown) {
+      this.options.stderr.write('\n');
+      this.progressShown = false;
+    }
+    stream.write(`${text}\n`);
+  }
+}

@@ -1,0 +1,169 @@
+import { once } from 'node:events';
+import type { EventEmitter } from 'node:events';
+import { BeamError } from '../errors.js';
+import { encodeFrame, FrameDecoder, type Frame, type FrameType } from './framing.js';
+
+/** What a framed connection needs from a socket: hyperswarm's Noise stream, or a test pipe. */
+export interface ByteStream extends EventEmitter {
+  write(data: Uint8Array): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  pause(): void;
+  resume(): void;
+  readonly destroyed: boolean;
+}
+
+/** Frames buffered before we stop reading the socket and let the peer feel backpressure. */
+const HIGH_WATER_FRAMES = 64;
+const LOW_WATER_FRAMES = 8;
+
+type Waiter = { resolve: (frame: Frame) => void; reject: (error: BeamError) => void };
+
+/**
+ * Turns a byte stream into an ordered queue of frames with timeouts and backpressure both ways.
+ * Any decoding error, close or socket error ends the connection and fails every pending read.
+ */
+export class FramedConnection {
+  private readonly decoder = new FrameDecoder();
+  private readonly queue: Frame[] = [];
+  private waiter: Waiter | undefined;
+  private failure: BeamError | undefined;
+  private paused = false;
+  private closedByUs = false;
+
+  constructor(readonly socket: ByteStream) {
+    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    socket.on('end', () => this.fail(this.peerClosedError()));
+    socket.on('close', () => this.fail(this.peerClosedError()));
+    socket.on('error', (error: Error) => this.fail(new BeamError('network', `connection failed: ${error.message}`, { cause: error })));
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async send(type: FrameType, body: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.socket.write(encodeFrame(type, body))) await this.waitForDrain();
+  }
+
+  /** Waits at most timeoutMs for the next frame; fails with the reason the connection ended. */
+  receive(timeoutMs: number, whatWeWaitFor = 'the other side'): Promise<Frame> {
+    const queued = this.queue.shift();
+    if (queued) {
+      this.resumeIfDrained();
+      return Promise.resolve(queued);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        const error = new BeamError(
+          'timeout',
+          `${whatWeWaitFor} sent nothing for ${Math.round(timeoutMs / 1000)} s: the connection looks dead`,
+        );
+        this.close(error);
+        reject(error);
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  /** Ends our side after everything written so far has been flushed, then waits for the close. */
+  async finish(timeoutMs = 5000): Promise<void> {
+    this.closedByUs = true;
+    if (this.socket.destroyed) return;
+    const closed = once(this.socket, 'close').catch(() => undefined);
+    this.socket.end();
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([closed, timer]);
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  close(reason?: BeamError): void {
+    this.closedByUs = true;
+    this.fail(reason ?? new BeamError('network', 'connection closed'));
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.failure) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.close(error as BeamError);
+      return;
+    }
+    for (const frame of frames) this.deliver(frame);
+  }
+
+  private deliver(frame: Frame): void {
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve(frame);
+      return;
+    }
+    this.queue.push(frame);
+    if (!this.paused && this.queue.length >= HIGH_WATER_FRAMES) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private resumeIfDrained(): void {
+    if (this.paused && this.queue.length <= LOW_WATER_FRAMES) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private fail(error: BeamError): void {
+    if (this.failure) return;
+    this.failure = error;
+    if (this.waiter) {
+      const { reject } = this.waiter;
+      this.waiter = undefined;
+      // Frames that arrived before the end are still delivered first by receive().
+      reject(error);
+    }
+  }
+
+  private peerClosedError(): BeamError {
+    if (this.closedByUs) return new BeamError('network', 'connection closed');
+    const cut = this.decoder.bufferedBytes > 0 ? ' in the middle of a message' : '';
+    return new BeamError('network', `the other side closed the connection${cut}`);
+  }
+
+  private async waitForDrain(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onGone = (): void => {
+        cleanup();
+        reject(this.failure ?? this.peerClosedError());
+      };
+      const cleanup = (): void => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onGone);
+        this.socket.off('error', onGone);
+      };
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onGone);
+      this.socket.on('error', onGone);
+    });
+  }
+}

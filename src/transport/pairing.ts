@@ -1,0 +1,125 @@
+import type { Code } from '../code/code.js';
+import { codePassword } from '../code/code.js';
+import { finishCpace, startCpace } from '../crypto/cpace.js';
+import {
+  channelIdentifier,
+  confirmationTag,
+  deriveSessionKeys,
+  RECEIVER_LABEL,
+  SENDER_LABEL,
+  tagsEqual,
+} from '../crypto/key-schedule.js';
+import { Opener, Sealer } from '../crypto/sealed-stream.js';
+import type { Sodium } from '../crypto/sodium.js';
+import { utf8, concatBytes } from '../crypto/bytes.js';
+import { BeamError } from '../errors.js';
+import type { FramedConnection } from './connection.js';
+import { FrameType, type Frame } from './framing.js';
+import { SecureChannel } from './secure-channel.js';
+
+export type Role = 'sender' | 'receiver';
+
+/** What the Noise layer under us proved about this connection: the PAKE is bound to it. */
+export interface NoiseBinding {
+  readonly publicKey: Uint8Array;
+  readonly remotePublicKey: Uint8Array;
+  readonly handshakeHash: Uint8Array;
+}
+
+/** Plain-text reasons the sender may give before any key is confirmed. They reveal nothing. */
+export enum RefuseReason {
+  WrongCode = 1,
+  CodeUsed = 2,
+  CodeBurned = 3,
+}
+
+export interface PairingOptions {
+  readonly sodium: Sodium;
+  readonly role: Role;
+  readonly code: Code;
+  readonly binding: NoiseBinding;
+  readonly timeoutMs: number;
+  /** Sender only: asked once the receiver proved the code; false means another receiver won. */
+  readonly mayProceed?: () => boolean;
+}
+
+const TAG_BYTES = 32;
+
+export function wrongCodeError(): BeamError {
+  return new BeamError('wrong-code', 'wrong code: check it with the sender and try again');
+}
+
+/**
+ * Runs CPace and explicit key confirmation over a fresh connection. The receiver confirms first;
+ * the sender checks that before it says anything about itself, so a wrong guess learns only
+ * "wrong code". Returns the sealed channel both sides then use.
+ */
+export async function pair(connection: FramedConnection, options: PairingOptions): Promise<SecureChannel> {
+  const { sodium, role, code, binding, timeoutMs } = options;
+  const senderKey = role === 'sender' ? binding.publicKey : binding.remotePublicKey;
+  const receiverKey = role === 'sender' ? binding.remotePublicKey : binding.publicKey;
+  const channelId = channelIdentifier(code.nameplate, senderKey, receiverKey);
+  const sessionId = binding.handshakeHash;
+  const ownLabel = role === 'sender' ? SENDER_LABEL : RECEIVER_LABEL;
+  const peerLabel = role === 'sender' ? RECEIVER_LABEL : SENDER_LABEL;
+
+  const state = startCpace(sodium, role === 'receiver' ? 'initiator' : 'responder', {
+    password: utf8(codePassword(code)),
+    channelId,
+    sessionId,
+    associatedData: ownLabel,
+  });
+  await connection.send(FrameType.PakeShare, state.share);
+  const peerShare = expectFrame(await connection.receive(timeoutMs, 'the peer'), FrameType.PakeShare);
+  const keys = deriveSessionKeys(sodium, finishCpace(sodium, state, peerShare, peerLabel));
+
+  const ownTag = confirmationTag(sodium, role === 'sender' ? keys.confirmSender : keys.confirmReceiver, channelId, sessionId);
+  const peerTagKey = role === 'sender' ? keys.confirmReceiver : keys.confirmSender;
+  const sealer = new Sealer(sodium, role === 'sender' ? keys.senderToReceiver : keys.receiverToSender);
+  const openKey = role === 'sender' ? keys.receiverToSender : keys.senderToReceiver;
+
+  if (role === 'receiver') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
+  const confirm = expectFrame(await connection.receive(timeoutMs, 'the peer'), FrameType.Confirm);
+  const peerTag = confirm.subarray(0, TAG_BYTES);
+  const expected = confirmationTag(sodium, peerTagKey, channelId, sessionId);
+  if (confirm.length <= TAG_BYTES || !tagsEqual(sodium, peerTag, expected)) {
+    if (role === 'sender') await refuse(connection, RefuseReason.WrongCode);
+    const error = wrongCodeError();
+    connection.close(error);
+    throw error;
+  }
+  if (options.mayProceed && !options.mayProceed()) {
+    await refuse(connection, RefuseReason.CodeUsed);
+    throw refusalError(RefuseReason.CodeUsed);
+  }
+  const opener = new Opener(sodium, openKey, confirm.subarray(TAG_BYTES));
+  if (role === 'sender') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
+  return new SecureChannel(connection, sealer, opener, keys.verification);
+}
+
+/** Tells a peer why it is turned away, then closes; best effort, since it may already be gone. */
+export async function refuse(connection: FramedConnection, reason: RefuseReason): Promise<void> {
+  await connection.send(FrameType.Refuse, Uint8Array.of(reason)).catch(() => undefined);
+  await connection.finish(1000).catch(() => undefined);
+}
+
+function expectFrame(frame: Frame, type: FrameType): Uint8Array {
+  if (frame.type === FrameType.Refuse) throw refusalError(frame.body[0]);
+  if (frame.type !== type) {
+    throw new BeamError('protocol', `the peer broke the pairing protocol (frame ${frame.type} where ${type} was due)`);
+  }
+  return frame.body;
+}
+
+function refusalError(reason: number | undefined): BeamError {
+  switch (reason) {
+    case RefuseReason.WrongCode:
+      return wrongCodeError();
+    case RefuseReason.CodeUsed:
+      return new BeamError('declined', 'this code was already used by another receiver: ask the sender for a new one');
+    case RefuseReason.CodeBurned:
+      return new BeamError('wrong-code', 'the sender gave up after too many wrong codes: ask for a new code');
+    default:
+      return new BeamError('protocol', 'the peer refused the connection for an unknown reason');
+  }
+}

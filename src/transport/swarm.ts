@@ -1,0 +1,126 @@
+import HyperDHT from 'hyperdht';
+import Hyperswarm, { type NoiseSecretStream, type PeerDiscovery, type PeerInfo } from 'hyperswarm';
+import { BeamError } from '../errors.js';
+import { allLoopback, describeNodes, publicBootstrapNodes, type BootstrapNode } from './bootstrap.js';
+
+export interface SwarmOptions {
+  /** Undefined means hyperdht's public bootstrap nodes. */
+  readonly bootstrap?: readonly BootstrapNode[];
+  /** How long to wait for any bootstrap node to answer before calling the DHT unreachable. */
+  readonly reachabilityTimeoutMs?: number;
+}
+
+export type ConnectionHandler = (socket: NoiseSecretStream, peer: PeerInfo) => void;
+
+/** Discovery refreshes only every few minutes by default; a receiver polls until it connects. */
+const LOOKUP_REFRESH_MS = 500;
+const DEFAULT_REACHABILITY_TIMEOUT_MS = 8000;
+
+/**
+ * A DHT whose bootstrap nodes are all on loopback is a one-machine network (a testnet, or a
+ * private node for tests). Bound to 0.0.0.0 it offers addresses loopback peers cannot reach; left
+ * "firewalled" it holepunches between two loopback sockets, which we measured failing about half
+ * the time (the client sees a connection, the server never does). Neither applies on loopback.
+ */
+const LOOPBACK_DHT = { host: '127.0.0.1', firewalled: false } as const;
+
+/**
+ * A Hyperswarm for exactly one rendezvous: the sender announces the topic, the receiver looks it
+ * up, and once a peer has proven the code, `lock()` turns every other peer away.
+ */
+export class BeamSwarm {
+  private locked = false;
+  private discovery: PeerDiscovery | undefined;
+  private topic: Uint8Array | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private destroyed = false;
+
+  private constructor(readonly swarm: Hyperswarm) {}
+
+  static async open(options: SwarmOptions): Promise<BeamSwarm> {
+    const nodes = options.bootstrap ?? publicBootstrapNodes();
+    const dht = new HyperDHT({
+      bootstrap: nodes.map((node) => ({ host: node.host, port: node.port })),
+      ...(allLoopback(nodes) ? LOOPBACK_DHT : {}),
+    });
+    let beam: BeamSwarm | undefined;
+    const swarm = new Hyperswarm({ dht, firewall: () => beam?.locked ?? false });
+    beam = new BeamSwarm(swarm);
+    try {
+      await ensureReachable(dht, nodes, options.reachabilityTimeoutMs ?? DEFAULT_REACHABILITY_TIMEOUT_MS);
+    } catch (error) {
+      await beam.destroy();
+      throw error;
+    }
+    return beam;
+  }
+
+  onConnection(handler: ConnectionHandler): void {
+    this.swarm.on('connection', handler);
+  }
+
+  /** Resolves once the announce has reached the DHT: only then may the code be shown. */
+  async announce(topic: Uint8Array): Promise<void> {
+    this.topic = topic;
+    this.discovery = this.swarm.join(topic, { server: true, client: false });
+    const flushed = await this.discovery.flushed();
+    if (!flushed && !this.destroyed) {
+      throw new BeamError('network', 'could not announce on the DHT: no DHT node accepted the announcement');
+    }
+  }
+
+  lookup(topic: Uint8Array): void {
+    this.topic = topic;
+    this.discovery = this.swarm.join(topic, { server: false, client: true });
+    const refresh = (): void => {
+      this.discovery?.refresh({ client: true, server: false }).catch(() => undefined);
+    };
+    this.refreshTimer = setInterval(refresh, LOOKUP_REFRESH_MS);
+  }
+
+  /** Stops discovery and refuses every further peer: the code is single use. */
+  async lock(): Promise<void> {
+    this.locked = true;
+    this.stopRefreshing();
+    if (this.topic && !this.destroyed) await this.swarm.leave(this.topic).catch(() => undefined);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.locked = true;
+    this.stopRefreshing();
+    for (const socket of this.swarm.connections) socket.destroy();
+    await this.swarm.destroy({ force: true }).catch(() => undefined);
+  }
+
+  private stopRefreshing(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+}
+
+/**
+ * With no reachable bootstrap node hyperdht stays silent for tens of seconds; pinging the
+ * bootstrap nodes ourselves turns that into a clear error within seconds.
+ */
+async function ensureReachable(dht: HyperDHT, nodes: readonly BootstrapNode[], timeoutMs: number): Promise<void> {
+  const pings = nodes.map((node) => dht.ping({ host: node.host, port: node.port }));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const result = await Promise.race([Promise.any(pings).then(() => 'ok' as const), timeout]);
+    if (result === 'ok') return;
+  } catch {
+    // every ping failed: fall through to the error
+  } finally {
+    clearTimeout(timer);
+    for (const ping of pings) ping.catch(() => undefined);
+  }
+  throw new BeamError(
+    'network',
+    `DHT unreachable: no bootstrap node answered (${describeNodes(nodes)}); check the network, UDP, or --bootstrap`,
+  );
+}
