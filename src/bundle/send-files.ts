@@ -28,7 +28,7 @@ export async function sendFiles(
     });
     if (changed) {
       const message = `the session changed while it was being sent (${file.path}); close Copilot and send again`;
-      await channel.send(MessageKind.Abort, encodeJson({ message }), true).catch(() => undefined);
+      await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
       throw new BeamError('session', `${message}: nothing was installed on the other side`);
     }
   }

@@ -86,7 +86,7 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
   describeOffer(context, manifest);
   const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', settings.yes));
   if (!accepted) {
-    await channel.send(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }), true).catch(() => undefined);
+    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
     throw new BeamError('declined', 'declined: nothing was installed');
   }
 
@@ -112,7 +112,7 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
     ]);
   } catch (error) {
     const failure = toBeamError(error);
-    await channel.send(MessageKind.Failed, encodeJson({ message: failure.message }), true).catch(() => undefined);
+    await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
     throw failure;
   } finally {
     forgetStaging();
@@ -126,7 +126,7 @@ async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>)
     return await check();
   } catch (error) {
     const failure = toBeamError(error);
-    await channel.send(MessageKind.Reject, encodeJson({ message: failure.message }), true).catch(() => undefined);
+    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.message }));
     throw failure;
   }
 }

@@ -31,7 +31,11 @@ export class FramedConnection {
   private paused = false;
   private closedByUs = false;
 
-  constructor(readonly socket: ByteStream) {
+  constructor(
+    readonly socket: ByteStream,
+    /** A write that cannot drain for this long means the peer stopped reading. */
+    private readonly drainTimeoutMs = 30_000,
+  ) {
     socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
     socket.on('end', () => this.fail(this.peerClosedError()));
     socket.on('close', () => this.fail(this.peerClosedError()));
@@ -84,8 +88,10 @@ export class FramedConnection {
     if (this.socket.destroyed) return;
     const closed = once(this.socket, 'close').catch(() => undefined);
     this.socket.end();
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([closed, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([closed, gaveUp]);
+    clearTimeout(timer);
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
@@ -148,6 +154,15 @@ export class FramedConnection {
   private async waitForDrain(): Promise<void> {
     if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        const error = new BeamError(
+          'timeout',
+          `the other side stopped reading for ${Math.round(this.drainTimeoutMs / 1000)} s: the connection looks dead`,
+        );
+        this.close(error);
+        reject(error);
+      }, this.drainTimeoutMs);
       const onDrain = (): void => {
         cleanup();
         resolve();
@@ -157,6 +172,7 @@ export class FramedConnection {
         reject(this.failure ?? this.peerClosedError());
       };
       const cleanup = (): void => {
+        clearTimeout(timer);
         this.socket.off('drain', onDrain);
         this.socket.off('close', onGone);
         this.socket.off('error', onGone);

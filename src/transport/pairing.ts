@@ -55,6 +55,15 @@ export function wrongCodeError(): BeamError {
  * "wrong code". Returns the sealed channel both sides then use.
  */
 export async function pair(connection: FramedConnection, options: PairingOptions): Promise<SecureChannel> {
+  try {
+    return await runPairing(connection, options);
+  } catch (error) {
+    connection.close(error instanceof BeamError ? error : undefined);
+    throw error;
+  }
+}
+
+async function runPairing(connection: FramedConnection, options: PairingOptions): Promise<SecureChannel> {
   const { sodium, role, code, binding, timeoutMs } = options;
   const senderKey = role === 'sender' ? binding.publicKey : binding.remotePublicKey;
   const receiverKey = role === 'sender' ? binding.remotePublicKey : binding.publicKey;
@@ -84,9 +93,7 @@ export async function pair(connection: FramedConnection, options: PairingOptions
   const expected = confirmationTag(sodium, peerTagKey, channelId, sessionId);
   if (confirm.length <= TAG_BYTES || !tagsEqual(sodium, peerTag, expected)) {
     if (role === 'sender') await refuse(connection, RefuseReason.WrongCode);
-    const error = wrongCodeError();
-    connection.close(error);
-    throw error;
+    throw wrongCodeError();
   }
   if (options.mayProceed && !options.mayProceed()) {
     await refuse(connection, RefuseReason.CodeUsed);

@@ -51,7 +51,7 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
     };
 
     swarm.onConnection((socket, peer) => {
-      const connection = new FramedConnection(socket);
+      const connection = new FramedConnection(socket, options.stepTimeoutMs);
       if (settled) {
         void refuse(connection, winner ? RefuseReason.CodeUsed : RefuseReason.CodeBurned);
         return;

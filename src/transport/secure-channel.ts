@@ -45,6 +45,19 @@ export class SecureChannel {
     return { kind: opened.plaintext[0]!, body: opened.plaintext.subarray(1), final: opened.final };
   }
 
+  /**
+   * Best effort: tells the peer why we stop as our last message and lets it drain before the
+   * connection closes (destroying at once could drop it, leaving the peer with "connection lost").
+   */
+  async sendFinalAndClose(kind: number, body: Uint8Array): Promise<void> {
+    try {
+      await this.send(kind, body, true);
+      await this.connection.finish(2000);
+    } catch {
+      this.connection.close();
+    }
+  }
+
   finish(): Promise<void> {
     return this.connection.finish();
   }

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  channelIdentifier,
+  finishCpace,
+  loadSodium,
+  Opener,
+  Sealer,
+  startCpace,
+  topicForNameplate,
+  utf8,
+  type CpaceInputs,
+} from '../src/crypto/index.js';
+
+const sodium = await loadSodium();
+const keyA = new Uint8Array(32).fill(1);
+const keyB = new Uint8Array(32).fill(2);
+const hash = new Uint8Array(64).fill(3);
+
+function inputs(password: string, ad: string, overrides: Partial<CpaceInputs> = {}): CpaceInputs {
+  return {
+    password: utf8(password),
+    channelId: channelIdentifier('4821', keyA, keyB),
+    sessionId: hash,
+    associatedData: utf8(ad),
+    ...overrides,
+  };
+}
+
+function run(initiator: CpaceInputs, responder: CpaceInputs): [Uint8Array, Uint8Array] {
+  const a = startCpace(sodium, 'initiator', initiator);
+  const b = startCpace(sodium, 'responder', responder);
+  return [finishCpace(sodium, a, b.share, responder.associatedData), finishCpace(sodium, b, a.share, initiator.associatedData)];
+}
+
+test('CPace: the same code gives both sides the same key', () => {
+  const [a, b] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender'));
+  assert.equal(a.length, 64);
+  assert.deepEqual(a, b);
+});
+
+test('CPace: a different code gives different keys', () => {
+  const [a, b] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidas', 'sender'));
+  assert.notDeepEqual(a, b);
+});
+
+test('CPace: a changed transcript (channel id or Noise handshake hash) gives different keys', () => {
+  const otherChannel = channelIdentifier('4822', keyA, keyB);
+  const [a, b] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender', { channelId: otherChannel }));
+  assert.notDeepEqual(a, b);
+  const [c, d] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender', { sessionId: new Uint8Array(64).fill(4) }));
+  assert.notDeepEqual(c, d);
+  const [e, f] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender', { channelId: channelIdentifier('4821', keyB, keyA) }));
+  assert.notDeepEqual(e, f);
+});
+
+test('CPace: every run uses fresh randomness', () => {
+  const [a] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender'));
+  const [b] = run(inputs('amber-tidal', 'receiver'), inputs('amber-tidal', 'sender'));
+  assert.notDeepEqual(a, b);
+});
+
+test('CPace: invalid and identity shares are refused', () => {
+  const state = startCpace(sodium, 'initiator', inputs('amber-tidal', 'receiver'));
+  assert.throws(() => finishCpace(sodium, state, new Uint8Array(32), utf8('sender')), /invalid|degenerate/);
+  assert.throws(() => finishCpace(sodium, state, new Uint8Array(31).fill(9), utf8('sender')), /invalid/);
+  assert.throws(() => finishCpace(sodium, state, new Uint8Array(32).fill(0xff), utf8('sender')), /invalid/);
+});
+
+test('the topic depends on the nameplate only', () => {
+  assert.deepEqual(topicForNameplate(sodium, '4821'), topicForNameplate(sodium, '4821'));
+  assert.notDeepEqual(topicForNameplate(sodium, '4821'), topicForNameplate(sodium, '4822'));
+});
+
+test('sealed stream: messages round-trip and the final tag is seen', () => {
+  const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
+  const sealer = new Sealer(sodium, key);
+  const opener = new Opener(sodium, key, sealer.header);
+  const one = sealer.seal(utf8('one'));
+  const two = sealer.seal(utf8('two'), true);
+  assert.deepEqual(opener.open(one), { plaintext: utf8('one'), final: false });
+  assert.deepEqual(opener.open(two), { plaintext: utf8('two'), final: true });
+  assert.throws(() => opener.open(one), /after the end/);
+  assert.throws(() => sealer.seal(utf8('three')), /already finished/);
+});
+
+test('sealed stream: tampered, reordered, replayed or foreign messages fail', () => {
+  const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
+  const fresh = (): { sealer: Sealer; opener: Opener } => {
+    const sealer = new Sealer(sodium, key);
+    return { sealer, opener: new Opener(sodium, key, sealer.header) };
+  };
+  {
+    const { sealer, opener } = fresh();
+    const message = sealer.seal(utf8('payload'));
+    message[message.length - 1]! ^= 1;
+    assert.throws(() => opener.open(message), /failed authentication/);
+  }
+  {
+    const { sealer, opener } = fresh();
+    const first = sealer.seal(utf8('1'));
+    const second = sealer.seal(utf8('2'));
+    assert.throws(() => opener.open(second), /failed authentication/);
+    void first;
+  }
+  {
+    const { sealer, opener } = fresh();
+    const first = sealer.seal(utf8('1'));
+    opener.open(first);
+    assert.throws(() => opener.open(first), /failed authentication/);
+  }
+  {
+    const { sealer } = fresh();
+    const other = new Opener(sodium, sodium.crypto_secretstream_xchacha20poly1305_keygen(), sealer.header);
+    assert.throws(() => other.open(sealer.seal(utf8('x'))), /failed authentication/);
+  }
+});

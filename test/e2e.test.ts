@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Testnet } from 'hyperdht/testnet.js';
+import { createSampleSession } from '../scripts/sample-session.js';
+import {
+  contentOnly,
+  jsonEvents,
+  lastEvent,
+  listOrEmpty,
+  spawnBeam,
+  startSender,
+  startTestnet,
+  tempDir,
+  treeDigest,
+} from './helpers/e2e.js';
+
+/** Two real copilot-beam processes per case, over a DHT testnet on loopback. */
+describe('copilot-beam end to end', () => {
+  let testnet: Testnet;
+  let bootstrap: string;
+
+  before(async () => {
+    ({ testnet, bootstrap } = await startTestnet());
+  });
+  after(async () => {
+    await testnet.destroy();
+  });
+
+  const envFor = (home: string): NodeJS.ProcessEnv => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+
+  async function homes(): Promise<{ laptop: string; codespace: string }> {
+    const root = await tempDir('e2e');
+    return { laptop: join(root, 'laptop'), codespace: join(root, 'codespace') };
+  }
+
+  test('a session of several MB arrives byte-identical and the sender is untouched', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 6 * 1024 * 1024, binaryBytes: 1024 * 1024 });
+    const before = await treeDigest(session.dir);
+
+    const { sender, code } = await startSender(envFor(laptop), [session.id.slice(0, 8)]);
+    assert.match(code, /^\d{1,4}-[a-z]+-[a-z]+$/);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], envFor(codespace));
+    const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
+    assert.equal(received, 0, receiver.stdout + receiver.stderr);
+    assert.equal(sent, 0, sender.stdout + sender.stderr);
+
+    const senderEvents = jsonEvents(sender.stdout);
+    assert.equal(senderEvents.find((e) => e.event !== 'status')?.event, 'code');
+    assert.equal(lastEvent(sender.stdout)?.event, 'done');
+    const offer = jsonEvents(receiver.stdout).find((e) => e.event === 'offer');
+    assert.equal(offer?.sessionId, session.id);
+    assert.equal(offer?.sessionName, 'Fix the config parser');
+    assert.equal(offer?.copilotVersion, '1.0.102');
+    const done = lastEvent(receiver.stdout);
+    assert.equal(done?.event, 'done');
+    assert.equal(done?.resume, `COPILOT_HOME=${codespace} copilot --resume=${session.id}`);
+
+    const installed = join(codespace, 'session-state', session.id);
+    assert.deepEqual(contentOnly(await treeDigest(installed)), contentOnly(await treeDigest(session.dir, { skipLocks: true })));
+    assert.equal((await stat(join(installed, 'session.db'))).size, 20480);
+    assert.equal((await stat(join(installed, 'events.jsonl'))).mode & 0o777, 0o600);
+    assert.equal((await stat(installed)).mode & 0o777, 0o700);
+    assert.deepEqual(await readdir(join(codespace, 'session-state')), [session.id]);
+    assert.deepEqual(await treeDigest(session.dir), before, 'the sender must not modify its session');
+  });
+
+  test('a wrong code fails on both sides, reveals nothing, and three of them burn the code', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const { sender, code } = await startSender(envFor(laptop), [session.id]);
+    const [nameplate, first] = code.split('-');
+    const wrong = `${nameplate}-${first}-${code.endsWith('-zucchini') ? 'aardvark' : 'zucchini'}`;
+
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const receiver = spawnBeam(['receive', wrong, '--yes', '--json'], envFor(codespace));
+      assert.equal(await receiver.exited, 3, receiver.stdout + receiver.stderr);
+      const events = jsonEvents(receiver.stdout);
+      assert.match(String(lastEvent(receiver.stdout)?.message), /^wrong code/);
+      assert.equal(events.filter((e) => e.event === 'offer').length, 0, 'no session metadata before key confirmation');
+      assert.ok(!receiver.stdout.includes(session.id), 'the session id never reaches a wrong-code receiver');
+    }
+    assert.equal(await sender.exited, 3);
+    assert.match(String(lastEvent(sender.stdout)?.message), /code burned after 3 wrong attempts/);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
+  });
+
+  test('codes expire, and a receiver with nobody to meet gives up in time', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const { sender } = await startSender(envFor(laptop), [session.id, '--timeout', '2s']);
+    assert.equal(await sender.exited, 4);
+    assert.match(String(lastEvent(sender.stdout)?.message), /expired/);
+
+    const receiver = spawnBeam(['receive', '9999-aardvark-zucchini', '--json', '--timeout', '2s'], envFor(codespace));
+    assert.equal(await receiver.exited, 4);
+    assert.match(String(lastEvent(receiver.stdout)?.message), /no sender answered/);
+  });
+
+  test('an existing session is kept unless --force, which keeps a backup', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    await createSampleSession({ copilotHome: codespace, sessionId: session.id, name: 'the older copy' });
+
+    const first = await startSender(envFor(laptop), [session.id]);
+    const refused = spawnBeam(['receive', first.code, '--yes', '--json'], envFor(codespace));
+    assert.equal(await refused.exited, 9);
+    assert.match(String(lastEvent(refused.stdout)?.message), /already exists.*--force/);
+    assert.equal(await first.sender.exited, 7);
+    assert.match(String(lastEvent(first.sender.stdout)?.message), /declined.*already exists/);
+
+    const second = await startSender(envFor(laptop), [session.id]);
+    const forced = spawnBeam(['receive', second.code, '--yes', '--json', '--force'], envFor(codespace));
+    assert.equal(await forced.exited, 0, forced.stdout + forced.stderr);
+    assert.equal(await second.sender.exited, 0);
+    const backups = await readdir(join(codespace, 'copilot-beam', 'backups'));
+    assert.equal(backups.length, 1);
+    assert.ok(backups[0]!.startsWith(session.id));
+    assert.deepEqual(
+      contentOnly(await treeDigest(join(codespace, 'session-state', session.id))),
+      contentOnly(await treeDigest(session.dir, { skipLocks: true })),
+    );
+  });
+
+  test('a receiver killed mid-transfer leaves no session behind, and a new beam then works', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 40 * 1024 * 1024, binaryBytes: 4 * 1024 * 1024 });
+    const before = await treeDigest(session.dir);
+    const { sender, code } = await startSender(envFor(laptop), [session.id, '--idle-timeout', '5s']);
+    let killedAt = -1;
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], envFor(codespace), (stream, line) => {
+      if (stream !== 'stdout' || killedAt >= 0) return;
+      const event = JSON.parse(line) as { event: string; bytes?: number; total?: number };
+      if (event.event === 'progress' && (event.bytes ?? 0) < (event.total ?? 0)) {
+        killedAt = event.bytes ?? 0;
+        receiver.child.kill('SIGKILL');
+      }
+    });
+    assert.equal(await receiver.exited, 128 + 9);
+    assert.ok(killedAt > 0, 'the receiver was killed during the transfer');
+    assert.notEqual(await sender.exited, 0);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
+    assert.deepEqual(await treeDigest(session.dir), before);
+
+    const retry = await startSender(envFor(laptop), [session.id]);
+    const again = spawnBeam(['receive', retry.code, '--yes', '--json'], envFor(codespace));
+    assert.equal(await again.exited, 0, again.stdout + again.stderr);
+    assert.equal(await retry.sender.exited, 0);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), [], 'abandoned staging is swept');
+    assert.deepEqual(
+      contentOnly(await treeDigest(join(codespace, 'session-state', session.id))),
+      contentOnly(await treeDigest(session.dir, { skipLocks: true })),
+    );
+  });
+
+  test('unknown and busy sessions are refused before any network use', async () => {
+    const { laptop } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const unknown = spawnBeam(['send', 'deadbeef', '--json'], envFor(laptop));
+    assert.equal(await unknown.exited, 6);
+    assert.match(String(lastEvent(unknown.stdout)?.message), /no session "deadbeef"/);
+
+    await writeFile(join(session.dir, `inuse.${process.pid}.lock`), String(process.pid));
+    const busy = spawnBeam(['send', session.id, '--json'], envFor(laptop));
+    assert.equal(await busy.exited, 6);
+    assert.match(String(lastEvent(busy.stdout)?.message), new RegExp(`open in a running Copilot \\(process ${process.pid}\\)`));
+  });
+
+  test('an unreachable DHT is reported as such within seconds', async () => {
+    const { laptop } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    await mkdir(laptop, { recursive: true });
+    const sender = spawnBeam(['send', session.id, '--json', '--bootstrap', '127.0.0.1:9'], { ...process.env, COPILOT_HOME: laptop });
+    assert.equal(await sender.exited, 5);
+    assert.match(String(lastEvent(sender.stdout)?.message), /DHT unreachable/);
+    assert.ok(!jsonEvents(sender.stdout).some((e) => e.event === 'code'), 'no code is shown without a DHT');
+  });
+});

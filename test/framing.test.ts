@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
+
+test('frames survive being cut at every byte boundary', () => {
+  const frames = [
+    encodeFrame(FrameType.PakeShare, new Uint8Array(32).fill(7)),
+    encodeFrame(FrameType.Sealed, new Uint8Array(0)),
+    encodeFrame(FrameType.Confirm, Uint8Array.from([1, 2, 3])),
+  ];
+  const wire = Buffer.concat(frames);
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const decoder = new FrameDecoder();
+    const got = [...decoder.push(wire.subarray(0, cut)), ...decoder.push(wire.subarray(cut))];
+    assert.deepEqual(
+      got.map((frame) => [frame.type, [...frame.body]]),
+      [
+        [FrameType.PakeShare, [...new Uint8Array(32).fill(7)]],
+        [FrameType.Sealed, []],
+        [FrameType.Confirm, [1, 2, 3]],
+      ],
+    );
+    assert.equal(decoder.bufferedBytes, 0);
+  }
+});
+
+test('byte-at-a-time delivery works', () => {
+  const wire = encodeFrame(FrameType.Sealed, Uint8Array.from([9, 8, 7, 6]));
+  const decoder = new FrameDecoder();
+  const got = [];
+  for (const byte of wire) got.push(...decoder.push(Uint8Array.of(byte)));
+  assert.equal(got.length, 1);
+  assert.deepEqual([...got[0]!.body], [9, 8, 7, 6]);
+});
+
+test('an oversized length is refused before its bytes arrive', () => {
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, 0xffffffff);
+  assert.throws(() => new FrameDecoder().push(header), /outside the allowed size/);
+  const tiny = Uint8Array.from([0, 0, 0, 1, 1]);
+  assert.throws(() => new FrameDecoder().push(tiny), /outside the allowed size/);
+});
+
+test('another protocol version is named, unknown frame types refused', () => {
+  const frame = encodeFrame(FrameType.Sealed, new Uint8Array(1));
+  frame[4] = 2;
+  assert.throws(() => new FrameDecoder().push(frame), /speaks copilot-beam protocol 2, this one speaks 1/);
+  const unknown = encodeFrame(FrameType.Sealed, new Uint8Array(1));
+  unknown[5] = 0x55;
+  assert.throws(() => new FrameDecoder().push(unknown), /unknown frame type/);
+});

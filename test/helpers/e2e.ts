@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import createTestnet, { type Testnet } from 'hyperdht/testnet.js';
+import { spawnBeam, type BeamProcess } from '../../scripts/spawn-beam.js';
+
+export { spawnBeam, type BeamProcess };
+
+export async function startTestnet(): Promise<{ testnet: Testnet; bootstrap: string }> {
+  const testnet = await createTestnet(3, { host: '127.0.0.1' });
+  return { testnet, bootstrap: testnet.bootstrap.map((node) => `${node.host}:${node.port}`).join(',') };
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `copilot-beam-${prefix}-`));
+}
+
+export type JsonEvent = { event: string } & Record<string, unknown>;
+
+export function jsonEvents(output: string): JsonEvent[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as JsonEvent);
+}
+
+export function lastEvent(output: string): JsonEvent | undefined {
+  return jsonEvents(output).at(-1);
+}
+
+/** Path -> "mode sha256" for every entry under dir (folders too): equal maps mean identical trees. */
+export async function treeDigest(dir: string, options: { skipLocks?: boolean } = {}): Promise<Map<string, string>> {
+  const digest = new Map<string, string>();
+  const walk = async (relative: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, relative))).sort()) {
+      const path = relative ? `${relative}/${name}` : name;
+      const stats = await lstat(join(dir, path));
+      if (stats.isDirectory()) {
+        digest.set(`${path}/`, 'dir');
+        await walk(path);
+      } else if (!(options.skipLocks && (name.endsWith('.lock') || name.endsWith('.hold')))) {
+        const hash = createHash('sha256').update(await readFile(join(dir, path))).digest('hex');
+        digest.set(path, `${(stats.mode & 0o777).toString(8)} ${stats.size} ${hash} ${stats.mtimeMs}`);
+      }
+    }
+  };
+  await walk('');
+  return digest;
+}
+
+/** Content-only view (no modes or times): what must match between sender and receiver. */
+export function contentOnly(digest: Map<string, string>): Map<string, string> {
+  return new Map([...digest].map(([path, value]) => [path, value === 'dir' ? value : value.split(' ').slice(1, 3).join(' ')]));
+}
+
+/** Starts `send --json` and resolves with the code once it is shown. */
+export async function startSender(
+  env: NodeJS.ProcessEnv,
+  args: readonly string[],
+): Promise<{ sender: BeamProcess; code: string }> {
+  let resolveCode: (code: string) => void = () => undefined;
+  const shown = new Promise<string>((resolve) => (resolveCode = resolve));
+  const sender = spawnBeam(['send', ...args, '--json'], env, (stream, line) => {
+    if (stream !== 'stdout') return;
+    const event = JSON.parse(line) as JsonEvent;
+    if (event.event === 'code') resolveCode(event.code as string);
+  });
+  const code = await Promise.race([
+    shown,
+    sender.exited.then((status) => {
+      throw new Error(`sender exited ${status} before showing a code: ${sender.stdout}${sender.stderr}`);
+    }),
+  ]);
+  return { sender, code };
+}
+
+export async function listOrEmpty(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}

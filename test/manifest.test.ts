@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_LIMITS, validateManifest, decodeManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
+
+const hash = 'a'.repeat(64);
+function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const files = (overrides.files as Array<{ size: number }> | undefined) ?? [
+    { path: 'events.jsonl', size: 10, mode: 0o600, sha256: hash },
+    { path: 'checkpoints/index.md', size: 5, mode: 0o644, sha256: hash },
+  ];
+  return {
+    format: 1,
+    sessionId: '11111111-2222-4333-8444-555555555555',
+    source: { hostname: 'laptop', platform: 'linux' },
+    directories: ['checkpoints'],
+    files,
+    totalBytes: files.reduce((sum, file) => sum + file.size, 0),
+    ...overrides,
+  };
+}
+
+test('a well-formed manifest passes', () => {
+  const checked = validateManifest(manifest(), DEFAULT_LIMITS);
+  assert.equal(checked.files.length, 2);
+  assert.equal(checked.totalBytes, 15);
+  const bytes = new TextEncoder().encode(JSON.stringify(manifest()));
+  assert.deepEqual(decodeManifest(bytes, DEFAULT_LIMITS), checked);
+});
+
+test('unsafe paths are refused', () => {
+  for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'C:/x', 'a//b', './a', 'a/.', '', 'a\u0000b', 'a\u001b[2Jb']) {
+    assert.notEqual(whyPathIsUnsafe(path), null, JSON.stringify(path));
+    const hostile = manifest({ files: [{ path, size: 1, mode: 0o600, sha256: hash }], directories: [] });
+    assert.throws(() => validateManifest(hostile, DEFAULT_LIMITS), /manifest was refused/, JSON.stringify(path));
+  }
+  assert.equal(whyPathIsUnsafe('rewind-file-snapshots/backups/abc'), null);
+  assert.notEqual(whyPathIsUnsafe(`${'a/'.repeat(40)}b`), null);
+});
+
+test('hostile manifests are refused with a reason', () => {
+  const file = (path: string, size = 1): Record<string, unknown> => ({ path, size, mode: 0o600, sha256: hash });
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [manifest({ format: 2 }), /format 2 is not supported/],
+    [manifest({ sessionId: '../../etc' }), /not a UUID/],
+    [manifest({ files: [file('a'), file('a')], directories: [] }), /appears twice/],
+    [manifest({ files: [file('Readme'), file('README')], directories: [] }), /appears twice/],
+    [manifest({ files: [file('a'), file('a/b')], directories: [] }), /is a file|not listed/],
+    [manifest({ files: [file('x/y')], directories: [] }), /not listed/],
+    [manifest({ files: [{ path: 'a', size: -1, mode: 0o600, sha256: hash }], directories: [] }), /invalid size/],
+    [manifest({ files: [{ path: 'a', size: 1.5, mode: 0o600, sha256: hash }], directories: [] }), /invalid size/],
+    [manifest({ files: [{ path: 'a', size: 1, mode: 0o4755, sha256: hash }], directories: [] }), /invalid mode/],
+    [manifest({ files: [{ path: 'a', size: 1, mode: 0o600, sha256: 'zz' }], directories: [] }), /invalid SHA-256/],
+    [{ ...manifest(), totalBytes: 1 }, /total size does not match/],
+    [manifest({ source: { platform: 'linux' } }), /"hostname" is missing/],
+    [{ ...manifest(), files: 'nope' }, /file list is missing/],
+  ];
+  for (const [hostile, message] of cases) {
+    assert.throws(() => validateManifest(hostile, DEFAULT_LIMITS), message);
+  }
+  assert.throws(() => decodeManifest(new TextEncoder().encode('{not json'), DEFAULT_LIMITS), /not valid JSON/);
+});
+
+test('limits on size and count are enforced', () => {
+  const big = manifest({ files: [{ path: 'a', size: 3 * 1024 ** 3, mode: 0o600, sha256: hash }], directories: [] });
+  assert.throws(() => validateManifest(big, DEFAULT_LIMITS), /over the 2147483648-byte limit: use --max-size/);
+  const many = Array.from({ length: DEFAULT_LIMITS.maxFiles + 1 }, (_, i) => ({ path: `f${i}`, size: 0, mode: 0o600, sha256: hash }));
+  assert.throws(() => validateManifest(manifest({ files: many, directories: [] }), DEFAULT_LIMITS), /over the limit of 20000/);
+});
