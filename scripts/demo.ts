@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createTestnet from 'hyperdht/testnet.js';
 import { createSampleSession } from './sample-session.js';
-import { spawnBeam } from './spawn-beam.js';
+import { spawnBeam, type BeamProcess } from './spawn-beam.js';
 
 /**
  * `npm run demo`: a laptop and a Codespace, played by two real copilot-beam processes with their
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
   const laptopHome = join(root, 'laptop', '.copilot');
   const codespaceHome = join(root, 'codespace', '.copilot');
   const testnet = await createTestnet(3, { host: '127.0.0.1' });
+  const children: BeamProcess[] = [];
   try {
     step('The laptop has a Copilot session (generated for the demo)');
     const session = await createSampleSession({ copilotHome: laptopHome, eventsBytes: 3 * 1024 * 1024, binaryBytes: 512 * 1024 });
@@ -27,17 +28,17 @@ async function main(): Promise<number> {
     step(`laptop$ copilot-beam send ${session.id.slice(0, 8)}`);
     let announceCode: (code: string) => void = () => undefined;
     const codeShown = new Promise<string>((resolve) => (announceCode = resolve));
-    const sender = spawnBeam(['send', session.id.slice(0, 8), '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: laptopHome }, (_stream, line) => {
+    const sender = track(children, spawnBeam(['send', session.id.slice(0, 8), '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: laptopHome }, (_stream, line) => {
       console.log(`    [laptop]    ${line}`);
       const match = /copilot-beam receive (\S+)/.exec(line);
       if (match) announceCode(match[1]!);
-    });
+    }));
     const code = await Promise.race([codeShown, sender.exited.then((status) => Promise.reject(new Error(`sender exited with ${status}`)))]);
 
     step(`codespace$ copilot-beam receive ${code} --yes`);
-    const receiver = spawnBeam(['receive', code, '--yes', '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: codespaceHome }, (_stream, line) =>
+    const receiver = track(children, spawnBeam(['receive', code, '--yes', '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: codespaceHome }, (_stream, line) =>
       console.log(`    [codespace] ${line}`),
-    );
+    ));
     const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
     console.log(`\n    sender exited ${sent}, receiver exited ${received}`);
     if (sent !== 0 || received !== 0) return 1;
@@ -47,9 +48,15 @@ async function main(): Promise<number> {
     console.log(`    ${identical} files compared, all identical (lock files are machine-local and stay behind)`);
     return 0;
   } finally {
+    for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGTERM');
     await testnet.destroy();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+function track(children: BeamProcess[], child: BeamProcess): BeamProcess {
+  children.push(child);
+  return child;
 }
 
 async function compareFolders(source: string, copy: string, relative = ''): Promise<number> {
