@@ -2,30 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCode } from '../src/code/index.js';
 import { loadSodium } from '../src/crypto/index.js';
-import { FramedConnection, pair, type NoiseBinding, type SecureChannel } from '../src/transport/index.js';
+import { FramedConnection, pair, type NoiseBinding } from '../src/transport/index.js';
 import { duplexPair } from './helpers/duplex-pair.js';
+import { pairOverMemory } from './helpers/memory-channel.js';
 
 const sodium = await loadSodium();
 const senderKey = new Uint8Array(32).fill(0xaa);
 const receiverKey = new Uint8Array(32).fill(0xbb);
 const sharedHash = new Uint8Array(64).fill(0xcc);
 
-interface Sides {
-  sender: Promise<SecureChannel>;
-  receiver: Promise<SecureChannel>;
-}
-
-function pairOverMemory(senderCode: string, receiverCode: string, receiverHash = sharedHash): Sides {
-  const [a, b] = duplexPair();
-  const senderBinding: NoiseBinding = { publicKey: senderKey, remotePublicKey: receiverKey, handshakeHash: sharedHash };
-  const receiverBinding: NoiseBinding = { publicKey: receiverKey, remotePublicKey: senderKey, handshakeHash: receiverHash };
-  const sender = pair(new FramedConnection(a), { sodium, role: 'sender', code: parseCode(senderCode), binding: senderBinding, timeoutMs: 5000 });
-  const receiver = pair(new FramedConnection(b), { sodium, role: 'receiver', code: parseCode(receiverCode), binding: receiverBinding, timeoutMs: 5000 });
-  return { sender, receiver };
-}
-
 test('the same code pairs and the sealed channel carries messages both ways', async () => {
-  const { sender, receiver } = pairOverMemory('7-aardvark-zucchini', '7 AARD zucc');
+  const { sender, receiver } = await pairOverMemory('7-aardvark-zucchini', '7 AARD zucc');
   const [s, r] = await Promise.all([sender, receiver]);
   assert.deepEqual(s.verificationKey, r.verificationKey);
   await s.send(1, Uint8Array.from([1, 2, 3]));
@@ -35,7 +22,7 @@ test('the same code pairs and the sealed channel carries messages both ways', as
 });
 
 test('a wrong code fails on both sides with "wrong code" and nothing else', async () => {
-  const { sender, receiver } = pairOverMemory('7-aardvark-zucchini', '7-aardvark-zebra');
+  const { sender, receiver } = await pairOverMemory('7-aardvark-zucchini', '7-aardvark-zebra');
   const results = await Promise.allSettled([sender, receiver]);
   for (const result of results) {
     assert.equal(result.status, 'rejected');
@@ -46,7 +33,7 @@ test('a wrong code fails on both sides with "wrong code" and nothing else', asyn
 });
 
 test('a man in the middle with two Noise sessions cannot pair even knowing the code', async () => {
-  const { sender, receiver } = pairOverMemory('7-aardvark-zucchini', '7-aardvark-zucchini', new Uint8Array(64).fill(0xdd));
+  const { sender, receiver } = await pairOverMemory('7-aardvark-zucchini', '7-aardvark-zucchini', new Uint8Array(64).fill(0xdd));
   const results = await Promise.allSettled([sender, receiver]);
   for (const result of results) assert.equal(result.status, 'rejected');
 });

@@ -22,6 +22,11 @@ export interface RendezvousOptions {
 }
 
 export const DEFAULT_MAX_FAILURES = 3;
+/**
+ * After every peer found so far failed, a receiver keeps looking this long before it reports the
+ * failure: a stranger sharing the nameplate may have answered before the real sender.
+ */
+export const RECEIVER_GRACE_MS = 2000;
 
 /**
  * Pairs with the first peer on the topic that proves the code. Strangers can share a nameplate,
@@ -39,11 +44,14 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
 
   return new Promise<SecureChannel>((resolve, reject) => {
     const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs)), options.deadlineMs);
+    let grace: NodeJS.Timeout | undefined;
+    void swarm.closed.then(() => finish(undefined, new BeamError('network', 'stopped before a peer paired')));
 
     const finish = (channel: SecureChannel | undefined, error?: BeamError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      clearTimeout(grace);
       for (const other of attempts) void refuse(other, error ? RefuseReason.CodeBurned : RefuseReason.CodeUsed);
       attempts.clear();
       if (channel) resolve(channel);
@@ -57,6 +65,7 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
         return;
       }
       attempts.add(connection);
+      clearTimeout(grace);
       options.onAttempt?.('connected');
       pair(connection, {
         sodium,
@@ -88,8 +97,11 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
           if (role === 'sender' && failures >= maxFailures) {
             finish(undefined, new BeamError('wrong-code', `code burned after ${failures} wrong attempts: nothing was sent; start a new send`));
           } else if (role === 'receiver' && attempts.size === 0) {
-            // Every peer we found has failed: say why the last one did (usually "wrong code").
-            finish(undefined, lastError);
+            // Every peer found so far failed; unless another turns up, say why the last one did.
+            clearTimeout(grace);
+            grace = setTimeout(() => {
+              if (attempts.size === 0) finish(undefined, lastError);
+            }, RECEIVER_GRACE_MS);
           }
         },
       );

@@ -15,6 +15,7 @@ export type ConnectionHandler = (socket: NoiseSecretStream, peer: PeerInfo) => v
 /** Discovery refreshes only every few minutes by default; a receiver polls until it connects. */
 const LOOKUP_REFRESH_MS = 500;
 const DEFAULT_REACHABILITY_TIMEOUT_MS = 8000;
+const DESTROY_GRACE_MS = 2000;
 
 /**
  * A DHT whose bootstrap nodes are all on loopback is a one-machine network (a testnet, or a
@@ -34,6 +35,9 @@ export class BeamSwarm {
   private topic: Uint8Array | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
+  private markClosed: () => void = () => undefined;
+  /** Resolves when destroy() starts, so waits on this swarm can end. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   private constructor(readonly swarm: Hyperswarm) {}
 
@@ -89,9 +93,20 @@ export class BeamSwarm {
     if (this.destroyed) return;
     this.destroyed = true;
     this.locked = true;
+    this.markClosed();
     this.stopRefreshing();
     for (const socket of this.swarm.connections) socket.destroy();
-    await this.swarm.destroy({ force: true }).catch(() => undefined);
+    // A graceful destroy also stops discovery (a forced one leaves its timers running, and the
+    // process alive); it unannounces over the network, so it gets a bounded time.
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.swarm.destroy().then(
+      () => true,
+      () => true,
+    );
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), DESTROY_GRACE_MS)));
+    const finished = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    if (!finished) await this.swarm.destroy({ force: true }).catch(() => undefined);
   }
 
   private stopRefreshing(): void {

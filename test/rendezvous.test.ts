@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Testnet } from 'hyperdht/testnet.js';
+import { parseCode } from '../src/code/index.js';
+import { loadSodium, topicForNameplate } from '../src/crypto/index.js';
+import { BeamError } from '../src/errors.js';
+import { BeamSwarm, parseBootstrapList, rendezvous, type SecureChannel } from '../src/transport/index.js';
+import { startTestnet } from './helpers/e2e.js';
+
+const sodium = await loadSodium();
+let testnet: Testnet;
+let bootstrap: string;
+const swarms: BeamSwarm[] = [];
+
+before(async () => {
+  ({ testnet, bootstrap } = await startTestnet());
+});
+after(async () => {
+  await Promise.all(swarms.map((swarm) => swarm.destroy()));
+  await testnet.destroy();
+});
+
+async function openSwarm(): Promise<BeamSwarm> {
+  const swarm = await BeamSwarm.open({ bootstrap: parseBootstrapList(bootstrap) });
+  swarms.push(swarm);
+  return swarm;
+}
+
+async function sender(code: string, onWrongCode?: () => void): Promise<{ paired: Promise<SecureChannel>; swarm: BeamSwarm }> {
+  const swarm = await openSwarm();
+  const parsed = parseCode(code);
+  const paired = rendezvous({
+    swarm, sodium, role: 'sender', code: parsed, deadlineMs: 20_000, stepTimeoutMs: 5000,
+    onAttempt: (event) => event === 'wrong-code' && onWrongCode?.(),
+  });
+  paired.catch(() => undefined);
+  await swarm.announce(topicForNameplate(sodium, parsed.nameplate));
+  return { paired, swarm };
+}
+
+async function receiver(code: string, deadlineMs = 20_000): Promise<{ paired: Promise<SecureChannel> }> {
+  const swarm = await openSwarm();
+  const parsed = parseCode(code);
+  const paired = rendezvous({ swarm, sodium, role: 'receiver', code: parsed, deadlineMs, stepTimeoutMs: 5000 });
+  paired.catch(() => undefined);
+  swarm.lookup(topicForNameplate(sodium, parsed.nameplate));
+  return { paired };
+}
+
+test('a stranger on the same nameplate does not stop the receiver finding its sender', async () => {
+  // The receiver meets the stranger first (and fails the PAKE with it); the real sender only
+  // appears after that, within the receiver's grace period.
+  let strangerRejected: () => void = () => undefined;
+  const strangerSawWrongCode = new Promise<void>((resolve) => (strangerRejected = resolve));
+  const stranger = await sender('77-abyss-acid', () => strangerRejected());
+  const looking = await receiver('77-aardvark-zucchini');
+  await strangerSawWrongCode;
+  const real = await sender('77-aardvark-zucchini');
+  const [receiverChannel, senderChannel] = await Promise.all([looking.paired, real.paired]);
+  await senderChannel.send(1, Uint8Array.of(42));
+  assert.deepEqual([...(await receiverChannel.receive(2000)).body], [42]);
+  await stranger.swarm.destroy();
+});
+
+test('two receivers racing for one code: exactly one wins, the other is told', async () => {
+  const { paired } = await sender('78-aardvark-zucchini');
+  const first = await receiver('78-aardvark-zucchini', 6000);
+  const second = await receiver('78-aardvark-zucchini', 6000);
+  const results = await Promise.allSettled([first.paired, second.paired]);
+  await paired;
+  const winners = results.filter((result) => result.status === 'fulfilled');
+  assert.equal(winners.length, 1);
+  const loser = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(loser.reason instanceof BeamError);
+  assert.match(loser.reason.message, /already used by another receiver|no sender answered/);
+});

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  DEFAULT_LIMITS,
+  MessageKind,
+  receiveFiles,
+  scanFolder,
+  sendFiles,
+  validateManifest,
+  type Manifest,
+} from '../src/bundle/index.js';
+import { createSampleSession } from '../scripts/sample-session.js';
+import { contentOnly, tempDir, treeDigest } from './helpers/e2e.js';
+import { pairedChannels } from './helpers/memory-channel.js';
+
+async function sampleManifest(): Promise<{ dir: string; manifest: Manifest }> {
+  const home = await tempDir('transfer');
+  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 300 * 1024 });
+  const scanned = await scanFolder(dir);
+  const manifest = validateManifest(
+    {
+      format: 1,
+      sessionId: id,
+      source: { hostname: 'laptop', platform: 'linux' },
+      directories: scanned.directories,
+      files: scanned.files,
+      totalBytes: scanned.files.reduce((sum, file) => sum + file.size, 0),
+    },
+    DEFAULT_LIMITS,
+  );
+  return { dir, manifest };
+}
+
+async function staging(): Promise<string> {
+  const dir = join(await tempDir('staging'), 'incoming');
+  await mkdir(dir);
+  return dir;
+}
+
+test('scanning leaves out lock files and lists folders before their files', async () => {
+  const { manifest } = await sampleManifest();
+  const paths = manifest.files.map((file) => file.path);
+  assert.ok(!paths.some((path) => path.endsWith('.lock')));
+  assert.ok(paths.includes('session.db'));
+  assert.ok(paths.includes('files/empty.txt'));
+  assert.ok(manifest.directories.includes('research/notes'));
+});
+
+test('files stream into staging byte-identical', async () => {
+  const { dir, manifest } = await sampleManifest();
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const progress: number[] = [];
+  await Promise.all([
+    sendFiles(sender, dir, manifest),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, onProgress: (done) => progress.push(done) }),
+  ]);
+  assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+  assert.equal(progress.at(-1), manifest.totalBytes);
+});
+
+/** A sender that follows the pairing but then sends what it likes. */
+async function hostileTransfer(manifest: Manifest, script: (send: (kind: number, body: Uint8Array, final?: boolean) => Promise<void>) => Promise<void>): Promise<unknown> {
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const received = receiveFiles(receiver, manifest, target, { idleTimeoutMs: 2000 });
+  received.catch(() => undefined);
+  await script((kind, body, final) => sender.send(kind, body, final)).catch(() => undefined);
+  return received.then(
+    () => null,
+    (error: unknown) => error,
+  );
+}
+
+const oneFile = (content: Buffer): Manifest =>
+  validateManifest(
+    {
+      format: 1,
+      sessionId: '11111111-2222-4333-8444-555555555555',
+      source: { hostname: 'h', platform: 'linux' },
+      directories: [],
+      files: [{ path: 'events.jsonl', size: content.length, mode: 0o600, sha256: createHash('sha256').update(content).digest('hex') }],
+      totalBytes: content.length,
+    },
+    DEFAULT_LIMITS,
+  );
+
+test('a sender whose bytes do not match the manifest hash is refused', async () => {
+  const manifest = oneFile(Buffer.from('promised content'));
+  const error = await hostileTransfer(manifest, async (send) => {
+    await send(MessageKind.Data, Buffer.from('delivered other!'));
+    await send(MessageKind.End, new Uint8Array(0), true);
+  });
+  assert.match(String((error as Error).message), /does not match its SHA-256/);
+});
+
+test('a stream that ends early, carries extra data, or is cut is refused', async () => {
+  const content = Buffer.from('0123456789');
+  const early = await hostileTransfer(oneFile(content), async (send) => {
+    await send(MessageKind.Data, content.subarray(0, 4));
+    await send(MessageKind.End, new Uint8Array(0), true);
+  });
+  assert.match(String((early as Error).message), /ended before every file arrived/);
+
+  const extra = await hostileTransfer(oneFile(content), async (send) => {
+    await send(MessageKind.Data, Buffer.concat([content, Buffer.from('more')]));
+  });
+  assert.match(String((extra as Error).message), /more data than its manifest announced/);
+
+  const cut = await hostileTransfer(oneFile(content), async (send) => {
+    await send(MessageKind.Data, content.subarray(0, 4));
+    throw new Error('sender disappears');
+  });
+  assert.match(String((cut as Error).message), /sent nothing|closed/);
+
+  const unexpected = await hostileTransfer(oneFile(content), async (send) => {
+    await send(MessageKind.Offer, Buffer.from('{}'));
+  });
+  assert.match(String((unexpected as Error).message), /broke the protocol/);
+});
+
+test('a file that changes while it is sent aborts both sides', async () => {
+  const { dir, manifest } = await sampleManifest();
+  await appendFile(join(dir, 'plan.md'), 'edited after the manifest was made\n');
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const [sent, received] = await Promise.allSettled([
+    sendFiles(sender, dir, manifest),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
+  ]);
+  assert.equal(sent.status, 'rejected');
+  assert.match(String((sent as PromiseRejectedResult).reason.message), /changed while it was being sent \(plan\.md\)/);
+  assert.equal(received.status, 'rejected');
+  assert.match(String((received as PromiseRejectedResult).reason.message), /the sender stopped: the session changed/);
+});
+
+test('files are written owner-only', async () => {
+  const content = Buffer.from('x');
+  const manifest = oneFile(content);
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  await Promise.all([
+    (async () => {
+      await sender.send(MessageKind.Data, content);
+      await sender.send(MessageKind.End, new Uint8Array(0), true);
+    })(),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 2000 }),
+  ]);
+  const digest = await treeDigest(target);
+  assert.match(digest.get('events.jsonl') ?? '', /^600 /);
+  assert.deepEqual(await readdir(target), ['events.jsonl']);
+});
