@@ -43,9 +43,14 @@ async function main(): Promise<number> {
     console.log(`\n    sender exited ${sent}, receiver exited ${received}`);
     if (sent !== 0 || received !== 0) return 1;
 
-    step('Check: the session arrived byte-identical');
-    const identical = await compareFolders(session.dir, join(codespaceHome, 'session-state', session.id));
-    console.log(`    ${identical} files compared, all identical (lock files are machine-local and stay behind)`);
+    step('Check: the session arrived intact');
+    const installed = join(codespaceHome, 'session-state', session.id);
+    const identical = await compareFolders(session.dir, installed);
+    console.log(`    ${identical} files byte-identical (lock files are machine-local and stay behind)`);
+    const [before, after] = await Promise.all([readFile(join(session.dir, 'events.jsonl')), readFile(join(installed, 'events.jsonl'))]);
+    if (!after.subarray(0, before.length).equals(before)) throw new Error('events.jsonl lost its history');
+    const added = after.subarray(before.length).toString('utf8').trim().split('\n').map((line) => (JSON.parse(line) as { type: string }).type);
+    console.log(`    events.jsonl keeps all ${before.length} bytes of history; the receiver appended: ${added.join(', ')}`);
     return 0;
   } finally {
     for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGTERM');
@@ -64,7 +69,7 @@ async function compareFolders(source: string, copy: string, relative = ''): Prom
   for (const entry of await readdir(join(source, relative), { withFileTypes: true })) {
     const path = join(relative, entry.name);
     if (entry.isDirectory()) count += await compareFolders(source, copy, path);
-    else if (!entry.name.endsWith('.lock')) {
+    else if (!entry.name.endsWith('.lock') && path !== 'events.jsonl') {
       const [a, b] = await Promise.all([readFile(join(source, path)), readFile(join(copy, path))]);
       if (!a.equals(b)) throw new Error(`${path} differs`);
       count++;

@@ -54,6 +54,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .description('receive a session with the code the sender shows')
       .argument('[code]', `the code, like 4821-amber-tidal (or env ${CODE_ENV})`)
       .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
+      .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),
     '2m',
   ).action((code: string | undefined, options: ReceiveOptions) => runReceive(code, options, context));

@@ -18,6 +18,9 @@ import {
   removeAbandonedStaging,
   sessionExists,
 } from '../session/install.js';
+import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
+import { chooseDestination, type Destination } from '../session/destination.js';
+import { transformReceivedSession, type TransformReport } from '../session/transform/index.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -29,6 +32,7 @@ import { resumeCommand } from './resume-line.js';
 export interface ReceiveOptions extends NetworkOptions {
   readonly force?: boolean;
   readonly maxSize: string;
+  readonly cwd?: string;
 }
 
 export const CODE_ENV = 'COPILOT_BEAM_CODE';
@@ -58,7 +62,11 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
     const channel = await pairing;
     await swarm.lock();
     ui.status('paired', 'Connected; the sender proved the code.');
-    await receiveSession(channel, { home, limits, idleTimeoutMs, force: Boolean(options.force), yes: Boolean(options.yes) }, context);
+    await receiveSession(
+      channel,
+      { home, limits, idleTimeoutMs, force: Boolean(options.force), yes: Boolean(options.yes), cwdOption: options.cwd },
+      context,
+    );
   } finally {
     await swarm.destroy();
   }
@@ -70,6 +78,7 @@ interface ReceiveSettings {
   readonly idleTimeoutMs: number;
   readonly force: boolean;
   readonly yes: boolean;
+  readonly cwdOption: string | undefined;
 }
 
 async function receiveSession(channel: SecureChannel, settings: ReceiveSettings, context: CommandContext): Promise<void> {
@@ -84,6 +93,10 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
   });
 
   describeOffer(context, manifest);
+  const destination = await refuseOnError(channel, () =>
+    chooseDestination(manifest.source, { cwdOption: settings.cwdOption, currentDir: process.cwd() }),
+  );
+  await warnAboutVersionSkew(context, manifest.source.copilotVersion);
   const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', settings.yes));
   if (!accepted) {
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
@@ -98,12 +111,26 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
       idleTimeoutMs: settings.idleTimeoutMs,
       onProgress: (done, total) => ui.progress('receiving', done, total),
     });
+    const report = await transformReceivedSession(staging.dir, {
+      sourceHost: peerText(manifest.source.hostname, 100),
+      destinationHost: hostname(),
+      movedAt: new Date(),
+      ...(destination.mapping ? { mapping: destination.mapping } : {}),
+    });
+    describeTransform(context, destination, report);
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
     await channel.send(MessageKind.Installed, encodeJson({ sessionId: manifest.sessionId, hostname: hostname() }), true);
     await channel.finish();
-    const resume = resumeCommand(manifest.sessionId, context.env);
-    ui.result('done', { sessionId: manifest.sessionId, path: installed.target, backup: installed.backup ?? null, resume }, [
+    const resume = resumeCommand(manifest.sessionId, context.env, destination.mapping?.to);
+    const summary = {
+      cwd: destination.mapping?.to ?? null,
+      neutralisedToolCalls: report.neutralisedToolCalls.length,
+      droppedApprovals: report.droppedApprovals,
+      modeReset: report.modeReset ?? null,
+      permissionReset: report.permissionReset ?? null,
+    };
+    ui.result('done', { sessionId: manifest.sessionId, path: installed.target, backup: installed.backup ?? null, resume, ...summary }, [
       `Installed session ${manifest.sessionId} in ${installed.target}`,
       ...(installed.backup ? [`The session it replaced is kept in ${installed.backup}`] : []),
       'Resume it with:',
@@ -128,6 +155,34 @@ async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>)
     const failure = toBeamError(error);
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.message }));
     throw failure;
+  }
+}
+
+function describeTransform(context: CommandContext, destination: Destination, report: TransformReport): void {
+  const { ui } = context;
+  if (destination.mapping) {
+    ui.status('remapped', `Paths: ${peerText(destination.mapping.from)} -> ${destination.mapping.to} (${destination.reason})`);
+  } else {
+    ui.warn(`paths not remapped: ${destination.reason}`);
+  }
+  if (report.neutralisedToolCalls.length > 0) {
+    ui.status('neutralised', `${report.neutralisedToolCalls.length} unfinished tool call(s) marked as not executed; they will not run here.`);
+  }
+  const dropped = [
+    ...(report.modeReset ? [`${report.modeReset} mode`] : []),
+    ...(report.permissionReset ? [`${report.permissionReset} permissions`] : []),
+    ...(report.droppedApprovals > 0 ? [`${report.droppedApprovals} skill tool approval(s)`] : []),
+  ];
+  if (dropped.length > 0) ui.status('permissions', `Dropped from the source: ${dropped.join(', ')}. Approvals start afresh here.`);
+}
+
+async function warnAboutVersionSkew(context: CommandContext, sessionVersion: string | undefined): Promise<void> {
+  if (!sessionVersion) return;
+  const installed = await installedCopilotVersion(context.env);
+  if (installed && compareVersions(installed, sessionVersion) < 0) {
+    context.ui.warn(
+      `this session was written by Copilot CLI ${peerText(sessionVersion, 40)}, newer than the copilot here (${installed}): update it before resuming`,
+    );
   }
 }
 

@@ -3,10 +3,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The exact command that resumes the session here, including COPILOT_HOME when it is not the default. */
-export function resumeCommand(sessionId: string, env: NodeJS.ProcessEnv): string {
+export function resumeCommand(sessionId: string, env: NodeJS.ProcessEnv, workingDir?: string): string {
   const home = copilotHome(env);
+  const cd = workingDir ? `cd ${shellQuote(workingDir)} && ` : '';
   const prefix = home === join(homedir(), '.copilot') ? '' : `COPILOT_HOME=${shellQuote(home)} `;
-  return `${prefix}copilot --resume=${sessionId}`;
+  return `${cd}${prefix}copilot --resume=${sessionId}`;
 }
 
 export function shellQuote(text: string): string {

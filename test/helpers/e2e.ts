@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,4 +78,21 @@ export async function startSender(
 
 export async function listOrEmpty(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
+}
+
+/**
+ * A beamed session equals its source except events.jsonl, which keeps the source's bytes as its
+ * prefix and gains the receiver's closing events (the last one the handoff note).
+ */
+export async function assertBeamedCopy(source: string, installed: string): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+  const expected = contentOnly(await treeDigest(source, { skipLocks: true }));
+  const actual = contentOnly(await treeDigest(installed));
+  expected.delete('events.jsonl');
+  actual.delete('events.jsonl');
+  assert.deepEqual(actual, expected);
+  const [before, after] = await Promise.all([readFile(join(source, 'events.jsonl')), readFile(join(installed, 'events.jsonl'))]);
+  assert.ok(after.subarray(0, before.length).equals(before), 'the history is kept byte for byte');
+  const appended = after.subarray(before.length).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+  assert.equal(appended.at(-1)?.type, 'session.handoff');
+  return appended;
 }

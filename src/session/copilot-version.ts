@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The version of the `copilot` on PATH ("GitHub Copilot CLI 1.0.102."), or undefined. */
+export async function installedCopilotVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('copilot', ['--version'], { timeout: 10_000, env });
+    return /(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Numeric comparison of dotted versions; pre-release suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (version: string): number[] => version.split(/[.+-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) {
+    const difference = (x[i] ?? 0) - (y[i] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { PathRemapper } from './path-mapping.js';
+
+/**
+ * Rewrites events.jsonl of a received session (never the sender's copy) so that resuming it on
+ * this machine is safe: paths point at this checkout, every tool call that never completed gets a
+ * completion saying it was not executed, permission modes and skill approvals from the source
+ * are dropped, and a handoff event tells the model what happened. Streams line by line.
+ */
+export interface MoveDescription {
+  readonly sourceHost: string;
+  readonly destinationHost: string;
+  readonly movedAt: Date;
+  readonly mapping?: { readonly from: string; readonly to: string };
+}
+
+export interface EventTransformReport {
+  readonly events: number;
+  readonly remappedStrings: number;
+  readonly neutralisedToolCalls: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  readonly droppedApprovals: number;
+  readonly modeReset?: string;
+  readonly permissionReset?: string;
+}
+
+type Json = Record<string, unknown>;
+interface SessionEvent {
+  type?: unknown;
+  data?: Json;
+  id?: unknown;
+  [key: string]: unknown;
+}
+
+interface Tracker {
+  requested: Map<string, string>;
+  completed: Set<string>;
+  mode: string;
+  permission: string;
+  lastId: string | null;
+  remapped: { count: number };
+  droppedApprovals: number;
+  context?: Json;
+}
+
+export const NOT_EXECUTED_CODE = 'not_executed_session_moved';
+
+export async function transformEvents(path: string, move: MoveDescription, remapper?: PathRemapper): Promise<EventTransformReport> {
+  const tracker: Tracker = {
+    requested: new Map(),
+    completed: new Set(),
+    mode: 'interactive',
+    permission: 'manual',
+    lastId: null,
+    remapped: { count: 0 },
+    droppedApprovals: 0,
+  };
+  const temporary = `${path}.copilot-beam-tmp`;
+  const output = createWriteStream(temporary, { mode: 0o600 });
+  const write = async (line: string): Promise<void> => {
+    if (!output.write(`${line}\n`)) await once(output, 'drain');
+  };
+  let events = 0;
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let event: SessionEvent;
+    try {
+      event = JSON.parse(line) as SessionEvent;
+    } catch {
+      await write(line); // a torn line is kept as it was: not ours to repair
+      continue;
+    }
+    events++;
+    const rewritten = rewriteEvent(event, tracker, remapper);
+    // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
+    await write(rewritten === event ? line : JSON.stringify(rewritten));
+  }
+  const appended = closingEvents(tracker, move);
+  for (const event of appended.events) await write(JSON.stringify(event));
+  output.end();
+  await once(output, 'finish');
+  await rename(temporary, path);
+  return {
+    events,
+    remappedStrings: tracker.remapped.count,
+    neutralisedToolCalls: appended.neutralised,
+    droppedApprovals: tracker.droppedApprovals,
+    ...(appended.modeReset ? { modeReset: appended.modeReset } : {}),
+    ...(appended.permissionReset ? { permissionReset: appended.permissionReset } : {}),
+  };
+}
+
+function rewriteEvent(event: SessionEvent, tracker: Tracker, remapper: PathRemapper | undefined): SessionEvent {
+  if (typeof event.id === 'string') tracker.lastId = event.id;
+  const type = typeof event.type === 'string' ? event.type : '';
+  const original = event.data;
+  if (!original || typeof original !== 'object') return event;
+  let data = original;
+  let changed = false;
+  const remap = <T>(value: T): T => {
+    if (!remapper) return value;
+    const before = tracker.remapped.count;
+    const remapped = remapper.remapJson(value, tracker.remapped);
+    if (tracker.remapped.count > before) changed = true;
+    return remapped;
+  };
+
+  if (type.startsWith('tool.') || type === 'session.context_changed') data = remap(data);
+  else if (data.context && typeof data.context === 'object') data = { ...data, context: remap(data.context) };
+  if (type === 'assistant.message' && Array.isArray(data.toolRequests)) data = { ...data, toolRequests: remap(data.toolRequests) };
+
+  track(type, data, tracker);
+  if (type === 'skill.invoked' && Array.isArray(data.allowedTools) && data.allowedTools.length > 0) {
+    tracker.droppedApprovals += data.allowedTools.length;
+    const { allowedTools: _dropped, ...rest } = data;
+    data = rest;
+    changed = true;
+  }
+  return changed ? { ...event, data } : event;
+}
+
+function track(type: string, data: Json, tracker: Tracker): void {
+  switch (type) {
+    case 'assistant.message':
+      for (const request of Array.isArray(data.toolRequests) ? (data.toolRequests as Json[]) : []) {
+        if (typeof request.toolCallId === 'string') tracker.requested.set(request.toolCallId, String(request.name ?? 'tool'));
+      }
+      break;
+    case 'tool.execution_start':
+      if (typeof data.toolCallId === 'string' && !tracker.requested.has(data.toolCallId)) {
+        tracker.requested.set(data.toolCallId, String(data.toolName ?? 'tool'));
+      }
+      break;
+    case 'tool.execution_complete':
+      if (typeof data.toolCallId === 'string') tracker.completed.add(data.toolCallId);
+      break;
+    case 'session.mode_changed':
+      if (typeof data.newMode === 'string') tracker.mode = data.newMode;
+      break;
+    case 'session.permissions_changed':
+      if (typeof data.mode === 'string') tracker.permission = data.mode;
+      break;
+    case 'session.start':
+    case 'session.resume':
+    case 'session.context_changed':
+      tracker.context = (type === 'session.context_changed' ? data : (data.context as Json | undefined)) ?? tracker.context;
+      break;
+  }
+}
+
+interface ClosingEvents {
+  events: SessionEvent[];
+  neutralised: Array<{ id: string; name: string }>;
+  modeReset?: string;
+  permissionReset?: string;
+}
+
+function closingEvents(tracker: Tracker, move: MoveDescription): ClosingEvents {
+  const events: SessionEvent[] = [];
+  const timestamp = move.movedAt.toISOString();
+  const append = (type: string, data: Json): void => {
+    const id = randomUUID();
+    events.push({ type, data, id, timestamp, parentId: tracker.lastId });
+    tracker.lastId = id;
+  };
+  const when = timestamp.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+  const neutralised = [...tracker.requested].filter(([id]) => !tracker.completed.has(id)).map(([id, name]) => ({ id, name }));
+  for (const call of neutralised) {
+    const message =
+      `Not executed: copilot-beam moved this session from ${move.sourceHost} to ${move.destinationHost} at ${when} ` +
+      `before this ${call.name} call completed. It did not run on ${move.destinationHost} and will not run; ` +
+      'check the state of the files and ask the user before doing it again.';
+    append('tool.execution_complete', { toolCallId: call.id, success: false, error: { code: NOT_EXECUTED_CODE, message }, result: { content: message } });
+  }
+
+  const modeReset = tracker.mode === 'autopilot' ? tracker.mode : undefined;
+  if (modeReset) append('session.mode_changed', { previousMode: modeReset, newMode: 'interactive' });
+  const permissionReset = tracker.permission !== 'manual' ? tracker.permission : undefined;
+  if (permissionReset) append('session.permissions_changed', { previousMode: permissionReset, mode: 'manual' });
+
+  if (move.mapping && tracker.context) {
+    // tracker.context was taken from the already remapped events.
+    const { cwd, gitRoot, branch } = tracker.context;
+    append('session.context_changed', {
+      cwd: typeof cwd === 'string' ? cwd : move.mapping.to,
+      ...(typeof gitRoot === 'string' ? { gitRoot } : {}),
+      ...(typeof branch === 'string' ? { branch } : {}),
+    });
+  }
+
+  const notes = [
+    `This session was moved with copilot-beam from ${move.sourceHost} to ${move.destinationHost} at ${when}.`,
+    move.mapping
+      ? `Paths under ${move.mapping.from} on ${move.sourceHost} now refer to ${move.mapping.to} on ${move.destinationHost}.`
+      : `Paths from ${move.sourceHost} were kept as they were; they may not exist on ${move.destinationHost}.`,
+    neutralised.length > 0
+      ? `${neutralised.length} tool call(s) that had not completed on ${move.sourceHost} were not run here (${neutralised.map((c) => c.name).join(', ')}).`
+      : 'No tool call was left unfinished.',
+    `Permissions granted on ${move.sourceHost} do not carry over: approvals must be given again here` +
+      (modeReset ? `, and the session is back in interactive mode (it was in ${modeReset}).` : '.'),
+  ];
+  append('session.handoff', {
+    handoffTime: timestamp,
+    sourceType: 'local',
+    summary: `Moved from ${move.sourceHost} to ${move.destinationHost} by copilot-beam`,
+    context: notes.join(' '),
+  });
+  return { events, neutralised, ...(modeReset ? { modeReset } : {}), ...(permissionReset ? { permissionReset } : {}) };
+}

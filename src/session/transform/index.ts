@@ -1,0 +1,35 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { transformEvents, type EventTransformReport, type MoveDescription } from './events.js';
+import { PathRemapper } from './path-mapping.js';
+import { remapRewindIndex } from './rewind-index.js';
+import { remapWorkspaceFile } from './workspace-file.js';
+
+export type { MoveDescription, EventTransformReport } from './events.js';
+export { PathRemapper, pathStyle, type PathMapping } from './path-mapping.js';
+export { NOT_EXECUTED_CODE } from './events.js';
+
+export interface TransformReport extends EventTransformReport {
+  readonly remappedWorkspaceFields: number;
+  readonly remappedRewindPaths: number;
+}
+
+/** Makes a staged (received, verified, not yet installed) session safe to resume here. */
+export async function transformReceivedSession(sessionDir: string, move: MoveDescription): Promise<TransformReport> {
+  const remapper = move.mapping ? new PathRemapper(move.mapping) : undefined;
+  const eventsPath = join(sessionDir, 'events.jsonl');
+  const hasEvents = (await stat(eventsPath).catch(() => undefined))?.isFile() ?? false;
+  const events = hasEvents ? await transformEvents(eventsPath, move, remapper) : undefined;
+  const remappedWorkspaceFields = remapper ? await remapWorkspaceFile(sessionDir, remapper) : 0;
+  const remappedRewindPaths = remapper ? await remapRewindIndex(sessionDir, remapper) : 0;
+  return {
+    events: events?.events ?? 0,
+    remappedStrings: events?.remappedStrings ?? 0,
+    neutralisedToolCalls: events?.neutralisedToolCalls ?? [],
+    droppedApprovals: events?.droppedApprovals ?? 0,
+    ...(events?.modeReset ? { modeReset: events.modeReset } : {}),
+    ...(events?.permissionReset ? { permissionReset: events.permissionReset } : {}),
+    remappedWorkspaceFields,
+    remappedRewindPaths,
+  };
+}
