@@ -21,6 +21,12 @@ export interface SampleOptions {
   readonly binaryBytes?: number;
   readonly cwd?: string;
   readonly name?: string;
+  /**
+   * Ends the history the way a session interrupted on the laptop ends: in autopilot with
+   * allow-all permissions, a skill that auto-approved tools, and a bash call that started but
+   * never completed.
+   */
+  readonly interrupted?: boolean;
 }
 
 /** An SQLite database made with Copilot's todos and todo_deps tables and three todos (gzip, base64). */
@@ -53,7 +59,7 @@ export async function createSampleSession(options: SampleOptions): Promise<{ id:
       '',
     ].join('\n'),
   );
-  await writeEvents(join(dir, 'events.jsonl'), id, cwd, created, options.eventsBytes ?? 256 * 1024);
+  await writeEvents(join(dir, 'events.jsonl'), id, cwd, created, options.eventsBytes ?? 256 * 1024, options.interrupted ?? false);
   await writeFile(join(dir, 'session.db'), gunzipSync(Buffer.from(SESSION_DB_GZ_BASE64, 'base64')));
   await writeFile(join(dir, 'plan.md'), '# Plan\n\n1. Parse the config\n2. Add tests\n3. Document the flags\n');
   await writeFile(join(dir, 'checkpoints', 'index.md'), '| # | title | file |\n|---|---|---|\n| 1 | Parser done | 001-parser-done.md |\n');
@@ -90,7 +96,7 @@ export async function createSampleSession(options: SampleOptions): Promise<{ id:
   return { id, dir };
 }
 
-async function writeEvents(path: string, id: string, cwd: string, start: Date, targetBytes: number): Promise<void> {
+async function writeEvents(path: string, id: string, cwd: string, start: Date, targetBytes: number, interrupted: boolean): Promise<void> {
   const out = createWriteStream(path);
   let written = 0;
   let parentId: string | null = null;
@@ -127,6 +133,15 @@ async function writeEvents(path: string, id: string, cwd: string, start: Date, t
       result: { content: testOutput(turn, cwd) },
     });
   } while (written < targetBytes);
+  if (interrupted) {
+    await write('session.mode_changed', { previousMode: 'interactive', newMode: 'autopilot' });
+    await write('session.permissions_changed', { previousMode: 'manual', mode: 'allow-all' });
+    await write('skill.invoked', { name: 'deploy', path: `${cwd}/.github/skills/deploy/SKILL.md`, content: 'Deploy the app.', allowedTools: ['bash', 'write'] });
+    await write('user.message', { content: 'Deploy it to staging' });
+    const request = { toolCallId: 'call_deploy', name: 'bash', arguments: { command: `cd ${cwd} && ./deploy.sh staging` } };
+    await write('assistant.message', { content: 'Deploying.', toolRequests: [request] });
+    await write('tool.execution_start', { toolCallId: request.toolCallId, toolName: 'bash', arguments: request.arguments });
+  }
   out.end();
   await once(out, 'finish');
 }
