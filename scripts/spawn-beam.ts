@@ -12,8 +12,13 @@ export interface BeamProcess {
   stderr: string;
 }
 
-export function spawnBeam(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (stream: 'stdout' | 'stderr', line: string) => void): BeamProcess {
-  const child = spawn(process.execPath, [BEAM_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnBeam(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void,
+  cwd?: string,
+): BeamProcess {
+  const child = spawn(process.execPath, [BEAM_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   const beam: BeamProcess = {
     child,
     stdout: '',
