@@ -77,16 +77,22 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     // 2. A bash call that completes on the laptop.
     model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command: 'echo from-the-laptop > note.txt', description: 'write a note' } }] }, { text: 'Wrote the note.' });
     assert.equal((await laptop(['-p', 'Write a note', `--resume=${SESSION_ID}`])).exitCode, 0);
+    // 2b. A todo, through the sql tool, into the session's own session.db.
+    const insert = "INSERT INTO todos (id, title, description, status) VALUES ('ship-beam', 'Ship copilot-beam', 'release it', 'in_progress')";
+    model.enqueue({ toolCalls: [{ name: 'sql', arguments: { description: 'add a todo', query: insert } }] }, { text: 'Added the todo.' });
+    assert.equal((await laptop(['-p', 'Add a todo', `--resume=${SESSION_ID}`])).exitCode, 0);
     // 3. A bash call still running when the laptop's Copilot dies. Run again, it would create the
     //    marker at once: it waits only while the blocker exists, which is removed after the kill.
     await writeFile(blocker, '');
     const command = `while [ -e ${blocker} ]; do sleep 0.1; done; touch ${marker}`;
     model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command, description: 'wait then touch' } }] });
     const events = join(laptopHome, 'session-state', SESSION_ID, 'events.jsonl');
+    const startsSoFar = (text: string): number => text.split('"tool.execution_start"').length - 1;
+    const startsBefore = startsSoFar(await readFile(events, 'utf8'));
     const killed = await laptop(['-p', 'Run the slow thing', `--resume=${SESSION_ID}`], (kill) => {
       const poll = setInterval(() => {
         void readFile(events, 'utf8').then((text) => {
-          if (text.includes('"tool.execution_start"') && text.split('"tool.execution_start"').length > 2) {
+          if (startsSoFar(text) > startsBefore) {
             clearInterval(poll);
             setTimeout(kill, 300);
           }
@@ -113,7 +119,15 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
 
     // 5. Resume on the receiving side, launched from elsewhere: the session knows its folder.
     model.requests.length = 0;
-    model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command: 'pwd > where.txt', description: 'where am I' } }] }, { text: 'Continuing here.' });
+    model.enqueue(
+      {
+        toolCalls: [
+          { name: 'bash', arguments: { command: 'pwd > where.txt', description: 'where am I' } },
+          { name: 'sql', arguments: { description: 'read todos', query: 'SELECT id, title, status FROM todos' } },
+        ],
+      },
+      { text: 'Continuing here.' },
+    );
     const resumed = await runCopilot({
       copilotHome: codespaceHome,
       modelUrl,
@@ -155,6 +169,39 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     assert.equal(receiverDone?.cwd, codespaceCheckout);
     const workspace = await readFile(join(codespaceHome, 'session-state', SESSION_ID, 'workspace.yaml'), 'utf8');
     assert.match(workspace, new RegExp(`^cwd: ${codespaceCheckout}$`, 'm'));
+  });
+
+  test('todos written through the sql tool on the laptop are readable after the move', () => {
+    const results = resumeRequests[1]!.messages.filter((message) => message.role === 'tool').map((message) => String(message.content));
+    assert.ok(results.some((content) => content.includes('Ship copilot-beam') && content.includes('in_progress')), results.join('\n'));
+  });
+
+  test('a session that ran in autopilot resumes in interactive mode', async () => {
+    const id = '5eed0000-b0a1-4000-8000-000000000002';
+    const autopilotCheckout = await checkout(join(root, 'laptop', 'code', 'auto'));
+    model.enqueue({ text: 'Working on it in autopilot.' });
+    const made = await runCopilot({ copilotHome: laptopHome, modelUrl, cwd: autopilotCheckout, args: ['-p', 'Refactor everything', '--allow-all-tools', '--autopilot', '--session-id', id] });
+    assert.equal(made.exitCode, 0);
+    const laptopEvents = await readFile(join(laptopHome, 'session-state', id, 'events.jsonl'), 'utf8');
+    assert.match(laptopEvents, /"newMode":"autopilot"/, 'the source session really was in autopilot');
+
+    const env = (home: string) => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const { sender, code } = await startSender(env(laptopHome), [id]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(codespaceHome), undefined, codespaceCheckout);
+    assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);
+    assert.equal(lastEvent(receiver.stdout)?.modeReset, 'autopilot');
+
+    model.requests.length = 0;
+    model.enqueue({ text: 'Waiting for you.' });
+    const installedEvents = join(codespaceHome, 'session-state', id, 'events.jsonl');
+    const before = (await readFile(installedEvents, 'utf8')).trim().split('\n').length;
+    const resumed = await runCopilot({ copilotHome: codespaceHome, modelUrl, cwd: root, args: ['-p', 'What next?', `--resume=${id}`, '--allow-all-tools'] });
+    assert.equal(resumed.exitCode, 0, resumed.stderr);
+    // In autopilot the client keeps prompting itself after an answer; interactive stops at one.
+    assert.equal(model.requests.length, 1);
+    const added = (await readFile(installedEvents, 'utf8')).trim().split('\n').slice(before).map((line) => JSON.parse(line) as { type: string; data: { mode?: string } });
+    const notices = added.filter((event) => event.type === 'session.mode_notice_delivered').map((event) => event.data.mode);
+    assert.deepEqual(notices, ['interactive']);
   });
 
   test("the sender's session folder is byte-identical after the send", async () => {
