@@ -71,25 +71,31 @@ export async function createSampleSession(options: SampleOptions): Promise<{ id:
   const backupName = createHash('sha256').update(binary).digest('hex');
   await writeFile(join(dir, 'rewind-file-snapshots', 'backups', backupName), binary);
   const snapshotPath = `${cwd}/assets/logo.png`;
+  const encodedPath = { encoding: 'unix-bytes', data: Buffer.from(snapshotPath).toString('hex') };
+  // The shape Copilot CLI 1.0.102 writes: entries keyed by the first 32 hex digits of SHA-256(path).
   await writeFile(
     join(dir, 'rewind-file-snapshots', 'index.json'),
     JSON.stringify({
-      version: 1,
+      schema: 1,
       snapshots: [
         {
-          userMessageId: 'u1',
-          files: [
-            {
+          snapshotId: 'a3c1e2d4-0000-4000-8000-000000000001',
+          userMessage: 'Replace the logo',
+          timestamp: created.toISOString(),
+          files: {
+            [createHash('sha256').update(snapshotPath).digest('hex').slice(0, 32)]: {
               path: snapshotPath,
-              resolvedPath: snapshotPath,
-              encodedPath: { encoding: 'unix-bytes', data: Buffer.from(snapshotPath).toString('hex') },
-              backup: backupName,
+              preimage: { kind: 'content', contentHash: backupName, backupFile: backupName, mode: 33188, size: binary.length, resolvedPath: snapshotPath, encodedPath },
+              postimage: { kind: 'content', contentHash: backupName, resolvedPath: snapshotPath, encodedPath },
             },
-          ],
+          },
+          backupFiles: [backupName],
+          fileCount: 1,
         },
       ],
     }),
   );
+  await writeFile(join(dir, 'rewind-file-snapshots', 'tracking.json'), '{"schema":1,"tracking":true}');
   // Left behind by every Copilot run; machine-local, never sent.
   await writeFile(join(dir, '.workspace-fork.lock'), '');
   await writeFile(join(options.copilotHome, 'session-state', '.session-operation-locks', `${id}.lock`), '');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,28 @@ import { jsonEvents, lastEvent, spawnBeam, startSender, startTestnet, tempDir, t
 const run = promisify(execFile);
 const SESSION_ID = '5eed0000-beam-4000-8000-000000000001'.replace('beam', 'b0a1');
 const REMOTE = 'https://github.com/octo-org/app.git';
+
+/**
+ * Test fixture, independent of the code under test: the same session as if it had been made on a
+ * Mac in /Users/alice/code/app (plain text and hex replacement, rewind keys recomputed).
+ */
+async function relocatedCopy(from: string, to: string, oldRoot: string, newRoot: string): Promise<void> {
+  await cp(from, to, { recursive: true, filter: (path) => !/inuse\.|\.lock$/.test(path) });
+  const hex = (text: string): string => Buffer.from(text).toString('hex');
+  for (const file of ['events.jsonl', 'workspace.yaml', 'rewind-file-snapshots/index.json']) {
+    const path = join(to, file);
+    let text = await readFile(path, 'utf8');
+    text = text.split(oldRoot).join(newRoot).split(hex(oldRoot)).join(hex(newRoot));
+    if (file.endsWith('index.json')) {
+      const index = JSON.parse(text) as { snapshots: Array<{ files: Record<string, { path: string }> }> };
+      for (const snapshot of index.snapshots) {
+        snapshot.files = Object.fromEntries(Object.values(snapshot.files).map((entry) => [createHash('sha256').update(entry.path).digest('hex').slice(0, 32), entry]));
+      }
+      text = JSON.stringify(index);
+    }
+    await writeFile(path, text);
+  }
+}
 
 /** SIGKILL is delivered asynchronously: wait until the killed client's process is really gone. */
 async function waitUntilNoCopilotHolds(sessionDir: string): Promise<void> {
@@ -81,6 +104,13 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const insert = "INSERT INTO todos (id, title, description, status) VALUES ('ship-beam', 'Ship copilot-beam', 'release it', 'in_progress')";
     model.enqueue({ toolCalls: [{ name: 'sql', arguments: { description: 'add a todo', query: insert } }] }, { text: 'Added the todo.' });
     assert.equal((await laptop(['-p', 'Add a todo', `--resume=${SESSION_ID}`])).exitCode, 0);
+    // 2c. An edit, which gives the session a rewind snapshot of README.md.
+    await writeFile(join(laptopCheckout, 'README.md'), 'hello\n');
+    model.enqueue(
+      { toolCalls: [{ name: 'edit', arguments: { path: join(laptopCheckout, 'README.md'), old_str: 'hello', new_str: 'hello world' } }] },
+      { text: 'Edited the README.' },
+    );
+    assert.equal((await laptop(['-p', 'Edit the README', `--resume=${SESSION_ID}`])).exitCode, 0);
     // 3. A bash call still running when the laptop's Copilot dies. Run again, it would create the
     //    marker at once: it waits only while the blocker exists, which is removed after the kill.
     await writeFile(blocker, '');
@@ -202,6 +232,40 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const added = (await readFile(installedEvents, 'utf8')).trim().split('\n').slice(before).map((line) => JSON.parse(line) as { type: string; data: { mode?: string } });
     const notices = added.filter((event) => event.type === 'session.mode_notice_delivered').map((event) => event.data.mode);
     assert.deepEqual(notices, ['interactive']);
+  });
+
+  test('a session made under /Users/alice/code/app resumes in the receiving checkout, rewind index included', async () => {
+    const macHome = join(root, 'mac', '.copilot');
+    const receiverHome = join(root, 'codespace2', '.copilot');
+    const target = await checkout(join(root, 'codespace2', 'workspaces', 'app'));
+    await relocatedCopy(join(laptopHome, 'session-state', SESSION_ID), join(macHome, 'session-state', SESSION_ID), laptopCheckout, '/Users/alice/code/app');
+
+    const env = (home: string) => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const { sender, code } = await startSender(env(macHome), [SESSION_ID]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json', '--cwd', target], env(receiverHome), undefined, root);
+    assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);
+
+    const installed = join(receiverHome, 'session-state', SESSION_ID);
+    const index = JSON.parse(await readFile(join(installed, 'rewind-file-snapshots', 'index.json'), 'utf8')) as {
+      snapshots: Array<{ files: Record<string, { path: string } & Record<'preimage' | 'postimage', { resolvedPath?: string; encodedPath?: { data: string } }>> }>;
+    };
+    const entries = index.snapshots.flatMap((snapshot) => Object.entries(snapshot.files));
+    assert.ok(entries.length > 0, 'the laptop session has a rewind snapshot');
+    assert.ok(entries.some(([, entry]) => entry.path === join(target, 'README.md')), 'the README edit points into the new checkout');
+    for (const [key, entry] of entries) {
+      assert.ok(entry.path.startsWith(`${target}/`), entry.path);
+      for (const image of [entry.preimage, entry.postimage]) {
+        if (image.resolvedPath !== undefined) assert.equal(image.resolvedPath, entry.path);
+        if (image.encodedPath !== undefined) assert.equal(Buffer.from(image.encodedPath.data, 'hex').toString(), entry.path);
+      }
+      assert.equal(key, createHash('sha256').update(entry.path).digest('hex').slice(0, 32));
+    }
+    assert.ok(!(await readFile(join(installed, 'events.jsonl'), 'utf8')).includes('"cwd":"/Users/alice/code/app"'));
+
+    model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command: 'pwd > where-mac.txt', description: 'where am I' } }] }, { text: 'Here.' });
+    const resumed = await runCopilot({ copilotHome: receiverHome, modelUrl, cwd: root, args: ['-p', 'Where are we?', `--resume=${SESSION_ID}`, '--allow-all-tools'] });
+    assert.equal(resumed.exitCode, 0, resumed.stderr);
+    assert.equal((await readFile(join(target, 'where-mac.txt'), 'utf8')).trim(), target);
   });
 
   test("the sender's session folder is byte-identical after the send", async () => {

@@ -8,6 +8,7 @@ import { repositoryIdentity } from '../src/session/repository.js';
 import { compareVersions } from '../src/session/copilot-version.js';
 import { chooseDestination } from '../src/session/destination.js';
 import { tempDir } from './helpers/e2e.js';
+import { pathKey } from '../src/session/transform/rewind-index.js';
 
 type Event = { type: string; data: Record<string, unknown>; id: string; parentId: string | null };
 
@@ -62,7 +63,7 @@ test('paths are remapped in workspace.yaml, event contexts, tool calls and the r
   const report = await transformReceivedSession(dir, move(mapping));
   assert.ok(report.remappedStrings > 0);
   assert.equal(report.remappedWorkspaceFields, 2);
-  assert.equal(report.remappedRewindPaths, 3);
+  assert.equal(report.remappedRewindPaths, 5);
 
   const workspace = await readFile(join(dir, 'workspace.yaml'), 'utf8');
   assert.match(workspace, /^cwd: \/workspaces\/app$/m);
@@ -80,12 +81,16 @@ test('paths are remapped in workspace.yaml, event contexts, tool calls and the r
   assert.deepEqual(contextChanged.data, { cwd: '/workspaces/app', gitRoot: '/workspaces/app', branch: 'main' });
 
   const rewind = JSON.parse(await readFile(join(dir, 'rewind-file-snapshots', 'index.json'), 'utf8')) as {
-    snapshots: Array<{ files: Array<{ path: string; resolvedPath: string; encodedPath: { data: string } }> }>;
+    snapshots: Array<{ files: Record<string, { path: string; preimage: { resolvedPath: string; encodedPath: { data: string } }; postimage: { encodedPath: { data: string } } }> }>;
   };
-  const file = rewind.snapshots[0]!.files[0]!;
-  assert.equal(file.path, '/workspaces/app/assets/logo.png');
-  assert.equal(file.resolvedPath, '/workspaces/app/assets/logo.png');
-  assert.equal(Buffer.from(file.encodedPath.data, 'hex').toString(), '/workspaces/app/assets/logo.png');
+  const files = rewind.snapshots[0]!.files;
+  const target = '/workspaces/app/assets/logo.png';
+  assert.deepEqual(Object.keys(files), [pathKey(target)], 'entries are re-keyed by the hash of the new path');
+  const file = files[pathKey(target)]!;
+  assert.equal(file.path, target);
+  assert.equal(file.preimage.resolvedPath, target);
+  assert.equal(Buffer.from(file.preimage.encodedPath.data, 'hex').toString(), target);
+  assert.equal(Buffer.from(file.postimage.encodedPath.data, 'hex').toString(), target);
 });
 
 test('a finished session without a mapping gains only the handoff note and keeps its bytes', async () => {

@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PathRemapper } from './path-mapping.js';
 
 /**
- * The rewind index stores each edited file's path three ways: `path`, `resolvedPath`, and
- * `encodedPath: {encoding: "unix-bytes", data: <hex of the path bytes>}`. All three must move
- * together or rewinding would restore files outside this checkout.
+ * The rewind index (Copilot CLI 1.0.102, schema 1) stores each edited file's path as `path`,
+ * `resolvedPath` and `encodedPath: {encoding: "unix-bytes", data: <hex of the path bytes>}`,
+ * under a key that is the first 32 hex digits of SHA-256(path). All of them must move together,
+ * or rewinding would restore files outside this checkout or not find them.
  */
 export async function remapRewindIndex(sessionDir: string, remapper: PathRemapper): Promise<number> {
   const path = join(sessionDir, 'rewind-file-snapshots', 'index.json');
@@ -18,7 +20,7 @@ export async function remapRewindIndex(sessionDir: string, remapper: PathRemappe
     return 0;
   }
   const changes = { count: 0 };
-  const remapped = remapEncodedPaths(remapper.remapJson(parsed, changes), remapper, changes);
+  const remapped = rekeyFiles(remapEncodedPaths(remapper.remapJson(parsed, changes), remapper, changes), parsed);
   if (changes.count > 0) await writeFile(path, JSON.stringify(remapped), { mode: 0o600 });
   return changes.count;
 }
@@ -35,4 +37,26 @@ function remapEncodedPaths(value: unknown, remapper: PathRemapper, changes: { co
     return { ...record, data: Buffer.from(remapped, 'utf8').toString('hex') };
   }
   return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, remapEncodedPaths(item, remapper, changes)]));
+}
+
+export function pathKey(path: string): string {
+  return createHash('sha256').update(path).digest('hex').slice(0, 32);
+}
+
+/** Renames `files` entries keyed by the hash of their old path to the hash of the new one. */
+function rekeyFiles(remapped: unknown, original: unknown): unknown {
+  if (Array.isArray(remapped) && Array.isArray(original)) return remapped.map((item, i) => rekeyFiles(item, original[i]));
+  if (remapped === null || typeof remapped !== 'object' || original === null || typeof original !== 'object') return remapped;
+  const next = remapped as Record<string, unknown>;
+  const before = original as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    const old = before[key] as { path?: unknown } | undefined;
+    const entry = value as { path?: unknown } | null;
+    const newPath = entry && typeof entry === 'object' && typeof entry.path === 'string' ? entry.path : undefined;
+    const oldPath = old && typeof old === 'object' && typeof old.path === 'string' ? old.path : undefined;
+    const rekey = newPath !== undefined && oldPath !== undefined && newPath !== oldPath && key === pathKey(oldPath);
+    out[rekey ? pathKey(newPath) : key] = rekeyFiles(value, before[key]);
+  }
+  return out;
 }
