@@ -150,12 +150,24 @@ describe('copilot-beam end to end', () => {
     await assertBeamedCopy(session.dir, join(codespace, 'session-state', session.id));
   });
 
+  test('the receiver warns when its copilot is older than the one that wrote the session', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const bin = await tempDir('bin');
+    await writeFile(join(bin, 'copilot'), '#!/bin/sh\necho "GitHub Copilot CLI 0.0.400."\n', { mode: 0o755 });
+    const { sender, code } = await startSender(envFor(laptop), [session.id]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...envFor(codespace), PATH: `${bin}:${process.env.PATH}` });
+    assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0]);
+    const warnings = jsonEvents(receiver.stdout).filter((event) => event.event === 'warning').map((event) => String(event.message));
+    assert.ok(warnings.some((message) => /written by Copilot CLI 1\.0\.102, newer than the copilot here \(0\.0\.400\)/.test(message)), warnings.join('\n'));
+  });
+
   test('unknown and busy sessions are refused before any network use', async () => {
     const { laptop } = await homes();
     const session = await createSampleSession({ copilotHome: laptop });
     const unknown = spawnBeam(['send', 'deadbeef', '--json'], envFor(laptop));
     assert.equal(await unknown.exited, 6);
-    assert.match(String(lastEvent(unknown.stdout)?.message), /no session "deadbeef"/);
+    assert.match(String(lastEvent(unknown.stdout)?.message), /no session with the id or name "deadbeef"/);
 
     await writeFile(join(session.dir, `inuse.${process.pid}.lock`), String(process.pid));
     const busy = spawnBeam(['send', session.id, '--json'], envFor(laptop));

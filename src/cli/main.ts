@@ -42,11 +42,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     program
       .command('send')
       .description('offer a session and show a one-time code for the other machine')
-      .argument('<session>', 'session id or a unique prefix of it')
+      .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
       .option('--code-length <words>', 'words in the code (more words, stronger code)', String(DEFAULT_CODE_WORDS))
       .option('--no-qr', 'do not draw a QR code under the code'),
     '10m',
-  ).action((session: string, options: SendOptions) => runSend(session, options, context));
+  ).action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
 
   networkOptions(
     program

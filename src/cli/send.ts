@@ -24,14 +24,14 @@ export interface SendOptions extends NetworkOptions {
 /** How long the receiver's user may look at the offer before the sender gives up. */
 const ACCEPT_TIMEOUT_MS = 10 * 60_000;
 
-export async function runSend(query: string, options: SendOptions, context: CommandContext): Promise<void> {
+export async function runSend(query: string | undefined, options: SendOptions, context: CommandContext): Promise<void> {
   const { ui, cleanup, env } = context;
   const codeLifetimeMs = parseDuration(options.timeout, '--timeout');
   const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
   const code = generateCode(parseWordCount(options.codeLength));
   const bootstrap = resolveBootstrap(options.bootstrap, env);
 
-  const outgoing = await prepareOutgoing(copilotHome(env), query);
+  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd());
   const { manifest } = outgoing;
   ui.status('prepared', `Session ${manifest.sessionId}${manifest.sessionName ? ` "${manifest.sessionName}"` : ''}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
     sessionId: manifest.sessionId,

@@ -4,3 +4,4 @@ export * from './home.js';
 export * from './install.js';
 export * from './outgoing.js';
 export * from './source-info.js';
+export * from './choose.js';

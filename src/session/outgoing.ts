@@ -1,7 +1,8 @@
 import { type Manifest, MANIFEST_FORMAT } from '../bundle/manifest.js';
 import { scanFolder } from '../bundle/pack.js';
 import { assertNotInUse } from './busy.js';
-import { findSession, type SessionLocation } from './find.js';
+import { chooseSession } from './choose.js';
+import type { SessionLocation } from './find.js';
 import { describeSource, readWorkspace } from './source-info.js';
 
 export interface OutgoingSession {
@@ -15,8 +16,8 @@ export interface OutgoingSession {
  * Everything the sender needs before it shows a code: the session exists, no Copilot is
  * writing it, and every file is hashed. Nothing in the session folder is modified.
  */
-export async function prepareOutgoing(home: string, query: string): Promise<OutgoingSession> {
-  const location = await findSession(home, query);
+export async function prepareOutgoing(home: string, query: string | undefined, currentDir: string): Promise<OutgoingSession> {
+  const location = await chooseSession(home, query, currentDir);
   await assertNotInUse(location.dir, location.id);
   const workspace = await readWorkspace(location.dir);
   const [scanned, source] = await Promise.all([scanFolder(location.dir), describeSource(location.dir, workspace)]);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,16 @@ export async function startTestnet(): Promise<{ testnet: Testnet; bootstrap: str
   return { testnet, bootstrap: testnet.bootstrap.map((node) => `${node.host}:${node.port}`).join(',') };
 }
 
+const madeDirs: string[] = [];
+// Each test file runs in its own process: remove what it made when it ends.
+process.on('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `copilot-beam-${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `copilot-beam-${prefix}-`));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export type JsonEvent = { event: string } & Record<string, unknown>;
