@@ -14,5 +14,4 @@ export interface NetworkOptions {
   readonly timeout: string;
   readonly idleTimeout: string;
   readonly json?: boolean;
-  readonly yes?: boolean;
 }

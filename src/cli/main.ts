@@ -20,8 +20,7 @@ function networkOptions(command: Command, defaultTimeout: string): Command {
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
     .option('--timeout <duration>', 'how long to wait for the other side (90s, 10m, 1h)', defaultTimeout)
     .option('--idle-timeout <duration>', 'give up when the connected peer is silent this long', '30s')
-    .option('--json', 'print one JSON object per line instead of text')
-    .option('-y, --yes', 'answer yes to every confirmation');
+    .option('--json', 'print one JSON object per line instead of text');
 }
 
 /** Runs one command line; resolves to the process exit code. Never throws. */
@@ -52,7 +51,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     program
       .command('receive')
       .description('receive a session with the code the sender shows')
-      .argument('[code]', `the code, like 4821-amber-tidal (or env ${CODE_ENV})`)
+      .argument('[code]', `the code, like 4821-tugboat-wrongdoing (or env ${CODE_ENV})`)
+      .option('-y, --yes', 'accept the offered session without asking')
       .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
       .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),

@@ -33,6 +33,7 @@ export interface ReceiveOptions extends NetworkOptions {
   readonly force?: boolean;
   readonly maxSize: string;
   readonly cwd?: string;
+  readonly yes?: boolean;
 }
 
 export const CODE_ENV = 'COPILOT_BEAM_CODE';

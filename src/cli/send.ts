@@ -2,7 +2,7 @@ import { formatCode, generateCode } from '../code/code.js';
 import { loadSodium } from '../crypto/sodium.js';
 import { topicForNameplate } from '../crypto/key-schedule.js';
 import { encodeManifest } from '../bundle/manifest.js';
-import { decodeReason, MessageKind } from '../bundle/messages.js';
+import { decodeReason, MessageKind, peerText } from '../bundle/messages.js';
 import { sendFiles } from '../bundle/send-files.js';
 import { BeamError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
@@ -33,7 +33,8 @@ export async function runSend(query: string | undefined, options: SendOptions, c
 
   const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd());
   const { manifest } = outgoing;
-  ui.status('prepared', `Session ${manifest.sessionId}${manifest.sessionName ? ` "${manifest.sessionName}"` : ''}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
+  const name = manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : '';
+  ui.status('prepared', `Session ${manifest.sessionId}${name}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
     sessionId: manifest.sessionId,
     files: manifest.files.length,
     bytes: manifest.totalBytes,

@@ -55,7 +55,7 @@ export function parseCode(input: string): Code {
   const [nameplatePart, ...wordParts] = parts as [string, ...string[]];
   const nameplate = parseNameplate(nameplatePart);
   if (wordParts.length < MIN_CODE_WORDS) {
-    throw codeError(`it needs at least ${MIN_CODE_WORDS} words after the number, like 4821-amber-tidal`);
+    throw codeError(`it needs at least ${MIN_CODE_WORDS} words after the number, like 4821-tugboat-wrongdoing`);
   }
   if (wordParts.length > MAX_CODE_WORDS) {
     throw codeError(`it has ${wordParts.length} words; codes have at most ${MAX_CODE_WORDS}`);
