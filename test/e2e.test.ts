@@ -162,6 +162,24 @@ describe('copilot-beam end to end', () => {
     assert.ok(warnings.some((message) => /written by Copilot CLI 1\.0\.102, newer than the copilot here \(0\.0\.400\)/.test(message)), warnings.join('\n'));
   });
 
+  test('list shows id, name, folder, last update and size, as text or JSON', async () => {
+    const { laptop } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop, name: 'List me' });
+    const listed = spawnBeam(['list', '--json'], envFor(laptop));
+    assert.equal(await listed.exited, 0);
+    const [entry, ...rest] = jsonEvents(listed.stdout);
+    assert.equal(rest.length, 0);
+    assert.equal(entry?.event, 'session');
+    assert.equal(entry?.id, session.id);
+    assert.equal(entry?.name, 'List me');
+    assert.equal(entry?.cwd, '/home/alice/code/app');
+    assert.equal(entry?.updatedAt, '2026-11-20T10:00:00.000Z');
+    assert.ok(Number(entry?.bytes) > 256 * 1024);
+    const text = spawnBeam(['list'], envFor(laptop));
+    assert.equal(await text.exited, 0);
+    assert.match(text.stdout, new RegExp(`^${session.id}  2026-11-20T10:00 .* List me  /home/alice/code/app$`, 'm'));
+  });
+
   test('unknown and busy sessions are refused before any network use', async () => {
     const { laptop } = await homes();
     const session = await createSampleSession({ copilotHome: laptop });
