@@ -17,6 +17,9 @@ const step = (text: string): void => console.log(`\n${bold(`==> ${text}`)}`);
 
 async function main(): Promise<number> {
   const root = await mkdtemp(join(tmpdir(), 'copilot-beam-demo-'));
+  // Each "machine" gets its own private home folder, as a real one would.
+  await mkdir(join(root, 'laptop'), { mode: 0o700 });
+  await mkdir(join(root, 'codespace'), { mode: 0o700 });
   const laptopHome = join(root, 'laptop', '.copilot');
   const codespaceHome = join(root, 'codespace', '.copilot');
   const testnet = await createTestnet(3, { host: '127.0.0.1' });
@@ -38,10 +41,10 @@ async function main(): Promise<number> {
     const bootstrap = testnet.bootstrap.map((node) => `${node.host}:${node.port}`).join(',');
     console.log(`    a local DHT testnet is running on ${bootstrap} (loopback only)`);
 
-    step(`laptop$ copilot-beam send ${session.id.slice(0, 8)}`);
+    step(`laptop$ copilot-beam send ${session.id.slice(0, 8)} --yes`);
     let announceCode: (code: string) => void = () => undefined;
     const codeShown = new Promise<string>((resolve) => (announceCode = resolve));
-    const sender = track(children, spawnBeam(['send', session.id.slice(0, 8), '--bootstrap', bootstrap], { ...process.env, COPILOT_HOME: laptopHome }, (_stream, line) => {
+    const sender = track(children, spawnBeam(['send', session.id.slice(0, 8), '--yes', '--bootstrap', bootstrap], { ...process.env, HOME: join(root, 'laptop'), COPILOT_HOME: laptopHome }, (_stream, line) => {
       console.log(`    [laptop]    ${line}`);
       const match = /copilot-beam receive (\S+)/.exec(line);
       if (match) announceCode(match[1]!);
@@ -53,7 +56,7 @@ async function main(): Promise<number> {
       children,
       spawnBeam(
         ['receive', code, '--yes', '--bootstrap', bootstrap],
-        { ...process.env, COPILOT_HOME: codespaceHome },
+        { ...process.env, HOME: join(root, 'codespace'), COPILOT_HOME: codespaceHome },
         (_stream, line) => console.log(`    [codespace] ${line}`),
         codespaceCheckout,
       ),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, writeFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
@@ -9,6 +9,9 @@ import {
   jsonEvents,
   lastEvent,
   listOrEmpty,
+  privateHome,
+  type BeamProcess,
+  type JsonEvent,
   spawnBeam,
   startSender,
   startTestnet,
@@ -20,15 +23,22 @@ import {
 describe('copilot-beam end to end', () => {
   let testnet: Testnet;
   let bootstrap: string;
+  let home: string;
 
   before(async () => {
     ({ testnet, bootstrap } = await startTestnet());
+    home = await privateHome();
   });
   after(async () => {
     await testnet.destroy();
   });
 
-  const envFor = (home: string): NodeJS.ProcessEnv => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+  const envFor = (copilotHome: string): NodeJS.ProcessEnv => ({
+    ...process.env,
+    HOME: home,
+    COPILOT_HOME: copilotHome,
+    COPILOT_BEAM_BOOTSTRAP: bootstrap,
+  });
 
   async function homes(): Promise<{ laptop: string; codespace: string }> {
     const root = await tempDir('e2e');
@@ -162,6 +172,62 @@ describe('copilot-beam end to end', () => {
     assert.ok(warnings.some((message) => /written by Copilot CLI 1\.0\.102, newer than the copilot here \(0\.0\.400\)/.test(message)), warnings.join('\n'));
   });
 
+  test('--verify shows the same phrase on both sides and waits for both people', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const phrases: string[] = [];
+    const answerPhrase = (process: () => BeamProcess) => (stream: 'stdout' | 'stderr', line: string): void => {
+      const event = stream === 'stdout' ? (JSON.parse(line) as JsonEvent) : undefined;
+      if (event?.event !== 'verify') return;
+      phrases.push(String(event.phrase));
+      process().child.stdin?.write('y\n');
+    };
+    const { sender, code } = await startSender(envFor(laptop), [session.id, '--verify'], answerPhrase(() => sender));
+    const receiver: BeamProcess = spawnBeam(['receive', code, '--json', '--yes'], envFor(codespace), answerPhrase(() => receiver));
+    assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout + sender.stdout);
+    assert.equal(phrases.length, 2);
+    assert.equal(phrases[0], phrases[1]);
+    assert.match(phrases[0]!, /^[a-z]+ [a-z]+ [a-z]+ [a-z]+$/);
+  });
+
+  test('a phrase one person rejects stops both sides before anything about the session is sent', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const { sender, code } = await startSender(envFor(laptop), [session.id]);
+    const receiver = spawnBeam(['receive', code, '--json', '--yes', '--verify'], envFor(codespace), (stream, line) => {
+      if (stream === 'stdout' && (JSON.parse(line) as { event: string }).event === 'verify') receiver.child.stdin?.write('n\n');
+    });
+    assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [7, 7]);
+    assert.match(String(lastEvent(receiver.stdout)?.message), /phrases did not match/);
+    assert.ok(!receiver.stdout.includes(session.id));
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
+  });
+
+  test('a receiver others can read is flagged; with --yes it is refused unless --allow-shared', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const sharedHome = await tempDir('shared-home');
+    await chmod(sharedHome, 0o755);
+    const receiverEnv = { ...envFor(codespace), HOME: sharedHome, CODESPACES: 'true', CODESPACE_NAME: 'fluffy-lamp', GITHUB_USER: 'mallory' };
+    const senderEnv = { ...envFor(laptop), GITHUB_USER: 'alice' };
+
+    const first = await startSender(senderEnv, [session.id]);
+    const refused = spawnBeam(['receive', first.code, '--json', '--yes'], receiverEnv);
+    assert.deepEqual(await Promise.all([first.sender.exited, refused.exited]), [7, 7]);
+    const warnings = jsonEvents(first.sender.stdout).filter((e) => e.event === 'warning').map((e) => String(e.message));
+    assert.ok(warnings.some((m) => /Codespace owned by GitHub user mallory, not alice/.test(m)), warnings.join('\n'));
+    assert.ok(warnings.some((m) => /can read .* home folder/.test(m)), warnings.join('\n'));
+    assert.match(String(lastEvent(first.sender.stdout)?.message), /refused to send to a shared machine/);
+    assert.match(String(lastEvent(refused.stdout)?.message), /the sender stopped: the sender refused to send to a shared machine/);
+    assert.ok(!refused.stdout.includes(session.id), 'nothing about the session reached the shared machine');
+    const receiverEvent = jsonEvents(first.sender.stdout).find((e) => e.event === 'receiver');
+    assert.equal((receiverEvent?.codespace as { owner?: string } | undefined)?.owner, 'mallory');
+
+    const second = await startSender(senderEnv, [session.id, '--allow-shared']);
+    const allowed = spawnBeam(['receive', second.code, '--json', '--yes'], receiverEnv);
+    assert.deepEqual(await Promise.all([second.sender.exited, allowed.exited]), [0, 0]);
+  });
+
   test('list shows id, name, folder, last update and size, as text or JSON', async () => {
     const { laptop } = await homes();
     const session = await createSampleSession({ copilotHome: laptop, name: 'List me' });
@@ -203,3 +269,4 @@ describe('copilot-beam end to end', () => {
     assert.ok(!jsonEvents(sender.stdout).some((e) => e.event === 'code'), 'no code is shown without a DHT');
   });
 });
+

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
 import { copilotAvailable, runCopilot } from './helpers/copilot-cli.js';
 import { FakeModel, transcript, type ChatRequest } from './helpers/fake-model.js';
-import { jsonEvents, lastEvent, spawnBeam, startSender, startTestnet, tempDir, treeDigest } from './helpers/e2e.js';
+import { jsonEvents, lastEvent, privateHome, spawnBeam, startSender, startTestnet, tempDir, treeDigest } from './helpers/e2e.js';
 
 const run = promisify(execFile);
 const SESSION_ID = '5eed0000-beam-4000-8000-000000000001'.replace('beam', 'b0a1');
@@ -73,6 +73,7 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
   let resumeRequests: ChatRequest[];
   let laptopBefore: Map<string, string>;
   let receiverDone: Record<string, unknown> | undefined;
+  let beamHome: string;
 
   async function checkout(dir: string): Promise<string> {
     await mkdir(dir, { recursive: true });
@@ -83,6 +84,7 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
 
   before(async () => {
     ({ testnet, bootstrap } = await startTestnet());
+    beamHome = await privateHome();
     modelUrl = await model.start();
     root = await tempDir('interop');
     laptopHome = join(root, 'laptop', '.copilot');
@@ -138,7 +140,7 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     laptopBefore = await treeDigest(join(laptopHome, 'session-state', SESSION_ID));
 
     // 4. Beam it: two real copilot-beam processes over the testnet.
-    const env = (home: string) => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(laptopHome), [SESSION_ID.slice(0, 8)]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(codespaceHome), undefined, codespaceCheckout);
     const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
@@ -215,7 +217,7 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const laptopEvents = await readFile(join(laptopHome, 'session-state', id, 'events.jsonl'), 'utf8');
     assert.match(laptopEvents, /"newMode":"autopilot"/, 'the source session really was in autopilot');
 
-    const env = (home: string) => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(laptopHome), [id]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(codespaceHome), undefined, codespaceCheckout);
     assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);
@@ -240,7 +242,7 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const target = await checkout(join(root, 'codespace2', 'workspaces', 'app'));
     await relocatedCopy(join(laptopHome, 'session-state', SESSION_ID), join(macHome, 'session-state', SESSION_ID), laptopCheckout, '/Users/alice/code/app');
 
-    const env = (home: string) => ({ ...process.env, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(macHome), [SESSION_ID]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json', '--cwd', target], env(receiverHome), undefined, root);
     assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);

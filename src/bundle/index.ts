@@ -5,3 +5,4 @@ export * from './pack.js';
 export * from './paths.js';
 export * from './receive-files.js';
 export * from './send-files.js';
+export * from './hello.js';

@@ -1,9 +1,10 @@
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
- * OFFER, DATA..., END; the receiver's is ACCEPT then INSTALLED, or REJECT / FAILED. The final
- * message of each stream carries secretstream's FINAL tag.
+ * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, then INSTALLED, or REJECT /
+ * FAILED. The final message of each stream carries secretstream's FINAL tag.
  */
 export enum MessageKind {
+  Hello = 5,
   Offer = 1,
   Data = 2,
   End = 3,
@@ -12,11 +13,7 @@ export enum MessageKind {
   Reject = 11,
   Installed = 12,
   Failed = 13,
-}
-
-export interface InstalledReport {
-  readonly sessionId: string;
-  readonly hostname: string;
+  Environment = 14,
 }
 
 export function encodeJson(value: unknown): Uint8Array {

@@ -43,7 +43,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .description('offer a session and show a one-time code for the other machine')
       .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
       .option('--code-length <words>', 'words in the code (more words, stronger code)', String(DEFAULT_CODE_WORDS))
-      .option('--no-qr', 'do not draw a QR code under the code'),
+      .option('--no-qr', 'do not draw a QR code under the code')
+      .option('-y, --yes', 'send without asking once the receiver is known (refuses shared machines)')
+      .option('--allow-shared', 'with --yes, send even to a machine other users can read')
+      .option('--verify', 'show a phrase on both machines and wait until you confirm they match'),
     '10m',
   ).action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
 
@@ -53,6 +56,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .description('receive a session with the code the sender shows')
       .argument('[code]', `the code, like 4821-tugboat-wrongdoing (or env ${CODE_ENV})`)
       .option('-y, --yes', 'accept the offered session without asking')
+      .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
       .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
       .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),

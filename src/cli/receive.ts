@@ -4,7 +4,8 @@ import { loadSodium } from '../crypto/sodium.js';
 import { topicForNameplate } from '../crypto/key-schedule.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
 import { decodeManifest, type Manifest } from '../bundle/manifest.js';
-import { encodeJson, MessageKind, peerText } from '../bundle/messages.js';
+import { decodeSenderHello } from '../bundle/hello.js';
+import { decodeReason, encodeJson, MessageKind, peerText } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { formatBytes } from '../format.js';
@@ -20,6 +21,8 @@ import {
 } from '../session/install.js';
 import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
 import { chooseDestination, type Destination } from '../session/destination.js';
+import { describeReceiver } from '../session/environment.js';
+import { confirmPhrase } from './verify.js';
 import { transformReceivedSession, type TransformReport } from '../session/transform/index.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
 import { rendezvous } from '../transport/rendezvous.js';
@@ -34,6 +37,7 @@ export interface ReceiveOptions extends NetworkOptions {
   readonly maxSize: string;
   readonly cwd?: string;
   readonly yes?: boolean;
+  readonly verify?: boolean;
 }
 
 export const CODE_ENV = 'COPILOT_BEAM_CODE';
@@ -65,7 +69,15 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
     ui.status('paired', 'Connected; the sender proved the code.');
     await receiveSession(
       channel,
-      { home, limits, idleTimeoutMs, force: Boolean(options.force), yes: Boolean(options.yes), cwdOption: options.cwd },
+      {
+        home,
+        limits,
+        idleTimeoutMs,
+        force: Boolean(options.force),
+        yes: Boolean(options.yes),
+        verify: Boolean(options.verify),
+        cwdOption: options.cwd,
+      },
       context,
     );
   } finally {
@@ -79,12 +91,30 @@ interface ReceiveSettings {
   readonly idleTimeoutMs: number;
   readonly force: boolean;
   readonly yes: boolean;
+  readonly verify: boolean;
   readonly cwdOption: string | undefined;
 }
 
+/** How long the sender's user may take to look at who we are before it offers the session. */
+const SENDER_DECISION_TIMEOUT_MS = 10 * 60_000;
+
 async function receiveSession(channel: SecureChannel, settings: ReceiveSettings, context: CommandContext): Promise<void> {
   const { ui, cleanup } = context;
-  const offer = await channel.receive(settings.idleTimeoutMs, 'the sender');
+  const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
+  if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
+  const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
+  if (settings.verify || senderWantsCheck) {
+    const matched = await refuseOnError(channel, () => confirmPhrase(context, channel.verificationKey));
+    if (!matched) {
+      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
+      throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
+    }
+  }
+  await channel.send(MessageKind.Environment, encodeJson(await describeReceiver(context.env, process.cwd(), settings.verify)));
+  ui.status('introduced', 'Waiting for the sender to confirm...');
+
+  const offer = await channel.receive(SENDER_DECISION_TIMEOUT_MS, 'the sender');
+  if (offer.kind === MessageKind.Abort) throw new BeamError('declined', `the sender stopped: ${decodeReason(offer.body)}`);
   if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
   const manifest = await refuseOnError(channel, async () => {
     const checked = decodeManifest(offer.body, settings.limits);
@@ -98,7 +128,7 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
     chooseDestination(manifest.source, { cwdOption: settings.cwdOption, currentDir: process.cwd() }),
   );
   await warnAboutVersionSkew(context, manifest.source.copilotVersion);
-  const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', settings.yes));
+  const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', { assumeYes: settings.yes }));
   if (!accepted) {
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
     throw new BeamError('declined', 'declined: nothing was installed');

@@ -2,11 +2,13 @@ import { formatCode, generateCode } from '../code/code.js';
 import { loadSodium } from '../crypto/sodium.js';
 import { topicForNameplate } from '../crypto/key-schedule.js';
 import { encodeManifest } from '../bundle/manifest.js';
-import { decodeReason, MessageKind, peerText } from '../bundle/messages.js';
+import { decodeReceiverEnvironment, type ReceiverEnvironment } from '../bundle/hello.js';
+import { decodeReason, encodeJson, MessageKind, peerText } from '../bundle/messages.js';
 import { sendFiles } from '../bundle/send-files.js';
 import { BeamError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { copilotHome } from '../session/home.js';
+import { sharedEnvironmentRisks } from '../session/environment.js';
 import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
 import { rendezvous } from '../transport/rendezvous.js';
@@ -15,10 +17,14 @@ import { BeamSwarm } from '../transport/swarm.js';
 import type { CommandContext, NetworkOptions } from './context.js';
 import { parseDuration, parseWordCount } from './options.js';
 import { renderQr } from './qr.js';
+import { confirmPhrase } from './verify.js';
 
 export interface SendOptions extends NetworkOptions {
   readonly codeLength: string;
   readonly qr: boolean;
+  readonly yes?: boolean;
+  readonly allowShared?: boolean;
+  readonly verify?: boolean;
 }
 
 /** How long the receiver's user may look at the offer before the sender gives up. */
@@ -63,6 +69,7 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     const channel = await pairing;
     await swarm.lock();
     ui.status('paired', 'Receiver connected and proved the code.');
+    await introduce(channel, options, context);
     await transfer(channel, outgoing, context, idleTimeoutMs);
   } finally {
     await swarm.destroy();
@@ -76,6 +83,48 @@ function showCode(context: CommandContext, code: string, lifetimeMs: number, qr:
   if (qr && ui.interactive) lines.push(renderQr(command));
   lines.push(`The code works once and expires in ${formatDuration(lifetimeMs)}. Waiting for the receiver...`);
   ui.result('code', { code, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
+}
+
+/**
+ * Before the session is even named: the phrase check if either side asked for it, then who the
+ * receiver is. A shared machine is flagged; with --yes it is refused unless --allow-shared.
+ */
+async function introduce(channel: SecureChannel, options: SendOptions, context: CommandContext): Promise<void> {
+  const { ui } = context;
+  await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(options.verify) }));
+  const reply = await channel.receive(ACCEPT_TIMEOUT_MS, 'the receiver');
+  if (reply.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(reply.body)}`);
+  if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');
+  const receiver = decodeReceiverEnvironment(reply.body);
+  const stop = async (message: string): Promise<never> => {
+    await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
+    throw new BeamError('declined', `${message}: nothing was sent`);
+  };
+  if ((options.verify || receiver.verify) && !(await confirmPhrase(context, channel.verificationKey))) {
+    await stop('the verification phrases did not match');
+  }
+
+  describeReceiver(context, receiver);
+  const risks = sharedEnvironmentRisks(receiver, context.env);
+  for (const risk of risks) ui.alarm(`${risk}: the session may be readable by others there`);
+  if (risks.length > 0 && options.yes && !options.allowShared) {
+    await stop('the sender refused to send to a shared machine (use --allow-shared to send anyway)');
+  }
+  if (!(await ui.confirm(`Send the session to ${peerText(receiver.user, 60)}@${peerText(receiver.hostname, 100)}?`, { assumeYes: Boolean(options.yes) }))) {
+    await stop('the sender said no');
+  }
+}
+
+function describeReceiver(context: CommandContext, receiver: ReceiverEnvironment): void {
+  const codespace = receiver.codespace;
+  const lines = [
+    'The receiver is:',
+    `  host        ${peerText(receiver.hostname)} (${peerText(receiver.platform)})`,
+    `  user        ${peerText(receiver.user)}`,
+    ...(codespace ? [`  codespace   ${peerText(codespace.name ?? '(unnamed)')} owned by ${peerText(codespace.owner ?? 'an unknown user')}`] : []),
+    ...(receiver.repository ? [`  repository  ${peerText(receiver.repository)}`] : []),
+  ];
+  context.ui.result('receiver', { ...receiver }, lines);
 }
 
 async function transfer(

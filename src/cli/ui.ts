@@ -81,19 +81,30 @@ export class Ui {
     this.progressShown = true;
   }
 
-  /** Asks a yes/no question on the terminal; without one, --yes is required. */
-  async confirm(question: string, assumeYes: boolean): Promise<boolean> {
-    if (assumeYes) return true;
-    if (!this.options.stdin.isTTY) {
+  /**
+   * Asks a yes/no question. Without a terminal, --yes is required, except for questions only a
+   * person can answer (the phrase check), which then read one line from standard input.
+   */
+  async confirm(question: string, options: { assumeYes?: boolean; readPipe?: boolean } = {}): Promise<boolean> {
+    if (options.assumeYes) return true;
+    if (!this.options.stdin.isTTY && !options.readPipe) {
       throw new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
     }
-    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr });
+    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal: Boolean(this.options.stdin.isTTY) });
+    const ended = new Promise<string>((resolve) => prompt.once('close', () => resolve('')));
     try {
-      const answer = await prompt.question(`${question} [y/N] `);
+      const answer = await Promise.race([prompt.question(`${question} [y/N] `), ended]);
       return /^y(es)?$/i.test(answer.trim());
     } finally {
       prompt.close();
     }
+  }
+
+  /** A warning that must stand out: red on a colour terminal. */
+  alarm(message: string): void {
+    const colour = Boolean(this.options.stderr.isTTY) && !('NO_COLOR' in process.env);
+    if (this.options.json) this.emit('warning', { message, severity: 'high' });
+    else this.line(this.options.stderr, colour ? `\u001b[1;31mwarning: ${message}\u001b[0m` : `warning: ${message}`);
   }
 
   private line(stream: NodeJS.WriteStream, text: string): void {

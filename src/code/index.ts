@@ -1,2 +1,3 @@
 export * from './code.js';
 export { WORDLIST } from './wordlist.js';
+export * from './phrase.js';

@@ -5,3 +5,4 @@ export * from './install.js';
 export * from './outgoing.js';
 export * from './source-info.js';
 export * from './choose.js';
+export * from './environment.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js';
@@ -64,14 +64,23 @@ export function contentOnly(digest: Map<string, string>): Map<string, string> {
   return new Map([...digest].map(([path, value]) => [path, value === 'dir' ? value : value.split(' ').slice(1, 3).join(' ')]));
 }
 
-/** Starts `send --json` and resolves with the code once it is shown. */
+/** A HOME only this user can read: the receiver reports a readable home as a shared machine. */
+export async function privateHome(): Promise<string> {
+  const dir = await tempDir('home');
+  await chmod(dir, 0o700);
+  return dir;
+}
+
+/** Starts `send --json --yes` and resolves with the code once it is shown. */
 export async function startSender(
   env: NodeJS.ProcessEnv,
   args: readonly string[],
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void,
 ): Promise<{ sender: BeamProcess; code: string }> {
   let resolveCode: (code: string) => void = () => undefined;
   const shown = new Promise<string>((resolve) => (resolveCode = resolve));
-  const sender = spawnBeam(['send', ...args, '--json'], env, (stream, line) => {
+  const sender = spawnBeam(['send', ...args, '--json', '--yes'], env, (stream, line) => {
+    onLine?.(stream, line);
     if (stream !== 'stdout') return;
     const event = JSON.parse(line) as JsonEvent;
     if (event.event === 'code') resolveCode(event.code as string);
