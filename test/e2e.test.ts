@@ -116,14 +116,16 @@ describe('copilot-beam end to end', () => {
     await createSampleSession({ copilotHome: codespace, sessionId: session.id, name: 'the older copy' });
 
     const first = await startSender(envFor(laptop), [session.id]);
-    const refused = spawnBeam(['receive', first.code, '--yes', '--json'], envFor(codespace));
+    const refused = spawnBeam(['receive', '--yes', '--json'], { ...envFor(codespace), COPILOT_BEAM_CODE: first.code });
     assert.equal(await refused.exited, 9);
     assert.match(String(lastEvent(refused.stdout)?.message), /already exists.*--force/);
     assert.equal(await first.sender.exited, 7);
     assert.match(String(lastEvent(first.sender.stdout)?.message), /declined.*already exists/);
 
     const second = await startSender(envFor(laptop), [session.id]);
-    const forced = spawnBeam(['receive', second.code, '--yes', '--json', '--force'], envFor(codespace));
+    // This time the code comes on standard input, so it never shows in the process list.
+    const forced = spawnBeam(['receive', '--yes', '--json', '--force'], envFor(codespace));
+    forced.child.stdin?.end(`${second.code}\n`);
     assert.equal(await forced.exited, 0, forced.stdout + forced.stderr);
     assert.equal(await second.sender.exited, 0);
     const backups = await readdir(join(codespace, 'copilot-beam', 'backups'));

@@ -44,9 +44,10 @@ export const CODE_ENV = 'COPILOT_BEAM_CODE';
 
 export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
   const { ui, cleanup, env } = context;
-  const codeText = codeArgument ?? env[CODE_ENV];
+  // The code need not sit in the process list: it may come from the environment or stdin.
+  const codeText = codeArgument ?? env[CODE_ENV] ?? (await ui.ask('Code from the sender: '));
   if (codeText === undefined || codeText.trim() === '') {
-    throw new BeamError('usage', `give the code: copilot-beam receive <code> (or set ${CODE_ENV})`);
+    throw new BeamError('usage', `give the code: copilot-beam receive <code>, ${CODE_ENV}, or on standard input`);
   }
   const code = parseCode(codeText);
   const searchTimeoutMs = parseDuration(options.timeout, '--timeout');

@@ -100,6 +100,18 @@ export class Ui {
     }
   }
 
+  /** Reads one line: a prompt on a terminal, or the first line of piped input. */
+  async ask(question: string): Promise<string | undefined> {
+    const terminal = Boolean(this.options.stdin.isTTY);
+    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal });
+    const ended = new Promise<undefined>((resolve) => prompt.once('close', () => resolve(undefined)));
+    try {
+      return await Promise.race([prompt.question(terminal ? question : ''), ended]);
+    } finally {
+      prompt.close();
+    }
+  }
+
   /** A warning that must stand out: red on a colour terminal. */
   alarm(message: string): void {
     const colour = Boolean(this.options.stderr.isTTY) && !('NO_COLOR' in process.env);
