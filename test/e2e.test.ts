@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, writeFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, writeFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
 import { createSampleSession } from '../scripts/sample-session.js';
+import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
 import {
   assertBeamedCopy,
   jsonEvents,
@@ -58,7 +59,8 @@ describe('copilot-beam end to end', () => {
     assert.equal(sent, 0, sender.stdout + sender.stderr);
 
     const senderEvents = jsonEvents(sender.stdout);
-    assert.equal(senderEvents.find((e) => e.event !== 'status')?.event, 'code');
+    assert.equal(senderEvents[0]?.event, 'code', 'the first line of send --json is the code');
+    assert.deepEqual(senderEvents.find((e) => e.event === 'secrets'), { event: 'secrets', found: 0, redacted: false, kinds: {}, filesScanned: 9, bytesScanned: senderEvents.find((e) => e.event === 'secrets')?.bytesScanned });
     assert.equal(lastEvent(sender.stdout)?.event, 'done');
     const offer = jsonEvents(receiver.stdout).find((e) => e.event === 'offer');
     assert.equal(offer?.sessionId, session.id);
@@ -228,6 +230,43 @@ describe('copilot-beam end to end', () => {
     const second = await startSender(senderEnv, [session.id, '--allow-shared']);
     const allowed = spawnBeam(['receive', second.code, '--json', '--yes'], receiverEnv);
     assert.deepEqual(await Promise.all([second.sender.exited, allowed.exited]), [0, 0]);
+  });
+
+  test('secrets: --redact sends markers instead of values and the receiver is told; without it the receiver is warned', async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const leak = JSON.stringify({ type: 'tool.execution_complete', data: { toolCallId: 'c', success: true, result: { content: `token ${FAKE_GITHUB_TOKEN}` } } });
+    await appendFile(join(session.dir, 'events.jsonl'), `${leak}\n`);
+    const before = await treeDigest(session.dir);
+
+    const redacting = await startSender(envFor(laptop), [session.id, '--redact']);
+    const receiver = spawnBeam(['receive', redacting.code, '--yes', '--json'], envFor(codespace));
+    assert.deepEqual(await Promise.all([redacting.sender.exited, receiver.exited]), [0, 0], receiver.stdout);
+    const offer = jsonEvents(receiver.stdout).find((e) => e.event === 'offer');
+    assert.deepEqual(offer?.secrets, { found: 1, redacted: true, kinds: { GITHUB_TOKEN: 1 } });
+    const installed = await readFile(join(codespace, 'session-state', session.id, 'events.jsonl'), 'utf8');
+    assert.ok(!installed.includes(FAKE_GITHUB_TOKEN));
+    assert.ok(installed.includes('token [redacted:GITHUB_TOKEN]'));
+    assert.ok(!redacting.sender.stdout.includes(FAKE_GITHUB_TOKEN), 'the value is never printed');
+    assert.deepEqual(await treeDigest(session.dir), before, 'redaction never touches the source');
+
+    const plain = await startSender(envFor(laptop), [session.id]);
+    const warned = spawnBeam(['receive', plain.code, '--yes', '--json', '--force'], envFor(codespace));
+    assert.deepEqual(await Promise.all([plain.sender.exited, warned.exited]), [0, 0]);
+    const warnings = jsonEvents(warned.stdout).filter((e) => e.event === 'warning').map((e) => String(e.message));
+    assert.ok(warnings.includes('1 secret(s) travel unredacted in this session'), warnings.join('\n'));
+    const senderWarnings = jsonEvents(plain.sender.stdout).filter((e) => e.event === 'warning').map((e) => String(e.message));
+    assert.ok(senderWarnings.some((m) => m.startsWith('1 secret(s) would travel as they are')));
+  });
+
+  test('without --yes and without a terminal, a sender with unredacted secrets does not send', async () => {
+    const { laptop } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    await writeFile(join(session.dir, 'plan.md'), `deploy with ${FAKE_GITHUB_TOKEN}\n`);
+    const sender = spawnBeam(['send', session.id, '--json'], envFor(laptop));
+    assert.equal(await sender.exited, 7);
+    assert.match(String(lastEvent(sender.stdout)?.message), /no terminal to ask on/);
+    assert.ok(!jsonEvents(sender.stdout).some((e) => e.event === 'code'), 'no code was shown');
   });
 
   test('list shows id, name, folder, last update and size, as text or JSON', async () => {

@@ -55,7 +55,7 @@ test('files stream into staging byte-identical', async () => {
   const target = await staging();
   const progress: number[] = [];
   await Promise.all([
-    sendFiles(sender, dir, manifest),
+    sendFiles(sender, (file) => join(dir, file.path), manifest),
     receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, onProgress: (done) => progress.push(done) }),
   ]);
   assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
@@ -128,7 +128,7 @@ test('a file that changes while it is sent aborts both sides', async () => {
   const { sender, receiver } = await pairedChannels();
   const target = await staging();
   const [sent, received] = await Promise.allSettled([
-    sendFiles(sender, dir, manifest),
+    sendFiles(sender, (file) => join(dir, file.path), manifest),
     receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
   ]);
   assert.equal(sent.status, 'rejected');

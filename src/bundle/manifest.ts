@@ -27,6 +27,13 @@ export interface SourceEnvironment {
   readonly git?: GitInfo;
 }
 
+/** What the sender's secret scan found; counts only, never values. */
+export interface SecretsReport {
+  readonly found: number;
+  readonly redacted: boolean;
+  readonly kinds: Readonly<Record<string, number>>;
+}
+
 export interface Manifest {
   readonly format: number;
   readonly sessionId: string;
@@ -36,6 +43,7 @@ export interface Manifest {
   readonly directories: readonly string[];
   readonly files: readonly ManifestFile[];
   readonly totalBytes: number;
+  readonly secrets?: SecretsReport;
 }
 
 /** Copilot names session folders by UUID; anything else could name a path outside session-state. */
@@ -87,6 +95,24 @@ export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
     directories,
     files,
     totalBytes,
+    ...(record.secrets === undefined ? {} : { secrets: validateSecrets(record.secrets) }),
+  };
+}
+
+function validateSecrets(raw: unknown): SecretsReport {
+  const record = asRecord(raw, 'the secrets report');
+  const count = (value: unknown): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid('the secrets report has a bad count');
+    return value;
+  };
+  if (typeof record.redacted !== 'boolean') throw invalid('the secrets report is incomplete');
+  const kinds = asRecord(record.kinds, 'the secret kinds');
+  const entries = Object.entries(kinds);
+  if (entries.length > 200) throw invalid('the secrets report lists too many kinds');
+  return {
+    found: count(record.found),
+    redacted: record.redacted,
+    kinds: Object.fromEntries(entries.map(([kind, value]) => [kind.slice(0, 100), count(value)])),
   };
 }
 

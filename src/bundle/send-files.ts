@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { BeamError } from '../errors.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { DATA_CHUNK_BYTES } from './limits.js';
@@ -16,13 +15,14 @@ export type ProgressListener = (doneBytes: number, totalBytes: number) => void;
  */
 export async function sendFiles(
   channel: SecureChannel,
-  root: string,
+  /** Where to read each file: the session folder, or a redacted copy. */
+  locate: (file: ManifestFile) => string,
   manifest: Manifest,
   onProgress: ProgressListener = () => undefined,
 ): Promise<void> {
   let done = 0;
   for (const file of manifest.files) {
-    const changed = await sendOneFile(channel, root, file, (bytes) => {
+    const changed = await sendOneFile(channel, locate(file), file, (bytes) => {
       done += bytes;
       onProgress(done, manifest.totalBytes);
     });
@@ -38,13 +38,13 @@ export async function sendFiles(
 /** Returns true when the file on disk no longer matches the manifest. */
 async function sendOneFile(
   channel: SecureChannel,
-  root: string,
+  path: string,
   file: ManifestFile,
   onBytes: (count: number) => void,
 ): Promise<boolean> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(join(root, file.path), { highWaterMark: DATA_CHUNK_BYTES });
+  const stream = createReadStream(path, { highWaterMark: DATA_CHUNK_BYTES });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       size += chunk.length;

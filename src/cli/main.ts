@@ -46,7 +46,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('--no-qr', 'do not draw a QR code under the code')
       .option('-y, --yes', 'send without asking once the receiver is known (refuses shared machines)')
       .option('--allow-shared', 'with --yes, send even to a machine other users can read')
-      .option('--verify', 'show a phrase on both machines and wait until you confirm they match'),
+      .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
+      .option('--redact', 'replace every secret the scan finds with a marker in what is sent (never in your session)'),
     '10m',
   ).action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
 

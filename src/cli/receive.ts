@@ -228,6 +228,7 @@ function describeOffer(context: CommandContext, manifest: Manifest): void {
     `  size        ${formatBytes(manifest.totalBytes)} in ${manifest.files.length} files`,
     ...(source.cwd ? [`  folder      ${peerText(source.cwd)}`] : []),
     ...(source.git?.remote ? [`  repository  ${peerText(source.git.remote)}`] : []),
+    `  secrets     ${describeSecrets(manifest)}`,
   ];
   context.ui.result(
     'offer',
@@ -239,7 +240,18 @@ function describeOffer(context: CommandContext, manifest: Manifest): void {
       copilotVersion: source.copilotVersion ?? null,
       files: manifest.files.length,
       bytes: manifest.totalBytes,
+      secrets: manifest.secrets ?? null,
     },
     lines,
   );
+  const unredacted = manifest.secrets && !manifest.secrets.redacted ? manifest.secrets.found : 0;
+  if (unredacted > 0) context.ui.alarm(`${unredacted} secret(s) travel unredacted in this session`);
+}
+
+function describeSecrets(manifest: Manifest): string {
+  const report = manifest.secrets;
+  if (!report) return 'not scanned by the sender';
+  if (report.found === 0) return "none found by the sender's scan";
+  const kinds = Object.entries(report.kinds).map(([kind, count]) => `${count} ${peerText(kind, 60)}`).join(', ');
+  return `${report.found} ${report.redacted ? 'redacted' : 'UNREDACTED'} (${kinds})`;
 }

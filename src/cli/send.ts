@@ -25,6 +25,7 @@ export interface SendOptions extends NetworkOptions {
   readonly yes?: boolean;
   readonly allowShared?: boolean;
   readonly verify?: boolean;
+  readonly redact?: boolean;
 }
 
 /** How long the receiver's user may look at the offer before the sender gives up. */
@@ -32,12 +33,15 @@ const ACCEPT_TIMEOUT_MS = 10 * 60_000;
 
 export async function runSend(query: string | undefined, options: SendOptions, context: CommandContext): Promise<void> {
   const { ui, cleanup, env } = context;
+  ui.holdUntil('code');
   const codeLifetimeMs = parseDuration(options.timeout, '--timeout');
   const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
   const code = generateCode(parseWordCount(options.codeLength));
   const bootstrap = resolveBootstrap(options.bootstrap, env);
 
-  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd());
+  ui.status('scanning', 'Hashing the session and scanning it for secrets...');
+  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd(), { redact: Boolean(options.redact) });
+  cleanup.add(() => outgoing.dispose());
   const { manifest } = outgoing;
   const name = manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : '';
   ui.status('prepared', `Session ${manifest.sessionId}${name}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
@@ -45,6 +49,8 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     files: manifest.files.length,
     bytes: manifest.totalBytes,
   });
+
+  await reviewSecrets(outgoing, options, context);
 
   const sodium = await loadSodium();
   ui.status('connecting', 'Connecting to the DHT...');
@@ -83,6 +89,24 @@ function showCode(context: CommandContext, code: string, lifetimeMs: number, qr:
   if (qr && ui.interactive) lines.push(renderQr(command));
   lines.push(`The code works once and expires in ${formatDuration(lifetimeMs)}. Waiting for the receiver...`);
   ui.result('code', { code, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
+}
+
+/** Shows what the scan found (kinds and counts, never values) and asks before sending it as is. */
+async function reviewSecrets(outgoing: OutgoingSession, options: SendOptions, context: CommandContext): Promise<void> {
+  const { ui } = context;
+  const { found, kinds, filesScanned, bytesScanned, redacted } = outgoing.secrets;
+  const byKind = Object.entries(kinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, count]) => `${count} ${kind}`)
+    .join(', ');
+  const scanned = `Scanned ${filesScanned} text files (${formatBytes(bytesScanned)})`;
+  const verdict = found === 0 ? 'no secrets found.' : `found ${found} secret(s): ${byKind}${redacted ? ' (each will be replaced by a marker in what is sent)' : ''}.`;
+  ui.result('secrets', { found, redacted, kinds, filesScanned, bytesScanned }, [`${scanned}: ${verdict}`]);
+  if (found === 0 || redacted) return;
+  ui.alarm(`${found} secret(s) would travel as they are; --redact replaces them in the copy that is sent`);
+  if (!(await ui.confirm('Send them unredacted?', { assumeYes: Boolean(options.yes) }))) {
+    throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
+  }
 }
 
 /**
@@ -143,7 +167,7 @@ async function transfer(
   }
   if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
 
-  await sendFiles(channel, outgoing.location.dir, manifest, (done, total) => ui.progress('sending', done, total));
+  await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => ui.progress('sending', done, total));
   const outcome = await channel.receive(idleTimeoutMs, 'the receiver');
   if (outcome.kind === MessageKind.Failed) {
     throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);

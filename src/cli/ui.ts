@@ -19,6 +19,8 @@ const PROGRESS_INTERVAL_MS = 250;
  */
 export class Ui {
   private lastProgressAt = 0;
+  private held: string[] | undefined;
+  private heldUntil: string | undefined;
   private progressShown = false;
   private progressStartedAt = 0;
 
@@ -33,7 +35,27 @@ export class Ui {
   }
 
   emit(event: string, fields: JsonFields = {}): void {
-    if (this.options.json) this.options.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    if (!this.options.json) return;
+    const line = `${JSON.stringify({ event, ...fields })}\n`;
+    if (this.held && event !== this.heldUntil && event !== 'error') {
+      this.held.push(line);
+      return;
+    }
+    // The awaited event goes first; an error goes last, after what led to it.
+    const earlier = this.held ?? [];
+    this.held = undefined;
+    const ordered = event === 'error' ? [...earlier, line] : [line, ...earlier];
+    for (const text of ordered) this.options.stdout.write(text);
+  }
+
+  /**
+   * JSON mode: keeps every event back until `event` is emitted, so that it is the first line
+   * (scripts read the code from `send`'s first line). An error releases them too.
+   */
+  holdUntil(event: string): void {
+    if (!this.options.json) return;
+    this.heldUntil = event;
+    this.held = [];
   }
 
   status(phase: string, message: string, fields: JsonFields = {}): void {

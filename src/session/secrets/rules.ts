@@ -1,0 +1,41 @@
+import { lintSource } from '@secretlint/core';
+import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
+
+/**
+ * secretlint's recommended preset: maintained rules for cloud keys, tokens, private keys and
+ * connection strings, with few false positives (it knows documented example keys). We use only
+ * its core on text we hand it, so no file is read or written by the library itself.
+ */
+const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommendedPreset }] };
+
+export interface SecretMatch {
+  /** What kind of secret, e.g. GITHUB_TOKEN or AWS_SECRET_ACCESS_KEY; never the value. */
+  readonly kind: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export async function findSecrets(text: string, fileName: string): Promise<SecretMatch[]> {
+  const result = await lintSource({
+    source: { filePath: fileName, content: text, ext: '', contentType: 'text' },
+    options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+  });
+  const matches: SecretMatch[] = [];
+  for (const message of result.messages) {
+    if (message.type !== 'message') continue;
+    matches.push({ kind: message.messageId || message.ruleId, start: message.range[0], end: message.range[1] });
+  }
+  return matches.sort((a, b) => a.start - b.start || b.end - a.end);
+}
+
+/** Replaces every match with a marker naming its kind; overlapping matches collapse into the first. */
+export function redact(text: string, matches: readonly SecretMatch[]): string {
+  let out = '';
+  let cursor = 0;
+  for (const match of matches) {
+    if (match.start < cursor) continue;
+    out += `${text.slice(cursor, match.start)}[redacted:${match.kind}]`;
+    cursor = match.end;
+  }
+  return out + text.slice(cursor);
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createSampleSession } from '../scripts/sample-session.js';
+import { scanFolder } from '../src/bundle/pack.js';
+import { scanForSecrets } from '../src/session/secrets/scan.js';
+import { findSecrets, redact } from '../src/session/secrets/rules.js';
+import { tempDir } from './helpers/e2e.js';
+
+import { FAKE_GITHUB_TOKEN, FAKE_SLACK_TOKEN } from './helpers/fake-secrets.js';
+
+test('the recommended rules find tokens by kind, and redaction names the kind', async () => {
+  const text = `export GITHUB_TOKEN=${FAKE_GITHUB_TOKEN}\nSLACK=${FAKE_SLACK_TOKEN}\nnothing here\n`;
+  const matches = await findSecrets(text, 'output.txt');
+  assert.deepEqual(matches.map((match) => match.kind).sort(), ['GITHUB_TOKEN', 'SLACK_TOKEN']);
+  const redacted = redact(text, matches);
+  assert.ok(!redacted.includes(FAKE_GITHUB_TOKEN) && !redacted.includes(FAKE_SLACK_TOKEN));
+  assert.match(redacted, /export GITHUB_TOKEN=\[redacted:GITHUB_TOKEN\]\n/);
+  assert.match(redacted, /nothing here\n$/);
+});
+
+test('a session scan counts kinds without values, skips binaries, and redacts only a copy', async () => {
+  const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets'), eventsBytes: 2 * 1024 * 1024 });
+  const leak = JSON.stringify({ type: 'tool.execution_complete', data: { toolCallId: 'c', success: true, result: { content: `GH=${FAKE_GITHUB_TOKEN}` } } });
+  await appendFile(join(dir, 'events.jsonl'), `${leak}\n`);
+  await writeFile(join(dir, 'plan.md'), `Use ${FAKE_SLACK_TOKEN} to post.\n`);
+  await writeFile(join(dir, 'files', 'blob.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(FAKE_GITHUB_TOKEN)]));
+  const before = await readFile(join(dir, 'events.jsonl'));
+
+  const { files } = await scanFolder(dir);
+  const plain = await scanForSecrets(dir, files);
+  assert.equal(plain.summary.found, 2);
+  assert.deepEqual(plain.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });
+  assert.equal(plain.replacements.size, 0);
+  assert.ok(!JSON.stringify(plain.summary).includes(FAKE_GITHUB_TOKEN));
+
+  const copies = await tempDir('redacted');
+  const redacted = await scanForSecrets(dir, files, copies);
+  assert.deepEqual([...redacted.replacements.keys()].sort(), ['events.jsonl', 'plan.md']);
+  const events = await readFile(redacted.replacements.get('events.jsonl')!.path, 'utf8');
+  assert.ok(!events.includes(FAKE_GITHUB_TOKEN));
+  assert.ok(events.endsWith('"content":"GH=[redacted:GITHUB_TOKEN]"}}}\n'));
+  for (const line of events.trim().split('\n')) JSON.parse(line); // still valid JSONL
+  assert.equal(redacted.replacements.get('events.jsonl')!.size, Buffer.byteLength(events));
+  assert.ok((await readFile(join(dir, 'events.jsonl'))).equals(before), 'the session itself is untouched');
+});
