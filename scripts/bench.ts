@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createTestnet from 'hyperdht/testnet.js';
@@ -74,9 +76,23 @@ async function benchBeam(root: string, eventsBytes: number): Promise<{ bytes: nu
   }
 }
 
+/** The property-based tests at full strength: 10,000 generated cases per property. */
+function benchProperties(): { cases: number; seconds: number; passed: boolean } {
+  const cases = 10_000;
+  const start = performance.now();
+  const result = spawnSync(process.execPath, ['--test', fileURLToPath(new URL('../test/properties.test.js', import.meta.url))], {
+    env: { ...process.env, PROPERTY_RUNS: String(cases) },
+    encoding: 'utf8',
+  });
+  return { cases, seconds: (performance.now() - start) / 1000, passed: result.status === 0 };
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'copilot-beam-bench-'));
   try {
+    const properties = benchProperties();
+    console.log(`property tests: ${properties.cases} cases each, ${properties.passed ? 'passed' : 'FAILED'} in ${properties.seconds.toFixed(1)} s`);
+    if (!properties.passed) throw new Error('property tests failed at full strength');
     const scan = await benchSecretScan(root);
     console.log(`secret scan: ${(scan.bytes / MB).toFixed(0)} MB at ${scan.mbPerSecond.toFixed(1)} MB/s`);
     const beams: Array<[string, { bytes: number; seconds: number }]> = [];
@@ -100,6 +116,7 @@ async function main(): Promise<void> {
         ([label, result]) =>
           `| beam end to end: \`send\` start to both processes exited (hash, scan, pair, stream, verify, transform, install) | ${(result.bytes / MB).toFixed(1)} MB (${label}) | ${result.seconds.toFixed(2)} s, ${(result.bytes / MB / result.seconds).toFixed(1)} MB/s |`,
       ),
+      `| property-based tests (codes, frames, manifests, path remap, event transform) | ${properties.cases} cases per property | all passed in ${properties.seconds.toFixed(1)} s |`,
       '',
     ];
     await writeFile(new URL('../../docs/BENCHMARKS.md', import.meta.url), table.join('\n'));
