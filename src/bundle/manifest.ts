@@ -3,6 +3,7 @@ import { type BundleLimits, MAX_TEXT_FIELD } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
 export const MANIFEST_FORMAT = 1;
+const FILE_FIELDS = new Set(['path', 'size', 'mode', 'sha256']);
 
 export interface ManifestFile {
   readonly path: string;
@@ -128,6 +129,10 @@ function validateFiles(raw: unknown, limits: BundleLimits): ManifestFile[] {
   return raw.map((entry) => {
     const file = asRecord(entry, 'a file entry');
     const path = checkedPath(file.path);
+    // Only regular files can be described; a field like "type" or "target" (a link, a device)
+    // is refused rather than ignored.
+    const unknown = Object.keys(file).filter((key) => !FILE_FIELDS.has(key));
+    if (unknown.length > 0) throw invalid(`"${path}" has fields this format does not allow (${unknown.slice(0, 3).join(', ')}): only regular files travel`);
     const { size, mode, sha256 } = file;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`"${path}" has an invalid size`);
     if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777) throw invalid(`"${path}" has an invalid mode`);

@@ -62,6 +62,8 @@ export async function receiveFiles(
       } else if (message.kind === MessageKind.End && message.final) {
         if (current) throw new BeamError('protocol', 'the stream ended before every file arrived (truncated): nothing was installed');
         return;
+      } else if (message.kind === MessageKind.End) {
+        throw new BeamError('protocol', 'the sender ended its stream without the final tag (truncated): nothing was installed');
       } else if (message.kind === MessageKind.Abort) {
         throw new BeamError('session', `the sender stopped: ${decodeReason(message.body)}`);
       } else {

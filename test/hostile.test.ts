@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Testnet } from 'hyperdht/testnet.js';
+import { lastEvent, listOrEmpty, privateHome, spawnBeam, startTestnet, tempDir } from './helpers/e2e.js';
+
+const HOSTILE = fileURLToPath(new URL('./helpers/hostile-sender.js', import.meta.url));
+
+/**
+ * A sender that completes the key exchange honestly and then misbehaves. The real receiver must
+ * refuse each case with a clear message, exit non-zero, and leave nothing behind.
+ */
+describe('a hostile sender', () => {
+  let testnet: Testnet;
+  let bootstrap: string;
+  let home: string;
+  before(async () => {
+    ({ testnet, bootstrap } = await startTestnet());
+    home = await privateHome();
+  });
+  after(async () => {
+    await testnet.destroy();
+  });
+
+  const cases: Array<[string, RegExp]> = [
+    ['dotdot', /manifest was refused: a path has a "\.\." segment/],
+    ['absolute', /manifest was refused: a path is absolute/],
+    ['link', /fields this format does not allow \(type, target\): only regular files travel/],
+    ['device', /fields this format does not allow \(type, rdev\)/],
+    ['duplicate', /"events\.jsonl" appears twice/],
+    ['over-limit', /over the 2147483648-byte limit: use --max-size/],
+    ['many-files', /lists 100000 files, over the limit of 20000/],
+    ['lying-hash', /"events\.jsonl" does not match its SHA-256 \(tampered or corrupted\)/],
+    ['lying-size', /more data than its manifest announced/],
+    ['truncated', /closed the connection|sent nothing/],
+    ['no-final', /ended its stream without the final tag/],
+    ['out-of-order', /failed authentication \(tampered, reordered or replayed data\)/],
+    ['replay', /failed authentication \(tampered, reordered or replayed data\)/],
+  ];
+
+  cases.forEach(([scenario, message], index) => {
+    test(`refuses: ${scenario}`, async () => {
+      const code = `${7000 + index}-aardvark-zucchini`;
+      const hostile = spawn(process.execPath, [HOSTILE, scenario, bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => hostile.stdout.once('data', () => resolve()));
+      const copilotHome = join(await tempDir('hostile'), '.copilot');
+      try {
+        const receiver = spawnBeam(['receive', code, '--yes', '--json', '--idle-timeout', '5s'], { ...process.env, HOME: home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+        const status = await receiver.exited;
+        const error = lastEvent(receiver.stdout);
+        assert.equal(error?.event, 'error', receiver.stdout);
+        assert.match(String(error?.message), message);
+        assert.ok(status === 8 || (scenario === 'truncated' && (status === 5 || status === 4)), `exit ${status}: ${String(error?.message)}`);
+        assert.deepEqual(await listOrEmpty(join(copilotHome, 'session-state')), [], 'nothing installed');
+        assert.deepEqual(await listOrEmpty(join(copilotHome, 'copilot-beam', 'staging')), [], 'no staging left');
+        assert.ok(!existsSync('/tmp/copilot-beam-absolute-escape.txt'));
+        assert.ok(!existsSync(join(copilotHome, '..', 'escaped.txt')));
+      } finally {
+        hostile.kill();
+      }
+    });
+  });
+});
