@@ -83,7 +83,7 @@ export class FramedConnection {
   }
 
   /** Ends our side after everything written so far has been flushed, then waits for the close. */
-  async finish(timeoutMs = 5000): Promise<void> {
+  async finish(timeoutMs = 2000): Promise<void> {
     this.closedByUs = true;
     if (this.socket.destroyed) return;
     const closed = once(this.socket, 'close').catch(() => undefined);
