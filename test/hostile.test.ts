@@ -41,6 +41,23 @@ describe('a hostile sender', () => {
     ['replay', /failed authentication \(tampered, reordered or replayed data\)/],
   ];
 
+  test('terminal control sequences from the peer never reach the terminal', async () => {
+    const code = '7100-aardvark-zucchini';
+    const hostile = spawn(process.execPath, [HOSTILE, 'terminal-escapes', bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => hostile.stdout.once('data', () => resolve()));
+    const copilotHome = join(await tempDir('hostile'), '.copilot');
+    try {
+      const receiver = spawnBeam(['receive', code, '--yes'], { ...process.env, HOME: home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+      assert.equal(await receiver.exited, 0, receiver.stderr);
+      const output = receiver.stdout + receiver.stderr;
+      assert.match(output, /from +host/);
+      assert.match(output, /name +name/);
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(output), JSON.stringify(output));
+    } finally {
+      hostile.kill();
+    }
+  });
+
   cases.forEach(([scenario, message], index) => {
     test(`refuses: ${scenario}`, async () => {
       const code = `${7000 + index}-aardvark-zucchini`;

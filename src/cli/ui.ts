@@ -138,14 +138,25 @@ export class Ui {
   alarm(message: string): void {
     const colour = Boolean(this.options.stderr.isTTY) && !('NO_COLOR' in process.env);
     if (this.options.json) this.emit('warning', { message, severity: 'high' });
-    else this.line(this.options.stderr, colour ? `\u001b[1;31mwarning: ${message}\u001b[0m` : `warning: ${message}`);
+    else if (colour) this.line(this.options.stderr, `warning: ${message}`, ['\u001b[1;31m', '\u001b[0m']);
+    else this.line(this.options.stderr, `warning: ${message}`);
   }
 
-  private line(stream: NodeJS.WriteStream, text: string): void {
+  /**
+   * Every human line passes through here, and every terminal control sequence in it is removed:
+   * messages quote hostnames, paths and names that came from the peer or from a session file.
+   */
+  private line(stream: NodeJS.WriteStream, text: string, [before, after] = ['', '']): void {
     if (this.progressShown) {
       this.options.stderr.write('\n');
       this.progressShown = false;
     }
-    stream.write(`${text}\n`);
+    const safe = text.split('\n').map((part) => stripControls(part)).join('\n');
+    stream.write(`${before}${safe}${after}\n`);
   }
+}
+
+function stripControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-_])/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }

@@ -30,12 +30,18 @@ const swarm = await BeamSwarm.open({ bootstrap: parseBootstrapList(bootstrap) })
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const content = Buffer.from('{"type":"session.start","data":{}}\n');
 const file = (path: string, bytes = content, extra: object = {}): object => ({ path, size: bytes.length, mode: 0o600, sha256: sha(bytes), ...extra });
+/** Terminal control sequences: clear screen, set the window title, hide the cursor, a bell. */
+const ESCAPES = '\u001b[2J\u001b]0;owned\u0007\u001b[?25l\u0007';
 function manifest(files: object[], directories: string[] = [], totalBytes?: number): object {
   const total = files.reduce((sum: number, entry) => sum + (entry as { size: number }).size, 0);
+  const loud = scenario === 'terminal-escapes';
   return {
     format: 1,
     sessionId: '0badbeef-0000-4000-8000-000000000000',
-    source: { hostname: 'hostile', platform: 'linux' },
+    ...(loud ? { sessionName: `name${ESCAPES}` } : {}),
+    source: loud
+      ? { hostname: `host${ESCAPES}`, platform: `linux${ESCAPES}`, cwd: `/home/x${ESCAPES}`, git: { remote: `https://github.com/a/b${ESCAPES}` } }
+      : { hostname: 'hostile', platform: 'linux' },
     directories,
     files,
     totalBytes: totalBytes ?? total,
@@ -98,6 +104,11 @@ async function run(connection: FramedConnection, binding: { publicKey: Uint8Arra
       return send(seal(MessageKind.End, '', true));
     case 'truncated':
       await send(seal(MessageKind.Data, content.subarray(0, 10)));
+      return connection.finish(1000);
+    case 'terminal-escapes':
+      await send(seal(MessageKind.Data, content));
+      await send(seal(MessageKind.End, '', true));
+      opener.open((await connection.receive(10_000)).body); // INSTALLED
       return connection.finish(1000);
     case 'no-final':
       await send(seal(MessageKind.Data, content));
