@@ -152,8 +152,13 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
     describeTransform(context, destination, report);
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
-    await channel.send(MessageKind.Installed, encodeJson({ sessionId: manifest.sessionId, hostname: hostname() }), true);
-    await channel.finish();
+    // Installed is installed: a sender that vanished now does not make this a failure.
+    try {
+      await channel.send(MessageKind.Installed, encodeJson({ sessionId: manifest.sessionId, hostname: hostname() }), true);
+      await channel.finish();
+    } catch {
+      ui.warn('the session is installed, but the sender could not be told (it disconnected)');
+    }
     const resume = resumeCommand(manifest.sessionId, context.env, destination.mapping?.to);
     const summary = {
       cwd: destination.mapping?.to ?? null,
