@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bitsPerWord, formatCode, generateCode, parseCode, WORDLIST, DEFAULT_CODE_WORDS } from '../src/code/index.js';
+import { bitsPerWord, completeCodeLine, formatCode, generateCode, parseCode, WORDLIST, DEFAULT_CODE_WORDS } from '../src/code/index.js';
 
 test('the wordlist has 1296 distinct words with distinct three-letter prefixes', () => {
   assert.equal(WORDLIST.length, 1296);
@@ -54,4 +54,14 @@ test('parsing rejects bad codes with a message naming the problem', () => {
 test('code length outside 2..8 words is refused', () => {
   assert.throws(() => generateCode(1), /--code-length/);
   assert.throws(() => generateCode(9), /--code-length/);
+});
+
+test('tab completion completes a unique prefix and lists ambiguous ones', () => {
+  assert.deepEqual(completeCodeLine('4821-tug'), [['tugboat-'], 'tug']);
+  assert.deepEqual(completeCodeLine('4821 tugboat wro'), [['wrongdoing-'], 'wro']);
+  const [several, typed] = completeCodeLine('4821-ab');
+  assert.equal(typed, 'ab');
+  assert.ok(several.length > 1 && several.every((word) => word.startsWith('ab')));
+  assert.deepEqual(completeCodeLine('tug'), [[], 'tug'], 'no completion before the number');
+  assert.deepEqual(completeCodeLine('4821-qqq'), [[], 'qqq']);
 });

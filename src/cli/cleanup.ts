@@ -8,7 +8,12 @@ type Cleanup = () => Promise<void> | void;
  */
 export class CleanupStack {
   private readonly tasks: Cleanup[] = [];
-  private interrupted = false;
+  private signalled = false;
+
+  /** True once Ctrl-C (or SIGTERM) arrived: whatever fails after that is its consequence. */
+  get interrupted(): boolean {
+    return this.signalled;
+  }
 
   add(task: Cleanup): () => void {
     this.tasks.push(task);
@@ -29,8 +34,8 @@ export class CleanupStack {
   /** Installs SIGINT/SIGTERM handlers that clean up, report and exit. */
   handleSignals(report: (error: BeamError) => void): void {
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (this.interrupted) process.exit(130);
-      this.interrupted = true;
+      if (this.signalled) process.exit(130);
+      this.signalled = true;
       report(new BeamError('interrupted', `interrupted (${signal}): nothing was left half-done`));
       void this.runAll().finally(() => process.exit(130));
     };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_CODE_WORDS } from '../code/code.js';
-import { BeamError, toBeamError } from '../errors.js';
+import { BeamError, EXIT_CODES, toBeamError } from '../errors.js';
 import { BOOTSTRAP_ENV } from '../transport/bootstrap.js';
 import { CleanupStack } from './cleanup.js';
 import type { CommandContext } from './context.js';
@@ -77,6 +77,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : new BeamError('usage', error.message).exitCode;
+    }
+    if (cleanup.interrupted) {
+      // Already reported by the signal handler; what failed since is the interruption itself.
+      await cleanup.runAll();
+      return EXIT_CODES.interrupted;
     }
     const failure = toBeamError(error);
     ui.error(failure);

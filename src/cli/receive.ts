@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { parseCode } from '../code/code.js';
+import { completeCodeLine } from '../code/complete.js';
 import { loadSodium } from '../crypto/sodium.js';
 import { topicForNameplate } from '../crypto/key-schedule.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
@@ -45,7 +46,7 @@ export const CODE_ENV = 'COPILOT_BEAM_CODE';
 export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
   const { ui, cleanup, env } = context;
   // The code need not sit in the process list: it may come from the environment or stdin.
-  const codeText = codeArgument ?? env[CODE_ENV] ?? (await ui.ask('Code from the sender: '));
+  const codeText = codeArgument ?? env[CODE_ENV] ?? (await ui.ask('Code from the sender (Tab completes words): ', completeCodeLine));
   if (codeText === undefined || codeText.trim() === '') {
     throw new BeamError('usage', `give the code: copilot-beam receive <code>, ${CODE_ENV}, or on standard input`);
   }

@@ -123,9 +123,9 @@ export class Ui {
   }
 
   /** Reads one line: a prompt on a terminal, or the first line of piped input. */
-  async ask(question: string): Promise<string | undefined> {
+  async ask(question: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
     const terminal = Boolean(this.options.stdin.isTTY);
-    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal });
+    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal, ...(terminal && completer ? { completer } : {}) });
     const ended = new Promise<undefined>((resolve) => prompt.once('close', () => resolve(undefined)));
     try {
       return await Promise.race([prompt.question(terminal ? question : ''), ended]);

@@ -1,0 +1,15 @@
+import { wordsStartingWith } from './code.js';
+
+/**
+ * Tab completion for a code being typed (readline's completer contract): completes the word under
+ * the cursor when its letters name one word, lists the candidates when they name several.
+ */
+export function completeCodeLine(line: string): [string[], string] {
+  const match = /([a-zA-Z]+)$/.exec(line);
+  const hasNameplate = /^\s*\d+[\s-]/.test(line);
+  if (!match || !hasNameplate) return [[], line];
+  const typed = match[1]!.toLowerCase();
+  const hits = wordsStartingWith(typed);
+  if (hits.length === 1) return [[`${hits[0]}-`], match[1]!];
+  return [hits.slice(0, 20), match[1]!];
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Testnet } from 'hyperdht/testnet.js';
+import { createSampleSession } from '../scripts/sample-session.js';
+import { BEAM_BIN } from '../scripts/spawn-beam.js';
+import { listOrEmpty, privateHome, startSender, startTestnet, tempDir } from './helpers/e2e.js';
+import { Terminal, tmuxAvailable } from './helpers/tmux.js';
+
+/** The CLI as a person sees it, in a real terminal (tmux): QR code, prompts, progress, Ctrl-C. */
+describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is not installed' }, () => {
+  let testnet: Testnet;
+  let bootstrap: string;
+  let home: string;
+  const terminals: Terminal[] = [];
+  before(async () => {
+    ({ testnet, bootstrap } = await startTestnet());
+    home = await privateHome();
+  });
+  after(async () => {
+    for (const terminal of terminals) terminal.kill();
+    await testnet.destroy();
+  });
+  const open = (argv: string[], env: Record<string, string>): Terminal => {
+    const terminal = Terminal.start(`beam-${process.pid}-${terminals.length}`, [process.execPath, BEAM_BIN, ...argv], { PATH: process.env.PATH ?? '', HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap, ...env });
+    terminals.push(terminal);
+    return terminal;
+  };
+
+  test('send draws the code and a QR code, and Ctrl-C ends it cleanly', async () => {
+    const laptop = join(await tempDir('tty'), 'laptop');
+    const session = await createSampleSession({ copilotHome: laptop });
+    const sender = open(['send', session.id, '--yes'], { COPILOT_HOME: laptop });
+    const screen = await sender.waitFor(/Waiting for the receiver/);
+    assert.match(screen, /copilot-beam receive \d{1,4}-[a-z]+-[a-z]+/);
+    assert.ok((screen.match(/[▀▄█]/g) ?? []).length > 100, 'a QR code of block characters is drawn');
+    sender.type('C-c');
+    const after = await sender.waitFor(/EXIT:\d+/);
+    assert.match(after, /interrupted \(SIGINT\): nothing was left half-done/);
+    assert.match(after, /EXIT:130/);
+  });
+
+  test('receive prompts for the code, completes words with Tab, asks, and shows progress', async () => {
+    const root = await tempDir('tty');
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 8 * 1024 * 1024 });
+    const { sender, code } = await startSender({ ...process.env, HOME: home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: bootstrap }, [session.id]);
+    const [nameplate, ...words] = code.split('-');
+    const codespace = join(root, 'codespace');
+    const receiver = open(['receive'], { COPILOT_HOME: codespace });
+    await receiver.waitFor(/Code from the sender \(Tab completes words\):/);
+    receiver.type(`${nameplate}-`);
+    for (const word of words) {
+      receiver.type(word!.slice(0, 3), 'Tab');
+      await receiver.waitFor(new RegExp(`${word}-`));
+    }
+    receiver.type('BSpace', 'Enter');
+    await receiver.waitFor(/Accept this session\? \[y\/N\]/);
+    receiver.type('y', 'Enter');
+    const done = await receiver.waitFor(/EXIT:\d+/, 30_000);
+    assert.match(done, /EXIT:0/);
+    assert.match(done, /Resume it with:/);
+    assert.match(done, /Receiving [\d.]+ MB \/ [\d.]+ MB \(100%\) [\d.]+ [KMG]?B\/s, 0 s left/, 'the progress line ended at 100%');
+    assert.equal(await sender.exited, 0);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), [session.id]);
+  });
+});
