@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { appendFile, chmod, mkdir, readFile, writeFile, readdir, stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
@@ -267,6 +268,36 @@ describe('copilot-beam end to end', () => {
     assert.equal(await sender.exited, 7);
     assert.match(String(lastEvent(sender.stdout)?.message), /no terminal to ask on/);
     assert.ok(!jsonEvents(sender.stdout).some((e) => e.event === 'code'), 'no code was shown');
+  });
+
+  test('inspect shows what would be sent without any network; doctor checks the DHT', async () => {
+    const { laptop } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    await writeFile(join(session.dir, 'plan.md'), `use ${FAKE_GITHUB_TOKEN}\n`);
+    const inspect = spawnBeam(['inspect', session.id.slice(0, 6), '--json'], { ...envFor(laptop), COPILOT_BEAM_BOOTSTRAP: '127.0.0.1:9' });
+    assert.equal(await inspect.exited, 0, inspect.stdout);
+    const report = lastEvent(inspect.stdout) as { event: string; secrets: { kinds: Record<string, number> }; remapRoot: string; skipped: string[] };
+    assert.equal(report.event, 'inspect');
+    assert.deepEqual(report.secrets.kinds, { GITHUB_TOKEN: 1 });
+    assert.equal(report.remapRoot, '/home/alice/code/app');
+    assert.deepEqual(report.skipped, ['.workspace-fork.lock']);
+    assert.ok(!inspect.stdout.includes(FAKE_GITHUB_TOKEN));
+
+    const doctor = spawnBeam(['doctor', '--json'], envFor(laptop));
+    assert.equal(await doctor.exited, 0, doctor.stdout);
+    const health = lastEvent(doctor.stdout) as { event: string; sessions: number; dht: { reachable: boolean; firewalled: boolean } };
+    assert.equal(health.sessions, 1);
+    assert.equal(health.dht.reachable, true);
+    const unreachable = spawnBeam(['doctor', '--json', '--bootstrap', '127.0.0.1:9'], envFor(laptop));
+    assert.equal(await unreachable.exited, 5);
+  });
+
+  test('bash completion completes commands and options', async () => {
+    const script = spawnBeam(['completion', 'bash'], envFor('/nonexistent'));
+    assert.equal(await script.exited, 0);
+    const probe = `${script.stdout}\nCOMP_WORDS=(copilot-beam rec); COMP_CWORD=1; _copilot_beam; echo "\${COMPREPLY[@]}"\nCOMP_WORDS=(copilot-beam receive --ver); COMP_CWORD=2; _copilot_beam; echo "\${COMPREPLY[@]}"`;
+    const bash = spawnSync('bash', ['-c', probe], { encoding: 'utf8' });
+    assert.deepEqual(bash.stdout.trim().split('\n'), ['receive', '--verify']);
   });
 
   test('list shows id, name, folder, last update and size, as text or JSON', async () => {

@@ -5,6 +5,9 @@ import { BeamError, EXIT_CODES, toBeamError } from '../errors.js';
 import { BOOTSTRAP_ENV } from '../transport/bootstrap.js';
 import { CleanupStack } from './cleanup.js';
 import type { CommandContext } from './context.js';
+import { completionScript } from './completion.js';
+import { runDoctor, type DoctorOptions } from './doctor.js';
+import { runInspect } from './inspect.js';
 import { runList } from './list.js';
 import { CODE_ENV, runReceive, type ReceiveOptions } from './receive.js';
 import { runSend, type SendOptions } from './send.js';
@@ -20,13 +23,15 @@ function networkOptions(command: Command, defaultTimeout: string): Command {
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
     .option('--timeout <duration>', 'how long to wait for the other side (90s, 10m, 1h)', defaultTimeout)
     .option('--idle-timeout <duration>', 'give up when the connected peer is silent this long', '30s')
-    .option('--json', 'print one JSON object per line instead of text');
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('--no-color', 'no colours (also: the NO_COLOR environment variable)');
 }
 
 /** Runs one command line; resolves to the process exit code. Never throws. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const json = argv.includes('--json');
-  const ui = new Ui({ json, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  const color = !argv.includes('--no-color') && !('NO_COLOR' in env);
+  const ui = new Ui({ json, color, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
   const cleanup = new CleanupStack();
   cleanup.handleSignals((error) => ui.error(error));
   const context: CommandContext = { ui, cleanup, env };
@@ -49,7 +54,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
       .option('--redact', 'replace every secret the scan finds with a marker in what is sent (never in your session)'),
     '10m',
-  ).action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
+  )
+    .addHelpText('after', '\nExamples:\n  copilot-beam send                  # the newest session of this checkout\n  copilot-beam send c68a6b35 --redact\n  copilot-beam send "Fix the parser" --verify')
+    .action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
 
   networkOptions(
     program
@@ -62,13 +69,40 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),
     '2m',
-  ).action((code: string | undefined, options: ReceiveOptions) => runReceive(code, options, context));
+  )
+    .addHelpText('after', '\nExamples:\n  copilot-beam receive 4821-tugboat-wrongdoing\n  copilot-beam receive            # prompts for the code (Tab completes words)\n  copilot-beam receive --cwd /workspaces/app')
+    .action((code: string | undefined, options: ReceiveOptions) => runReceive(code, options, context));
 
   program
     .command('list')
     .description('list the sessions in this Copilot home')
     .option('--json', 'print one JSON object per line')
+    .addHelpText('after', '\nExamples:\n  copilot-beam list\n  copilot-beam list --json | jq -r .id')
     .action(() => runList(context));
+
+  program
+    .command('inspect')
+    .description('show what send would send: files, sizes, secrets by kind, paths to remap (no network)')
+    .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
+    .option('--json', 'print one JSON object instead of text')
+    .addHelpText('after', '\nExamples:\n  copilot-beam inspect\n  copilot-beam inspect c68a6b35 --json')
+    .action((session: string | undefined) => runInspect(session, context));
+
+  program
+    .command('doctor')
+    .description('check the Copilot home, the copilot version, and whether the DHT is reachable from here')
+    .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
+    .option('--json', 'print one JSON object instead of text')
+    .action((options: DoctorOptions) => runDoctor(options, context));
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', '\nExamples:\n  eval "$(copilot-beam completion bash)"\n  copilot-beam completion fish | source')
+    .action((shell: string) => {
+      process.stdout.write(completionScript(shell));
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -4,6 +4,8 @@ import { formatBytes } from '../format.js';
 
 export interface UiOptions {
   readonly json: boolean;
+  /** Colour is used only on a terminal, and never with NO_COLOR or --no-color. */
+  readonly color?: boolean;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly stdin: NodeJS.ReadStream;
@@ -136,7 +138,7 @@ export class Ui {
 
   /** A warning that must stand out: red on a colour terminal. */
   alarm(message: string): void {
-    const colour = Boolean(this.options.stderr.isTTY) && !('NO_COLOR' in process.env);
+    const colour = Boolean(this.options.stderr.isTTY) && this.options.color !== false;
     if (this.options.json) this.emit('warning', { message, severity: 'high' });
     else if (colour) this.line(this.options.stderr, `warning: ${message}`, ['\u001b[1;31m', '\u001b[0m']);
     else this.line(this.options.stderr, `warning: ${message}`);
