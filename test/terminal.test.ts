@@ -40,6 +40,21 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     assert.match(after, /EXIT:130/);
   });
 
+  test('Ctrl-C in the middle of receiving leaves no process and no partial file', async () => {
+    const root = await tempDir('tty');
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 60 * 1024 * 1024 });
+    const { sender, code } = await startSender({ ...process.env, HOME: home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: bootstrap }, [session.id, '--idle-timeout', '3s']);
+    const codespace = join(root, 'codespace');
+    const receiver = open(['receive', code, '--yes'], { COPILOT_HOME: codespace });
+    await receiver.waitFor(/Receiving [\d.]+ [KM]B \/ [\d.]+ MB \((\d|[1-8]\d)%\)/);
+    receiver.type('C-c');
+    const screen = await receiver.waitFor(/EXIT:\d+/);
+    assert.match(screen, /EXIT:130/);
+    assert.notEqual(await sender.exited, 0);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), [], 'the staging folder was removed');
+  });
+
   test('receive prompts for the code, completes words with Tab, asks, and shows progress', async () => {
     const root = await tempDir('tty');
     const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 8 * 1024 * 1024 });

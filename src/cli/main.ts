@@ -93,6 +93,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .description('check the Copilot home, the copilot version, and whether the DHT is reachable from here')
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
     .option('--json', 'print one JSON object instead of text')
+    .addHelpText('after', '\nExamples:\n  copilot-beam doctor\n  copilot-beam doctor --bootstrap 10.0.0.5:49737')
     .action((options: DoctorOptions) => runDoctor(options, context));
 
   program
