@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, chmod, mkdir, readFile, writeFile, readdir, stat } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Testnet } from 'hyperdht/testnet.js';
+import { describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
 import {
@@ -11,35 +10,24 @@ import {
   jsonEvents,
   lastEvent,
   listOrEmpty,
-  privateHome,
   type BeamProcess,
   type JsonEvent,
   spawnBeam,
   startSender,
-  startTestnet,
+  useTestNetwork,
   tempDir,
   treeDigest,
 } from './helpers/e2e.js';
 
 /** Two real copilot-beam processes per case, over a DHT testnet on loopback. */
 describe('copilot-beam end to end', () => {
-  let testnet: Testnet;
-  let bootstrap: string;
-  let home: string;
-
-  before(async () => {
-    ({ testnet, bootstrap } = await startTestnet());
-    home = await privateHome();
-  });
-  after(async () => {
-    await testnet.destroy();
-  });
+  const network = useTestNetwork();
 
   const envFor = (copilotHome: string): NodeJS.ProcessEnv => ({
     ...process.env,
-    HOME: home,
+    HOME: network.home,
     COPILOT_HOME: copilotHome,
-    COPILOT_BEAM_BOOTSTRAP: bootstrap,
+    COPILOT_BEAM_BOOTSTRAP: network.bootstrap,
   });
 
   async function homes(): Promise<{ laptop: string; codespace: string }> {

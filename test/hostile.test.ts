@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
-import type { Testnet } from 'hyperdht/testnet.js';
-import { lastEvent, listOrEmpty, privateHome, spawnBeam, startTestnet, tempDir } from './helpers/e2e.js';
+import { describe, test } from 'node:test';
+import { lastEvent, listOrEmpty, spawnBeam, useTestNetwork, tempDir } from './helpers/e2e.js';
 
 const HOSTILE = fileURLToPath(new URL('./helpers/hostile-sender.js', import.meta.url));
 
@@ -14,16 +13,7 @@ const HOSTILE = fileURLToPath(new URL('./helpers/hostile-sender.js', import.meta
  * refuse each case with a clear message, exit non-zero, and leave nothing behind.
  */
 describe('a hostile sender', () => {
-  let testnet: Testnet;
-  let bootstrap: string;
-  let home: string;
-  before(async () => {
-    ({ testnet, bootstrap } = await startTestnet());
-    home = await privateHome();
-  });
-  after(async () => {
-    await testnet.destroy();
-  });
+  const network = useTestNetwork();
 
   const cases: Array<[string, RegExp]> = [
     ['dotdot', /manifest was refused: a path has a "\.\." segment/],
@@ -43,11 +33,11 @@ describe('a hostile sender', () => {
 
   test('terminal control sequences from the peer never reach the terminal', async () => {
     const code = '7100-aardvark-zucchini';
-    const hostile = spawn(process.execPath, [HOSTILE, 'terminal-escapes', bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const hostile = spawn(process.execPath, [HOSTILE, 'terminal-escapes', network.bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => hostile.stdout.once('data', () => resolve()));
     const copilotHome = join(await tempDir('hostile'), '.copilot');
     try {
-      const receiver = spawnBeam(['receive', code, '--yes'], { ...process.env, HOME: home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+      const receiver = spawnBeam(['receive', code, '--yes'], { ...process.env, HOME: network.home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
       assert.equal(await receiver.exited, 0, receiver.stderr);
       const output = receiver.stdout + receiver.stderr;
       assert.match(output, /from +host/);
@@ -61,11 +51,11 @@ describe('a hostile sender', () => {
   cases.forEach(([scenario, message], index) => {
     test(`refuses: ${scenario}`, async () => {
       const code = `${7000 + index}-aardvark-zucchini`;
-      const hostile = spawn(process.execPath, [HOSTILE, scenario, bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const hostile = spawn(process.execPath, [HOSTILE, scenario, network.bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => hostile.stdout.once('data', () => resolve()));
       const copilotHome = join(await tempDir('hostile'), '.copilot');
       try {
-        const receiver = spawnBeam(['receive', code, '--yes', '--json', '--idle-timeout', '5s'], { ...process.env, HOME: home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+        const receiver = spawnBeam(['receive', code, '--yes', '--json', '--idle-timeout', '5s'], { ...process.env, HOME: network.home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
         const status = await receiver.exited;
         const error = lastEvent(receiver.stdout);
         assert.equal(error?.event, 'error', receiver.stdout);

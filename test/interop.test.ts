@@ -75,6 +75,8 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
   let receiverDone: Record<string, unknown> | undefined;
   let beamHome: string;
 
+  const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+
   async function checkout(dir: string): Promise<string> {
     await mkdir(dir, { recursive: true });
     await run('git', ['-C', dir, 'init', '-q']);
@@ -140,7 +142,6 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     laptopBefore = await treeDigest(join(laptopHome, 'session-state', SESSION_ID));
 
     // 4. Beam it: two real copilot-beam processes over the testnet.
-    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(laptopHome), [SESSION_ID.slice(0, 8)]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(codespaceHome), undefined, codespaceCheckout);
     const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
@@ -217,7 +218,6 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const laptopEvents = await readFile(join(laptopHome, 'session-state', id, 'events.jsonl'), 'utf8');
     assert.match(laptopEvents, /"newMode":"autopilot"/, 'the source session really was in autopilot');
 
-    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(laptopHome), [id]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(codespaceHome), undefined, codespaceCheckout);
     assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);
@@ -242,7 +242,6 @@ describe('interoperability with the real Copilot CLI', { skip: copilotAvailable(
     const target = await checkout(join(root, 'codespace2', 'workspaces', 'app'));
     await relocatedCopy(join(laptopHome, 'session-state', SESSION_ID), join(macHome, 'session-state', SESSION_ID), laptopCheckout, '/Users/alice/code/app');
 
-    const env = (home: string) => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
     const { sender, code } = await startSender(env(macHome), [SESSION_ID]);
     const receiver = spawnBeam(['receive', code, '--yes', '--json', '--cwd', target], env(receiverHome), undefined, root);
     assert.deepEqual(await Promise.all([sender.exited, receiver.exited]), [0, 0], receiver.stdout);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Testnet } from 'hyperdht/testnet.js';
+import { describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
-import { assertBeamedCopy, listOrEmpty, privateHome, spawnBeam, startSender, startTestnet, tempDir, treeDigest, type BeamProcess, type JsonEvent } from './helpers/e2e.js';
+import { assertBeamedCopy, listOrEmpty, spawnBeam, startSender, useTestNetwork, tempDir, treeDigest, type BeamProcess, type JsonEvent } from './helpers/e2e.js';
 
 /**
  * SIGKILL either process at 20 points of a transfer, from just after pairing to the end. After
@@ -11,16 +10,7 @@ import { assertBeamedCopy, listOrEmpty, privateHome, spawnBeam, startSender, sta
  * verified session: never a partial one.
  */
 describe('SIGKILL at 20 points of a transfer', () => {
-  let testnet: Testnet;
-  let bootstrap: string;
-  let home: string;
-  before(async () => {
-    ({ testnet, bootstrap } = await startTestnet());
-    home = await privateHome();
-  });
-  after(async () => {
-    await testnet.destroy();
-  });
+  const network = useTestNetwork();
 
   // Milliseconds after the receiver reports "paired"; spread over the whole transfer.
   const delays = [0, 40, 90, 150, 220, 300, 400, 520, 680, 900];
@@ -33,7 +23,7 @@ describe('SIGKILL at 20 points of a transfer', () => {
     const laptop = join(await tempDir('kill'), 'laptop');
     const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 24 * 1024 * 1024, binaryBytes: 2 * 1024 * 1024 });
     const source = await treeDigest(session.dir);
-    const env = (copilotHome: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+    const env = (copilotHome: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: network.home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
     const outcomes: string[] = [];
 
     for (const point of points) {

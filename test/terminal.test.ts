@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Testnet } from 'hyperdht/testnet.js';
+import { after, describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { BEAM_BIN } from '../scripts/spawn-beam.js';
-import { listOrEmpty, privateHome, startSender, startTestnet, tempDir } from './helpers/e2e.js';
+import { listOrEmpty, startSender, tempDir, useTestNetwork } from './helpers/e2e.js';
 import { Terminal, tmuxAvailable } from './helpers/tmux.js';
 
 /** The CLI as a person sees it, in a real terminal (tmux): QR code, prompts, progress, Ctrl-C. */
 describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is not installed' }, () => {
-  let testnet: Testnet;
-  let bootstrap: string;
-  let home: string;
+  const network = useTestNetwork();
   const terminals: Terminal[] = [];
-  before(async () => {
-    ({ testnet, bootstrap } = await startTestnet());
-    home = await privateHome();
-  });
-  after(async () => {
+  after(() => {
     for (const terminal of terminals) terminal.kill();
-    await testnet.destroy();
   });
   const open = (argv: string[], env: Record<string, string>): Terminal => {
-    const terminal = Terminal.start(`beam-${process.pid}-${terminals.length}`, [process.execPath, BEAM_BIN, ...argv], { PATH: process.env.PATH ?? '', HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap, ...env });
+    const terminal = Terminal.start(`beam-${process.pid}-${terminals.length}`, [process.execPath, BEAM_BIN, ...argv], { PATH: process.env.PATH ?? '', HOME: network.home, COPILOT_BEAM_BOOTSTRAP: network.bootstrap, ...env });
     terminals.push(terminal);
     return terminal;
   };
@@ -43,7 +35,7 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
   test('Ctrl-C in the middle of receiving leaves no process and no partial file', async () => {
     const root = await tempDir('tty');
     const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 60 * 1024 * 1024 });
-    const { sender, code } = await startSender({ ...process.env, HOME: home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: bootstrap }, [session.id, '--idle-timeout', '3s']);
+    const { sender, code } = await startSender({ ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap }, [session.id, '--idle-timeout', '3s']);
     const codespace = join(root, 'codespace');
     const receiver = open(['receive', code, '--yes'], { COPILOT_HOME: codespace });
     await receiver.waitFor(/Receiving [\d.]+ [KM]B \/ [\d.]+ MB \((\d|[1-8]\d)%\)/);
@@ -58,7 +50,7 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
   test('receive prompts for the code, completes words with Tab, asks, and shows progress', async () => {
     const root = await tempDir('tty');
     const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 8 * 1024 * 1024 });
-    const { sender, code } = await startSender({ ...process.env, HOME: home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: bootstrap }, [session.id]);
+    const { sender, code } = await startSender({ ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap }, [session.id]);
     const [nameplate, ...words] = code.split('-');
     const codespace = join(root, 'codespace');
     const receiver = open(['receive'], { COPILOT_HOME: codespace });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { chmod, mkdtemp, readdir, readFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,29 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js';
 import { spawnBeam, type BeamProcess } from '../../scripts/spawn-beam.js';
 
 export { spawnBeam, type BeamProcess };
+
+export interface TestNetwork {
+  /** host:port list of the testnet's bootstrap nodes. */
+  readonly bootstrap: string;
+  /** A private HOME for copilot-beam processes (a readable one counts as a shared machine). */
+  readonly home: string;
+}
+
+/** A DHT testnet and a private HOME for the tests of the current suite, set up once. */
+export function useTestNetwork(): TestNetwork {
+  let testnet: Testnet | undefined;
+  const network = { bootstrap: '', home: '' };
+  before(async () => {
+    const started = await startTestnet();
+    testnet = started.testnet;
+    network.bootstrap = started.bootstrap;
+    network.home = await privateHome();
+  });
+  after(async () => {
+    await testnet?.destroy();
+  });
+  return network;
+}
 
 export async function startTestnet(): Promise<{ testnet: Testnet; bootstrap: string }> {
   const testnet = await createTestnet(3, { host: '127.0.0.1' });
