@@ -15,3 +15,6 @@ export interface NetworkOptions {
   readonly idleTimeout: string;
   readonly json?: boolean;
 }
+
+/** Where `receive` also looks for the code, so that it need not appear in the process list. */
+export const CODE_ENV = 'COPILOT_BEAM_CODE';

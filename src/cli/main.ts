@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_CODE_WORDS } from '../code/code.js';
 import { BeamError, EXIT_CODES, toBeamError } from '../errors.js';
-import { BOOTSTRAP_ENV } from '../transport/bootstrap.js';
+import { BOOTSTRAP_ENV } from '../transport/bootstrap-env.js';
 import { CleanupStack } from './cleanup.js';
-import type { CommandContext } from './context.js';
-import { completionScript } from './completion.js';
-import { runDoctor, type DoctorOptions } from './doctor.js';
-import { runInspect } from './inspect.js';
-import { runList } from './list.js';
-import { CODE_ENV, runReceive, type ReceiveOptions } from './receive.js';
-import { runSend, type SendOptions } from './send.js';
+import { CODE_ENV, type CommandContext } from './context.js';
+// Commands load their modules (hyperswarm, libsodium, secretlint) only when they run, so that
+// --help and list start fast.
+import type { DoctorOptions } from './doctor.js';
+import type { ReceiveOptions } from './receive.js';
+import type { SendOptions } from './send.js';
 import { Ui } from './ui.js';
 
 function packageVersion(): string {
@@ -56,7 +55,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     '10m',
   )
     .addHelpText('after', '\nExamples:\n  copilot-beam send                  # the newest session of this checkout\n  copilot-beam send c68a6b35 --redact\n  copilot-beam send "Fix the parser" --verify')
-    .action((session: string | undefined, options: SendOptions) => runSend(session, options, context));
+    .action(async (session: string | undefined, options: SendOptions) => (await import('./send.js')).runSend(session, options, context));
 
   networkOptions(
     program
@@ -71,14 +70,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     '2m',
   )
     .addHelpText('after', '\nExamples:\n  copilot-beam receive 4821-tugboat-wrongdoing\n  copilot-beam receive            # prompts for the code (Tab completes words)\n  copilot-beam receive --cwd /workspaces/app')
-    .action((code: string | undefined, options: ReceiveOptions) => runReceive(code, options, context));
+    .action(async (code: string | undefined, options: ReceiveOptions) => (await import('./receive.js')).runReceive(code, options, context));
 
   program
     .command('list')
     .description('list the sessions in this Copilot home')
     .option('--json', 'print one JSON object per line')
     .addHelpText('after', '\nExamples:\n  copilot-beam list\n  copilot-beam list --json | jq -r .id')
-    .action(() => runList(context));
+    .action(async () => (await import('./list.js')).runList(context));
 
   program
     .command('inspect')
@@ -86,7 +85,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
     .option('--json', 'print one JSON object instead of text')
     .addHelpText('after', '\nExamples:\n  copilot-beam inspect\n  copilot-beam inspect c68a6b35 --json')
-    .action((session: string | undefined) => runInspect(session, context));
+    .action(async (session: string | undefined) => (await import('./inspect.js')).runInspect(session, context));
 
   program
     .command('doctor')
@@ -94,15 +93,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
     .option('--json', 'print one JSON object instead of text')
     .addHelpText('after', '\nExamples:\n  copilot-beam doctor\n  copilot-beam doctor --bootstrap 10.0.0.5:49737')
-    .action((options: DoctorOptions) => runDoctor(options, context));
+    .action(async (options: DoctorOptions) => (await import('./doctor.js')).runDoctor(options, context));
 
   program
     .command('completion')
     .description('print a shell completion script')
     .argument('<shell>', 'bash, zsh or fish')
     .addHelpText('after', '\nExamples:\n  eval "$(copilot-beam completion bash)"\n  copilot-beam completion fish | source')
-    .action((shell: string) => {
-      process.stdout.write(completionScript(shell));
+    .action(async (shell: string) => {
+      process.stdout.write((await import('./completion.js')).completionScript(shell));
     });
 
   try {

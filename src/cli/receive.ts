@@ -29,7 +29,7 @@ import { resolveBootstrap } from '../transport/bootstrap.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { BeamSwarm } from '../transport/swarm.js';
-import type { CommandContext, NetworkOptions } from './context.js';
+import { CODE_ENV, type CommandContext, type NetworkOptions } from './context.js';
 import { parseDuration, parseSize } from './options.js';
 import { resumeCommand } from './resume-line.js';
 
@@ -41,7 +41,6 @@ export interface ReceiveOptions extends NetworkOptions {
   readonly verify?: boolean;
 }
 
-export const CODE_ENV = 'COPILOT_BEAM_CODE';
 
 export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
   const { ui, cleanup, env } = context;

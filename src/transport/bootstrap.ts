@@ -7,7 +7,9 @@ export interface BootstrapNode {
   readonly port: number;
 }
 
-export const BOOTSTRAP_ENV = 'COPILOT_BEAM_BOOTSTRAP';
+import { BOOTSTRAP_ENV } from './bootstrap-env.js';
+
+export { BOOTSTRAP_ENV };
 
 /**
  * Parses `host:port[,host:port]` (IPv6 as `[::1]:port`). hyperdht's own `ip@name:port` form, used
