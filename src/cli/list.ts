@@ -1,10 +1,8 @@
 import { readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../format.js';
-import { listSessionIds } from '../session/find.js';
-import { copilotHome } from '../session/home.js';
-import { readWorkspace } from '../session/source-info.js';
-import { sessionTarget } from '../session/install.js';
+import { listSessions } from '../session/find.js';
+import { copilotHome, sessionStateDir } from '../session/home.js';
 import type { CommandContext } from './context.js';
 import { peerText } from '../bundle/messages.js';
 
@@ -19,15 +17,13 @@ export interface SessionSummary {
 export async function runList(context: CommandContext): Promise<void> {
   const home = copilotHome(context.env);
   const summaries: SessionSummary[] = [];
-  for (const id of await listSessionIds(home)) {
-    const dir = sessionTarget(home, id);
-    const workspace = await readWorkspace(dir);
+  for (const { location, workspace } of await listSessions(home)) {
     summaries.push({
-      id,
+      id: location.id,
       name: workspace.name ?? null,
       cwd: workspace.cwd ?? null,
       updatedAt: workspace.updatedAt ?? null,
-      bytes: await folderSize(dir),
+      bytes: await folderSize(location.dir),
     });
   }
   summaries.sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? ''));
@@ -36,7 +32,7 @@ export async function runList(context: CommandContext): Promise<void> {
     return;
   }
   if (summaries.length === 0) {
-    context.ui.result('sessions', {}, [`No sessions in ${join(home, 'session-state')}`]);
+    context.ui.result('sessions', {}, [`No sessions in ${sessionStateDir(home)}`]);
     return;
   }
   context.ui.result(

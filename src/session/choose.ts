@@ -1,23 +1,7 @@
 import { BeamError } from '../errors.js';
-import { listSessionIds, matchSessionIds, sessionLocation, type SessionLocation } from './find.js';
+import { listSessionIds, listSessions, matchSessionIds, sessionLocation, type SessionLocation } from './find.js';
 import { sessionStateDir } from './home.js';
 import { checkoutAt } from './repository.js';
-import { readWorkspace, type WorkspaceInfo } from './source-info.js';
-
-interface Candidate {
-  readonly location: SessionLocation;
-  readonly workspace: WorkspaceInfo;
-}
-
-async function candidates(home: string): Promise<Candidate[]> {
-  const ids = await listSessionIds(home);
-  return Promise.all(
-    ids.map(async (id) => {
-      const location = sessionLocation(home, id);
-      return { location, workspace: await readWorkspace(location.dir) };
-    }),
-  );
-}
 
 /**
  * Which session `send` means: a full id or unique id prefix; else a session name (exact, any
@@ -32,7 +16,7 @@ export async function chooseSession(home: string, query: string | undefined, cur
     throw new BeamError('session', `"${query}" matches ${byId.length} sessions (${shown}${byId.length > 4 ? ', ...' : ''}): type more of the id`);
   }
   const wanted = query.trim().toLowerCase();
-  const named = (await candidates(home)).filter((candidate) => candidate.workspace.name?.toLowerCase() === wanted);
+  const named = (await listSessions(home)).filter((candidate) => candidate.workspace.name?.toLowerCase() === wanted);
   if (named.length === 1) return named[0]!.location;
   if (named.length > 1) {
     const ids = named.map((candidate) => candidate.location.id.slice(0, 8)).join(', ');
@@ -44,7 +28,7 @@ export async function chooseSession(home: string, query: string | undefined, cur
 async function mostRecentHere(home: string, currentDir: string): Promise<SessionLocation> {
   const root = (await checkoutAt(currentDir))?.root ?? currentDir;
   const inRoot = (path: string | undefined): boolean => path !== undefined && (path === root || path.startsWith(`${root}/`));
-  const here = (await candidates(home)).filter((candidate) => inRoot(candidate.workspace.gitRoot ?? candidate.workspace.cwd));
+  const here = (await listSessions(home)).filter((candidate) => inRoot(candidate.workspace.gitRoot ?? candidate.workspace.cwd));
   here.sort((a, b) => (b.workspace.updatedAt ?? '').localeCompare(a.workspace.updatedAt ?? ''));
   const newest = here[0];
   if (!newest) {

@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SESSION_ID_PATTERN } from '../bundle/manifest.js';
-import { sessionStateDir } from './home.js';
+import { sessionDir, sessionStateDir } from './home.js';
+import { readWorkspace, type WorkspaceInfo } from './source-info.js';
 
 export interface SessionLocation {
   readonly id: string;
@@ -33,5 +34,21 @@ export function matchSessionIds(ids: readonly string[], query: string): string[]
 }
 
 export function sessionLocation(home: string, id: string): SessionLocation {
-  return { id, dir: join(sessionStateDir(home), id) };
+  return { id, dir: sessionDir(home, id) };
+}
+
+export interface SessionEntry {
+  readonly location: SessionLocation;
+  readonly workspace: WorkspaceInfo;
+}
+
+/** Every session of this Copilot home with what its workspace.yaml says (name, cwd, times). */
+export async function listSessions(home: string): Promise<SessionEntry[]> {
+  const ids = await listSessionIds(home);
+  return Promise.all(
+    ids.map(async (id) => {
+      const location = sessionLocation(home, id);
+      return { location, workspace: await readWorkspace(location.dir) };
+    }),
+  );
 }

@@ -11,6 +11,11 @@ export function sessionStateDir(home: string): string {
   return join(home, 'session-state');
 }
 
+/** The folder of one session: session-state/<id>. */
+export function sessionDir(home: string, sessionId: string): string {
+  return join(sessionStateDir(home), sessionId);
+}
+
 /** copilot-beam's own working area: beside session-state, never inside it. */
 export function beamWorkDir(home: string): string {
   return join(home, 'copilot-beam');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BeamError } from '../errors.js';
 import { FOLDER_MODE } from '../bundle/receive-files.js';
 import { formatBytes } from '../format.js';
-import { beamWorkDir, sessionStateDir } from './home.js';
+import { beamWorkDir, sessionDir, sessionStateDir } from './home.js';
 import { isProcessAlive } from './process-alive.js';
 
 /**
@@ -24,12 +24,8 @@ function backupRoot(home: string): string {
   return join(beamWorkDir(home), 'backups');
 }
 
-export function sessionTarget(home: string, sessionId: string): string {
-  return join(sessionStateDir(home), sessionId);
-}
-
 export async function sessionExists(home: string, sessionId: string): Promise<boolean> {
-  return (await stat(sessionTarget(home, sessionId)).catch(() => undefined)) !== undefined;
+  return (await stat(sessionDir(home, sessionId)).catch(() => undefined)) !== undefined;
 }
 
 export async function createStaging(home: string): Promise<Staging> {
@@ -85,7 +81,7 @@ export interface InstallResult {
 
 /** Moves a verified staging folder into session-state/<id>; with force, the old one becomes a backup. */
 export async function commitStaging(home: string, staging: Staging, sessionId: string, force: boolean): Promise<InstallResult> {
-  const target = sessionTarget(home, sessionId);
+  const target = sessionDir(home, sessionId);
   await mkdir(sessionStateDir(home), { recursive: true, mode: FOLDER_MODE });
   let backup: string | undefined;
   if (await sessionExists(home, sessionId)) {

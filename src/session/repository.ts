@@ -30,7 +30,8 @@ export function repositoryIdentity(remoteUrl: string): string | undefined {
   return `${host}/${cleanPath}`.toLowerCase();
 }
 
-async function git(cwd: string, args: readonly string[]): Promise<string | undefined> {
+/** Runs git in `cwd`; its trimmed output, or undefined when git fails, is missing or prints nothing. */
+export async function git(cwd: string, args: readonly string[]): Promise<string | undefined> {
   try {
     const { stdout } = await run('git', ['-C', cwd, ...args], { timeout: 3000 });
     return stdout.trim() || undefined;

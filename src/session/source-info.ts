@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname, platform } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { GitInfo, SourceEnvironment } from '../bundle/manifest.js';
-
-const run = promisify(execFile);
+import { git } from './repository.js';
 
 export interface WorkspaceInfo {
   readonly name?: string;
@@ -73,16 +70,6 @@ export async function readCopilotVersion(sessionDir: string, maxLines = 50): Pro
   return undefined;
 }
 
-async function git(cwd: string, args: string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('git', ['-C', cwd, ...args], { timeout: 3000 });
-    const value = stdout.trim();
-    return value === '' ? undefined : value;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function readGitInfo(root: string | undefined, branch: string | undefined): Promise<GitInfo | undefined> {
   if (!root) return branch ? { branch } : undefined;
   const [remote, head, currentBranch] = await Promise.all([
@@ -95,13 +82,13 @@ export async function readGitInfo(root: string | undefined, branch: string | und
 }
 
 export async function describeSource(sessionDir: string, workspace: WorkspaceInfo): Promise<SourceEnvironment> {
-  const [copilotVersion, git] = await Promise.all([
+  const [copilotVersion, gitInfo] = await Promise.all([
     readCopilotVersion(sessionDir),
     readGitInfo(workspace.gitRoot, workspace.branch),
   ]);
   return {
     hostname: hostname(),
     platform: platform(),
-    ...withoutUndefined({ copilotVersion, cwd: workspace.cwd, gitRoot: workspace.gitRoot, git }),
+    ...withoutUndefined({ copilotVersion, cwd: workspace.cwd, gitRoot: workspace.gitRoot, git: gitInfo }),
   };
 }
