@@ -1,3 +1,5 @@
+import { singleLineText } from '../terminal-text.js';
+
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
  * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, then INSTALLED, or REJECT /
@@ -22,9 +24,7 @@ export function encodeJson(value: unknown): Uint8Array {
 
 /** Peer text is shown to a person: strip terminal control sequences and cap its length. */
 export function peerText(value: unknown, maxLength = 300): string {
-  const text = typeof value === 'string' ? value : '';
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, maxLength);
+  return singleLineText(typeof value === 'string' ? value : '', maxLength);
 }
 
 export function decodeReason(body: Uint8Array): string {

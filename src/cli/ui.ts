@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { BeamError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { stripTerminalControls } from '../terminal-text.js';
 
 export interface UiOptions {
   readonly json: boolean;
@@ -114,25 +115,24 @@ export class Ui {
     if (!this.options.stdin.isTTY && !options.readPipe) {
       throw new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
     }
-    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal: Boolean(this.options.stdin.isTTY) });
-    const ended = new Promise<string>((resolve) => prompt.once('close', () => resolve('')));
-    try {
-      const answer = await Promise.race([prompt.question(`${question} [y/N] `), ended]);
-      return /^y(es)?$/i.test(answer.trim());
-    } finally {
-      prompt.close();
-    }
+    const answer = await this.readLine(`${question} [y/N] `);
+    return /^y(es)?$/i.test((answer ?? '').trim());
   }
 
   /** Reads one line: a prompt on a terminal, or the first line of piped input. */
-  async ask(question: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
+  ask(question: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
+    return this.readLine(this.options.stdin.isTTY ? question : '', completer);
+  }
+
+  /** One line from standard input after showing `prompt`; undefined when the input ends first. */
+  private async readLine(prompt: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
     const terminal = Boolean(this.options.stdin.isTTY);
-    const prompt = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal, ...(terminal && completer ? { completer } : {}) });
-    const ended = new Promise<undefined>((resolve) => prompt.once('close', () => resolve(undefined)));
+    const reader = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal, ...(terminal && completer ? { completer } : {}) });
+    const ended = new Promise<undefined>((resolve) => reader.once('close', () => resolve(undefined)));
     try {
-      return await Promise.race([prompt.question(terminal ? question : ''), ended]);
+      return await Promise.race([reader.question(prompt), ended]);
     } finally {
-      prompt.close();
+      reader.close();
     }
   }
 
@@ -153,12 +153,8 @@ export class Ui {
       this.options.stderr.write('\n');
       this.progressShown = false;
     }
-    const safe = text.split('\n').map((part) => stripControls(part)).join('\n');
+    // Line by line, so that an unterminated sequence cannot swallow the lines after it.
+    const safe = text.split('\n').map(stripTerminalControls).join('\n');
     stream.write(`${before}${safe}${after}\n`);
   }
-}
-
-function stripControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-_])/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
