@@ -1,5 +1,5 @@
 import { BeamError } from '../errors.js';
-import { MAX_TEXT_FIELD } from './limits.js';
+import { asRecord, optionalText, parseJsonObject, requiredText, type Invalid } from './json-fields.js';
 
 /**
  * The first sealed messages: the sender says whether it wants the phrase check; the receiver
@@ -24,54 +24,32 @@ export interface ReceiverEnvironment {
 }
 
 export function decodeSenderHello(body: Uint8Array): SenderHello {
-  const record = parseRecord(body, 'hello');
-  if (typeof record.verify !== 'boolean') throw invalid('hello');
+  const invalid = malformed('hello');
+  const record = parseJsonObject(body, 'hello', invalid);
+  if (typeof record.verify !== 'boolean') throw invalid('verify');
   return { verify: record.verify };
 }
 
 export function decodeReceiverEnvironment(body: Uint8Array): ReceiverEnvironment {
-  const record = parseRecord(body, 'environment');
-  const text = (value: unknown, required: boolean): string | undefined => {
-    if (value === undefined || value === null) {
-      if (required) throw invalid('environment');
-      return undefined;
-    }
-    if (typeof value !== 'string' || value.length > MAX_TEXT_FIELD) throw invalid('environment');
-    return value;
-  };
-  if (typeof record.verify !== 'boolean' || typeof record.homeReadableByOthers !== 'boolean') throw invalid('environment');
-  let codespace: ReceiverEnvironment['codespace'];
-  if (record.codespace !== undefined && record.codespace !== null) {
-    if (typeof record.codespace !== 'object') throw invalid('environment');
-    const raw = record.codespace as Record<string, unknown>;
-    const name = text(raw.name, false);
-    const owner = text(raw.owner, false);
-    const repository = text(raw.repository, false);
-    codespace = { ...(name ? { name } : {}), ...(owner ? { owner } : {}), ...(repository ? { repository } : {}) };
-  }
-  const repository = text(record.repository, false);
+  const invalid = malformed('environment');
+  const record = parseJsonObject(body, 'environment', invalid);
+  if (typeof record.verify !== 'boolean' || typeof record.homeReadableByOthers !== 'boolean') throw invalid('flags');
+  const codespace =
+    record.codespace === undefined || record.codespace === null ? undefined : asRecord(record.codespace, 'codespace', invalid);
   return {
     verify: record.verify,
-    hostname: text(record.hostname, true)!,
-    user: text(record.user, true)!,
-    platform: text(record.platform, true)!,
-    ...(codespace ? { codespace } : {}),
-    ...(repository ? { repository } : {}),
+    hostname: requiredText(record, 'hostname', invalid),
+    user: requiredText(record, 'user', invalid),
+    platform: requiredText(record, 'platform', invalid),
+    ...(codespace
+      ? { codespace: { ...optionalText(codespace, 'name', invalid), ...optionalText(codespace, 'owner', invalid), ...optionalText(codespace, 'repository', invalid) } }
+      : {}),
+    ...optionalText(record, 'repository', invalid),
     homeReadableByOthers: record.homeReadableByOthers,
   };
 }
 
-function parseRecord(body: Uint8Array, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw invalid(what);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(what);
-  return parsed as Record<string, unknown>;
-}
-
-function invalid(what: string): BeamError {
-  return new BeamError('protocol', `the peer sent a malformed ${what} message`);
+/** Whatever is wrong inside, the user learns which message was malformed; details stay out. */
+function malformed(what: string): Invalid {
+  return () => new BeamError('protocol', `the peer sent a malformed ${what} message`);
 }

@@ -1,5 +1,6 @@
 import { BeamError } from '../errors.js';
-import { type BundleLimits, MAX_TEXT_FIELD } from './limits.js';
+import { asRecord, optionalText, parseJsonObject, requiredText } from './json-fields.js';
+import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
 export const MANIFEST_FORMAT = 1;
@@ -60,17 +61,11 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
  * and the declared total. Nothing is written before this passes.
  */
 export function decodeManifest(bytes: Uint8Array, limits: BundleLimits): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw invalid('it is not valid JSON', error);
-  }
-  return validateManifest(raw, limits);
+  return validateManifest(parseJsonObject(bytes, 'the manifest', invalid), limits);
 }
 
 export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
-  const record = asRecord(raw, 'the manifest');
+  const record = asRecord(raw, 'the manifest', invalid);
   if (record.format !== MANIFEST_FORMAT) {
     throw invalid(`format ${String(record.format)} is not supported (this copilot-beam reads format ${MANIFEST_FORMAT})`);
   }
@@ -90,8 +85,8 @@ export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
   return {
     format: MANIFEST_FORMAT,
     sessionId,
-    ...optionalText(record, 'sessionName'),
-    ...optionalText(record, 'updatedAt'),
+    ...optionalText(record, 'sessionName', invalid),
+    ...optionalText(record, 'updatedAt', invalid),
     source: validateSource(record.source),
     directories,
     files,
@@ -101,13 +96,13 @@ export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
 }
 
 function validateSecrets(raw: unknown): SecretsReport {
-  const record = asRecord(raw, 'the secrets report');
+  const record = asRecord(raw, 'the secrets report', invalid);
   const count = (value: unknown): number => {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid('the secrets report has a bad count');
     return value;
   };
   if (typeof record.redacted !== 'boolean') throw invalid('the secrets report is incomplete');
-  const kinds = asRecord(record.kinds, 'the secret kinds');
+  const kinds = asRecord(record.kinds, 'the secret kinds', invalid);
   const entries = Object.entries(kinds);
   if (entries.length > 200) throw invalid('the secrets report lists too many kinds');
   return {
@@ -127,7 +122,7 @@ function validateFiles(raw: unknown, limits: BundleLimits): ManifestFile[] {
   if (!Array.isArray(raw)) throw invalid('its file list is missing');
   if (raw.length > limits.maxFiles) throw invalid(`it lists ${raw.length} files, over the limit of ${limits.maxFiles}`);
   return raw.map((entry) => {
-    const file = asRecord(entry, 'a file entry');
+    const file = asRecord(entry, 'a file entry', invalid);
     const path = checkedPath(file.path);
     // Only regular files can be described; a field like "type" or "target" (a link, a device)
     // is refused rather than ignored.
@@ -166,36 +161,18 @@ function checkNoClashes(directories: readonly string[], files: readonly Manifest
 }
 
 function validateSource(raw: unknown): SourceEnvironment {
-  const record = asRecord(raw, 'the source environment');
-  const hostname = requiredText(record, 'hostname');
-  const platform = requiredText(record, 'platform');
-  const git = record.git === undefined ? undefined : asRecord(record.git, 'the git information');
+  const record = asRecord(raw, 'the source environment', invalid);
+  const hostname = requiredText(record, 'hostname', invalid);
+  const platform = requiredText(record, 'platform', invalid);
+  const git = record.git === undefined ? undefined : asRecord(record.git, 'the git information', invalid);
   return {
     hostname,
     platform,
-    ...optionalText(record, 'copilotVersion'),
-    ...optionalText(record, 'cwd'),
-    ...optionalText(record, 'gitRoot'),
-    ...(git ? { git: { ...optionalText(git, 'remote'), ...optionalText(git, 'branch'), ...optionalText(git, 'head') } } : {}),
+    ...optionalText(record, 'copilotVersion', invalid),
+    ...optionalText(record, 'cwd', invalid),
+    ...optionalText(record, 'gitRoot', invalid),
+    ...(git ? { git: { ...optionalText(git, 'remote', invalid), ...optionalText(git, 'branch', invalid), ...optionalText(git, 'head', invalid) } } : {}),
   };
-}
-
-function requiredText(record: Record<string, unknown>, key: string): string {
-  const value = record[key];
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_TEXT_FIELD) throw invalid(`"${key}" is missing or too long`);
-  return value;
-}
-
-function optionalText(record: Record<string, unknown>, key: string): Record<string, string> {
-  const value = record[key];
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'string' || value.length > MAX_TEXT_FIELD) throw invalid(`"${key}" is not a short text`);
-  return { [key]: value };
-}
-
-function asRecord(raw: unknown, what: string): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`${what} is not an object`);
-  return raw as Record<string, unknown>;
 }
 
 function invalid(reason: string, cause?: unknown): BeamError {

@@ -14,6 +14,9 @@ export interface TransformReport extends EventTransformReport {
   readonly remappedRewindPaths: number;
 }
 
+/** A session without events.jsonl: nothing was rewritten or appended. */
+const NOTHING_TO_TRANSFORM: EventTransformReport = { events: 0, remappedStrings: 0, neutralisedToolCalls: [], droppedApprovals: 0 };
+
 /** Makes a staged (received, verified, not yet installed) session safe to resume here. */
 export async function transformReceivedSession(sessionDir: string, move: MoveDescription): Promise<TransformReport> {
   const remapper = move.mapping ? new PathRemapper(move.mapping) : undefined;
@@ -22,14 +25,5 @@ export async function transformReceivedSession(sessionDir: string, move: MoveDes
   const events = hasEvents ? await transformEvents(eventsPath, move, remapper) : undefined;
   const remappedWorkspaceFields = remapper ? await remapWorkspaceFile(sessionDir, remapper) : 0;
   const remappedRewindPaths = remapper ? await remapRewindIndex(sessionDir, remapper) : 0;
-  return {
-    events: events?.events ?? 0,
-    remappedStrings: events?.remappedStrings ?? 0,
-    neutralisedToolCalls: events?.neutralisedToolCalls ?? [],
-    droppedApprovals: events?.droppedApprovals ?? 0,
-    ...(events?.modeReset ? { modeReset: events.modeReset } : {}),
-    ...(events?.permissionReset ? { permissionReset: events.permissionReset } : {}),
-    remappedWorkspaceFields,
-    remappedRewindPaths,
-  };
+  return { ...(events ?? NOTHING_TO_TRANSFORM), remappedWorkspaceFields, remappedRewindPaths };
 }
