@@ -139,9 +139,16 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
   const forgetStaging = cleanup.add(() => discardStaging(staging));
   try {
     await channel.send(MessageKind.Accept, new Uint8Array(0));
+    ui.status('receiving', `Receiving ${formatBytes(manifest.totalBytes)}...`, { bytes: manifest.totalBytes });
+    const receivingSince = performance.now();
     await receiveFiles(channel, manifest, staging.dir, {
       idleTimeoutMs: settings.idleTimeoutMs,
       onProgress: (done, total) => ui.progress('receiving', done, total),
+    });
+    const seconds = (performance.now() - receivingSince) / 1000;
+    ui.status('received', `Received and verified ${formatBytes(manifest.totalBytes)} in ${seconds.toFixed(1)} s`, {
+      bytes: manifest.totalBytes,
+      seconds: Math.round(seconds * 1000) / 1000,
     });
     const report = await transformReceivedSession(staging.dir, {
       sourceHost: peerText(manifest.source.hostname, 100),
