@@ -68,7 +68,7 @@ async function benchSize(root: string, target: number, bootstrap: string, wormho
     const receiverHome = receiverHomeFor(root, label, run);
     const result = await runBeam(session.id, senderHome, receiverHome, bootstrap, root);
     await rm(join(receiverHome, '..'), { recursive: true, force: true });
-    console.log(`  copilot-beam  run ${run + 1}: end to end ${seconds(result.endToEndMs)}, pairing ${seconds(result.pairingMs)}, transfer ${rate(result.bytes, result.transferMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}`);
+    console.log(`  copilot-beam  run ${run + 1}: end to end ${seconds(result.endToEndMs)}, pairing ${seconds(result.pairingMs)}, transfer ${rate(result.bytes, result.transferMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}, CPU ${seconds(result.senderCpuMs ?? Number.NaN)} / ${seconds(result.receiverCpuMs ?? Number.NaN)}`);
     return result;
   });
   const raws = await repeat(RUNS, async (run) => {
@@ -76,7 +76,7 @@ async function benchSize(root: string, target: number, bootstrap: string, wormho
     const result = await runRawSwarm(files.map((file) => join(session.dir, file.path)), output, bootstrap);
     await rm(output, { force: true });
     if (result.bytes !== bytes) throw new Error(`raw swarm moved ${result.bytes} of ${bytes} bytes`);
-    console.log(`  raw swarm     run ${run + 1}: end to end ${seconds(result.endToEndMs)}, transfer ${rate(result.bytes, result.transferMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}`);
+    console.log(`  raw swarm     run ${run + 1}: end to end ${seconds(result.endToEndMs)}, transfer ${rate(result.bytes, result.transferMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}, CPU ${seconds(result.senderCpuMs ?? Number.NaN)} / ${seconds(result.receiverCpuMs ?? Number.NaN)}`);
     return result;
   });
   const wormholes = wormhole
@@ -84,7 +84,7 @@ async function benchSize(root: string, target: number, bootstrap: string, wormho
         const work = join(root, label, `wormhole-${run}`);
         const result = await runWormhole(session.dir, work, wormhole);
         await rm(work, { recursive: true, force: true });
-        console.log(`  magic-wormhole run ${run + 1}: end to end ${seconds(result.endToEndMs)}, pairing ${seconds(result.pairingMs)}, zip ${seconds(result.zipMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}`);
+        console.log(`  magic-wormhole run ${run + 1}: end to end ${seconds(result.endToEndMs)}, pairing ${seconds(result.pairingMs)}, zip ${seconds(result.zipMs)}, RSS ${mebibytes(result.senderRss)} / ${mebibytes(result.receiverRss)}, CPU ${seconds(result.senderCpuMs ?? Number.NaN)} / ${seconds(result.receiverCpuMs ?? Number.NaN)}`);
         return result;
       })
     : undefined;

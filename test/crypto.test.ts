@@ -74,8 +74,8 @@ test('the topic depends on the nameplate only', () => {
 
 test('sealed stream: messages round-trip and the final tag is seen', () => {
   const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
-  const sealer = new Sealer(sodium, key);
-  const opener = new Opener(sodium, key, sealer.header);
+  const sealer = new Sealer(key);
+  const opener = new Opener(key, sealer.header);
   const one = sealer.seal(utf8('one'));
   const two = sealer.seal(utf8('two'), true);
   assert.deepEqual(opener.open(one), { plaintext: utf8('one'), final: false });
@@ -84,11 +84,28 @@ test('sealed stream: messages round-trip and the final tag is seen', () => {
   assert.throws(() => sealer.seal(utf8('three')), /already finished/);
 });
 
+test('sealed stream: the native build and the WebAssembly build of libsodium read each other (one wire format)', () => {
+  const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
+  const sealer = new Sealer(key);
+  const pull = sodium.crypto_secretstream_xchacha20poly1305_init_pull(sealer.header, key);
+  const opened = sodium.crypto_secretstream_xchacha20poly1305_pull(pull, sealer.seal([utf8('kind'), utf8('+body')], true), null);
+  assert.ok(opened);
+  assert.deepEqual(opened.message, utf8('kind+body'));
+  assert.equal(opened.tag, sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+
+  const { state, header } = sodium.crypto_secretstream_xchacha20poly1305_init_push(key);
+  const opener = new Opener(key, header);
+  const message = sodium.crypto_secretstream_xchacha20poly1305_push(state, utf8('from wasm'), null, sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+  assert.deepEqual(opener.open(message), { plaintext: utf8('from wasm'), final: false });
+  const odd = sodium.crypto_secretstream_xchacha20poly1305_push(state, utf8('rekey'), null, sodium.crypto_secretstream_xchacha20poly1305_TAG_REKEY);
+  assert.throws(() => opener.open(odd), /tag we never send/);
+});
+
 test('sealed stream: tampered, reordered, replayed or foreign messages fail', () => {
   const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
   const fresh = (): { sealer: Sealer; opener: Opener } => {
-    const sealer = new Sealer(sodium, key);
-    return { sealer, opener: new Opener(sodium, key, sealer.header) };
+    const sealer = new Sealer(key);
+    return { sealer, opener: new Opener(key, sealer.header) };
   };
   {
     const { sealer, opener } = fresh();
@@ -111,7 +128,7 @@ test('sealed stream: tampered, reordered, replayed or foreign messages fail', ()
   }
   {
     const { sealer } = fresh();
-    const other = new Opener(sodium, sodium.crypto_secretstream_xchacha20poly1305_keygen(), sealer.header);
+    const other = new Opener(sodium.crypto_secretstream_xchacha20poly1305_keygen(), sealer.header);
     assert.throws(() => other.open(sealer.seal(utf8('x'))), /failed authentication/);
   }
 });

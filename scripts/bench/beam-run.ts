@@ -13,6 +13,8 @@ export interface BeamRun {
   readonly bytes: number;
   readonly senderRss: number | undefined;
   readonly receiverRss: number | undefined;
+  readonly senderCpuMs: number | undefined;
+  readonly receiverCpuMs: number | undefined;
 }
 
 interface JsonLine {
@@ -76,6 +78,8 @@ export async function runBeam(sessionId: string, senderHome: string, receiverHom
     bytes,
     senderRss: senderExit.peakRss,
     receiverRss: receiverExit.peakRss,
+    senderCpuMs: senderExit.cpuMs,
+    receiverCpuMs: receiverExit.cpuMs,
   };
 }
 

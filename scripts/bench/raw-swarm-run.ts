@@ -11,6 +11,8 @@ export interface RawRun {
   readonly bytes: number;
   readonly senderRss: number | undefined;
   readonly receiverRss: number | undefined;
+  readonly senderCpuMs: number | undefined;
+  readonly receiverCpuMs: number | undefined;
 }
 
 /** The same files through a bare Hyperswarm socket between two processes on the same testnet. */
@@ -47,5 +49,7 @@ export async function runRawSwarm(files: readonly string[], outputFile: string, 
     bytes,
     senderRss: senderExit.peakRss,
     receiverRss: receiverExit.peakRss,
+    senderCpuMs: senderExit.cpuMs,
+    receiverCpuMs: receiverExit.cpuMs,
   };
 }

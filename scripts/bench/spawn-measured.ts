@@ -18,7 +18,7 @@ const WAIT4_WRAPPER = [
   'if pid == 0:',
   '    os.execvp(sys.argv[2], sys.argv[2:])',
   '_, status, usage = os.wait4(pid, 0)',
-  "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))",
+  "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')",
   'sys.exit(os.waitstatus_to_exitcode(status))',
 ].join('\n');
 
@@ -26,6 +26,8 @@ export interface MeasuredExit {
   readonly status: number;
   /** Bytes; undefined when no Python could measure it. */
   readonly peakRss: number | undefined;
+  /** User plus system CPU time in milliseconds; undefined like peakRss. */
+  readonly cpuMs: number | undefined;
   readonly endedAt: number;
 }
 
@@ -91,15 +93,18 @@ export function spawnMeasured(
     child.on('close', (code, signal) => {
       const endedAt = epochMs();
       let peakRss: number | undefined;
+      let cpuMs: number | undefined;
       if (rssFile) {
         try {
-          peakRss = Number(readFileSync(rssFile, 'utf8')) * 1024; // ru_maxrss is in KiB on Linux
+          const [maxRssKiB, cpuSeconds] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
+          peakRss = maxRssKiB! * 1024; // ru_maxrss is in KiB on Linux
+          cpuMs = cpuSeconds! * 1000;
         } catch {
           peakRss = undefined;
         }
         rmSync(scratch!, { recursive: true, force: true });
       }
-      resolve({ status: code ?? (signal ? 128 : 1), peakRss, endedAt });
+      resolve({ status: code ?? (signal ? 128 : 1), peakRss, cpuMs, endedAt });
     });
   });
   return { exited, output: () => output, kill: () => killGroup(child.pid) };

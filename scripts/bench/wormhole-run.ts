@@ -84,6 +84,8 @@ export interface WormholeRun {
   readonly unzipMs: number;
   readonly senderRss: number | undefined;
   readonly receiverRss: number | undefined;
+  readonly senderCpuMs: number | undefined;
+  readonly receiverCpuMs: number | undefined;
 }
 
 interface TimingEvent {
@@ -147,5 +149,7 @@ export async function runWormhole(folder: string, work: string, services: Wormho
     unzipMs: duration(received, 'unpack zip'),
     senderRss: senderExit.peakRss,
     receiverRss: receiverExit.peakRss,
+    senderCpuMs: senderExit.cpuMs,
+    receiverCpuMs: receiverExit.cpuMs,
   };
 }

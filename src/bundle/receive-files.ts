@@ -1,7 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BeamError } from '../errors.js';
+import { BeamError, toBeamError } from '../errors.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
@@ -13,10 +15,14 @@ export function fileMode(file: ManifestFile): number {
   return 0o600 | (file.mode & 0o100);
 }
 
+/** Bytes a file may have queued for the disk before we stop reading the channel. */
+const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
+
 interface OpenFile {
   readonly file: ManifestFile;
-  readonly handle: FileHandle;
+  readonly out: WriteStream;
   readonly hash: Hash;
+  readonly failed: Promise<never>;
   remaining: number;
 }
 
@@ -48,8 +54,9 @@ export async function receiveFiles(
           if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
           const take = Math.min(current.remaining, bytes.length);
           const piece = bytes.subarray(0, take);
-          await current.handle.write(piece);
           current.hash.update(piece);
+          // The disk works while the next message is opened; we wait only when it falls behind.
+          if (!current.out.write(piece)) await Promise.race([once(current.out, 'drain'), current.failed]);
           current.remaining -= take;
           bytes = bytes.subarray(take);
           if (current.remaining === 0) {
@@ -71,7 +78,7 @@ export async function receiveFiles(
       }
     }
   } finally {
-    await current?.handle.close().catch(() => undefined);
+    current?.out.destroy();
   }
 }
 
@@ -80,21 +87,32 @@ async function openNext(pending: ManifestFile[], stagingDir: string): Promise<Op
   for (;;) {
     const file = pending.shift();
     if (!file) return undefined;
-    const handle = await open(join(stagingDir, file.path), 'wx', fileMode(file));
-    const opened: OpenFile = { file, handle, hash: createHash('sha256'), remaining: file.size };
+    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: fileMode(file), highWaterMark: WRITE_HIGH_WATER_BYTES });
+    const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
+    failed.catch(() => undefined);
+    const opened: OpenFile = { file, out, hash: createHash('sha256'), remaining: file.size, failed };
     if (file.size > 0) return opened;
     await closeVerified(opened);
   }
 }
 
+/**
+ * Checks the hash and waits for the bytes to reach the file. Durability (fsync) is the
+ * installer's job, once, after the session is transformed: syncing here too would write the
+ * largest file to disk twice.
+ */
 async function closeVerified(open: OpenFile): Promise<void> {
-  const { file, handle, hash } = open;
-  try {
-    if (hash.digest('hex') !== file.sha256) {
-      throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
-    }
-    await handle.datasync();
-  } finally {
-    await handle.close();
+  const { file, out, hash } = open;
+  if (hash.digest('hex') !== file.sha256) {
+    out.destroy();
+    throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
+  out.end();
+  await Promise.race([once(out, 'finish'), open.failed]);
+}
+
+function writeError(file: ManifestFile, error: Error): BeamError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return toBeamError(error);
+  return new BeamError('install', `cannot write ${file.path}: ${error.message}`, { cause: error });
 }

@@ -82,6 +82,7 @@ export interface InstallResult {
 /** Moves a verified staging folder into session-state/<id>; with force, the old one becomes a backup. */
 export async function commitStaging(home: string, staging: Staging, sessionId: string, force: boolean): Promise<InstallResult> {
   const target = sessionDir(home, sessionId);
+  await syncTree(staging.dir);
   await mkdir(sessionStateDir(home), { recursive: true, mode: FOLDER_MODE });
   let backup: string | undefined;
   if (await sessionExists(home, sessionId)) {
@@ -101,6 +102,28 @@ export async function commitStaging(home: string, staging: Staging, sessionId: s
   }
   await syncDirectory(sessionStateDir(home));
   return backup ? { target, backup } : { target };
+}
+
+/**
+ * Every file and folder of the staged session reaches the disk before the rename publishes it:
+ * after a crash the session is either absent or whole, never present with empty files.
+ */
+async function syncTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  await Promise.all(
+    entries.map(async (entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return syncTree(path);
+      if (!entry.isFile()) return;
+      const handle = await open(path, 'r');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
+  await syncDirectory(dir);
 }
 
 async function syncDirectory(dir: string): Promise<void> {

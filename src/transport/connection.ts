@@ -15,6 +15,11 @@ export interface ByteStream extends EventEmitter {
 
 /** Frames buffered before we stop reading the socket and let the peer feel backpressure. */
 const HIGH_WATER_FRAMES = 64;
+/**
+ * Bytes we keep writing past the socket's own (16 KiB) high-water mark before waiting for it to
+ * drain: waiting at every full buffer empties the pipe and stalls the link between frames.
+ */
+const WRITE_WINDOW_BYTES = 1024 * 1024;
 const LOW_WATER_FRAMES = 8;
 
 type Waiter = { resolve: (frame: Frame) => void; reject: (error: BeamError) => void };
@@ -30,6 +35,7 @@ export class FramedConnection {
   private failure: BeamError | undefined;
   private paused = false;
   private closedByUs = false;
+  private bytesSinceDrain = 0;
 
   constructor(
     readonly socket: ByteStream,
@@ -48,7 +54,15 @@ export class FramedConnection {
 
   async send(type: FrameType, body: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.socket.write(encodeFrame(type, body))) await this.waitForDrain();
+    const frame = encodeFrame(type, body);
+    if (this.socket.write(frame)) {
+      this.bytesSinceDrain = 0;
+      return;
+    }
+    this.bytesSinceDrain += frame.length;
+    if (this.bytesSinceDrain < WRITE_WINDOW_BYTES) return;
+    await this.waitForDrain();
+    this.bytesSinceDrain = 0;
   }
 
   /** Waits at most timeoutMs for the next frame; fails with the reason the connection ended. */

@@ -84,7 +84,7 @@ async function runPairing(connection: FramedConnection, options: PairingOptions)
 
   const ownTag = confirmationTag(sodium, role === 'sender' ? keys.confirmSender : keys.confirmReceiver, channelId, sessionId);
   const peerTagKey = role === 'sender' ? keys.confirmReceiver : keys.confirmSender;
-  const sealer = new Sealer(sodium, role === 'sender' ? keys.senderToReceiver : keys.receiverToSender);
+  const sealer = new Sealer(role === 'sender' ? keys.senderToReceiver : keys.receiverToSender);
   const openKey = role === 'sender' ? keys.receiverToSender : keys.senderToReceiver;
 
   if (role === 'receiver') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
@@ -99,7 +99,7 @@ async function runPairing(connection: FramedConnection, options: PairingOptions)
     await refuse(connection, RefuseReason.CodeUsed);
     throw refusalError(RefuseReason.CodeUsed);
   }
-  const opener = new Opener(sodium, openKey, confirm.subarray(TAG_BYTES));
+  const opener = new Opener(openKey, confirm.subarray(TAG_BYTES));
   if (role === 'sender') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
   return new SecureChannel(connection, sealer, opener, keys.verification);
 }

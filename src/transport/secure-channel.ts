@@ -24,10 +24,7 @@ export class SecureChannel {
   ) {}
 
   async send(kind: number, body: Uint8Array, final = false): Promise<void> {
-    const plaintext = new Uint8Array(1 + body.length);
-    plaintext[0] = kind;
-    plaintext.set(body, 1);
-    await this.connection.send(FrameType.Sealed, this.sealer.seal(plaintext, final));
+    await this.connection.send(FrameType.Sealed, this.sealer.seal([Uint8Array.of(kind), body], final));
   }
 
   async receive(timeoutMs: number, whatWeWaitFor?: string): Promise<SealedMessage> {

@@ -62,8 +62,8 @@ async function run(connection: FramedConnection, binding: { publicKey: Uint8Arra
   const peerShare = (await connection.receive(10_000)).body;
   const keys = deriveSessionKeys(sodium, finishCpace(sodium, state, peerShare, RECEIVER_LABEL));
   const confirm = (await connection.receive(10_000)).body;
-  const opener = new Opener(sodium, keys.receiverToSender, confirm.subarray(32));
-  const sealer = new Sealer(sodium, keys.senderToReceiver);
+  const opener = new Opener(keys.receiverToSender, confirm.subarray(32));
+  const sealer = new Sealer(keys.senderToReceiver);
   await connection.send(FrameType.Confirm, concatBytes([confirmationTag(sodium, keys.confirmSender, channelId, sessionId), sealer.header]));
 
   const seal = (kind: MessageKind, body: Uint8Array | string, final = false): Uint8Array =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { PathRemapper } from './path-mapping.js';
 
 /**
@@ -47,6 +47,7 @@ interface Tracker {
 }
 
 export const NOT_EXECUTED_CODE = 'not_executed_session_moved';
+const CHUNK_BYTES = 1024 * 1024;
 
 export async function transformEvents(path: string, move: MoveDescription, remapper?: PathRemapper): Promise<EventTransformReport> {
   const tracker: Tracker = {
@@ -59,28 +60,44 @@ export async function transformEvents(path: string, move: MoveDescription, remap
     droppedApprovals: 0,
   };
   const temporary = `${path}.copilot-beam-tmp`;
-  const output = createWriteStream(temporary, { mode: 0o600 });
-  const write = async (line: string): Promise<void> => {
-    if (!output.write(`${line}\n`)) await once(output, 'drain');
+  const output = createWriteStream(temporary, { mode: 0o600, highWaterMark: CHUNK_BYTES });
+  const write = async (text: string): Promise<void> => {
+    if (text !== '' && !output.write(text)) await once(output, 'drain');
   };
   let events = 0;
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
+  const rewriteLine = (raw: string): string | undefined => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') return undefined;
     let event: SessionEvent;
     try {
       event = JSON.parse(line) as SessionEvent;
     } catch {
-      await write(line); // a torn line is kept as it was: not ours to repair
-      continue;
+      return line; // a torn line is kept as it was: not ours to repair
     }
     events++;
-    const rewritten = rewriteEvent(event, tracker, remapper);
+    // Most lines hold no source path: skipping the deep remap for them changes nothing but time.
+    const rewritten = rewriteEvent(event, tracker, remapper?.mayOccurIn(line) ? remapper : undefined);
     // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
-    await write(rewritten === event ? line : JSON.stringify(rewritten));
+    return rewritten === event ? line : JSON.stringify(rewritten);
+  };
+  const rewriteLines = (lines: readonly string[]): string => {
+    let out = '';
+    for (const line of lines) {
+      const rewritten = rewriteLine(line);
+      if (rewritten !== undefined) out += `${rewritten}\n`;
+    }
+    return out;
+  };
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = lines.pop() ?? '';
+    await write(rewriteLines(lines));
   }
+  await write(rewriteLines([partial + decoder.end()]));
   const appended = closingEvents(tracker, move);
-  for (const event of appended.events) await write(JSON.stringify(event));
+  await write(appended.events.map((event) => `${JSON.stringify(event)}\n`).join(''));
   output.end();
   await once(output, 'finish');
   await rename(temporary, path);
