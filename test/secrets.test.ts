@@ -45,3 +45,24 @@ test('a session scan counts kinds without values, skips binaries, and redacts on
   assert.equal(redacted.replacements.get('events.jsonl')!.size, Buffer.byteLength(events));
   assert.ok((await readFile(join(dir, 'events.jsonl'))).equals(before), 'the session itself is untouched');
 });
+
+test('a large session is scanned in pieces by worker threads: same findings, byte-exact redaction, long multibyte lines', async () => {
+  const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets-large'), eventsBytes: 18 * 1024 * 1024 });
+  const events = join(dir, 'events.jsonl');
+  // A line longer than a piece, of two-byte characters, with a token at its very end.
+  const longLine = JSON.stringify({ type: 'tool.execution_complete', data: { toolCallId: 'long', success: true, result: { content: `${'é'.repeat(1_500_000)} ${FAKE_GITHUB_TOKEN}` } } });
+  await appendFile(events, `${longLine}\n${JSON.stringify({ type: 'user.message', data: { content: `slack ${FAKE_SLACK_TOKEN}` } })}\n`);
+  // Not UTF-8 well past the first piece: the whole file is binary and is not scanned.
+  const invalid = Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 0x61), Buffer.from([0xc3, 0x28]), Buffer.from(` ${FAKE_GITHUB_TOKEN}\n`)]);
+  await writeFile(join(dir, 'files', 'latin1.log'), invalid);
+  const original = await readFile(events, 'utf8');
+
+  const { files } = await scanFolder(dir);
+  const copies = await tempDir('redacted-large');
+  const result = await scanForSecrets(dir, files, copies);
+  assert.deepEqual(result.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });
+  assert.equal(result.summary.filesScanned, files.length - 3, 'session.db, the rewind backup and the invalid UTF-8 log are not text');
+  const redacted = await readFile(result.replacements.get('events.jsonl')!.path, 'utf8');
+  const expected = original.replace(FAKE_GITHUB_TOKEN, '[redacted:GITHUB_TOKEN]').replace(FAKE_SLACK_TOKEN, '[redacted:SLACK_TOKEN]');
+  assert.ok(redacted === expected, 'the redacted copy differs from the original only where the secrets were');
+});

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError } from '../errors.js';
 import type { ManifestFile } from './manifest.js';
@@ -20,16 +19,45 @@ export function isMachineLocalFile(name: string): boolean {
   return name.endsWith('.lock') || /^inuse\.\d+\.hold$/.test(name);
 }
 
+/** A file found by listFolder, before it is hashed. */
+export interface ListedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly mode: number;
+}
+
+export interface ListedFolder {
+  readonly directories: string[];
+  readonly files: ListedFile[];
+  readonly skipped: string[];
+}
+
 /** Walks the folder with lstat (links are never followed) and hashes every regular file. */
 export async function scanFolder(root: string): Promise<ScannedFolder> {
-  const result: ScannedFolder = { directories: [], files: [], skipped: [] };
+  const listed = await listFolder(root);
+  return { ...listed, files: await hashListed(root, listed.files) };
+}
+
+/** Walks the folder with lstat (links are never followed); no file is read. */
+export async function listFolder(root: string): Promise<ListedFolder> {
+  const result: ListedFolder = { directories: [], files: [], skipped: [] };
   await walk(root, '', result);
   result.directories.sort();
   result.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;
 }
 
-async function walk(root: string, relative: string, result: ScannedFolder): Promise<void> {
+/** Hashes listed files; the size is what was read, so a file that changed since is caught later. */
+export async function hashListed(root: string, files: readonly ListedFile[]): Promise<ManifestFile[]> {
+  const hashed: ManifestFile[] = [];
+  for (const file of files) {
+    const { sha256, size } = await hashFile(join(root, file.path));
+    hashed.push({ path: file.path, size, mode: file.mode, sha256 });
+  }
+  return hashed;
+}
+
+async function walk(root: string, relative: string, result: ListedFolder): Promise<void> {
   const entries = await readdir(join(root, relative));
   for (const name of entries) {
     const path = relative === '' ? name : `${relative}/${name}`;
@@ -38,24 +66,37 @@ async function walk(root: string, relative: string, result: ScannedFolder): Prom
       result.directories.push(path);
       await walk(root, path, result);
     } else if (stats.isFile() && !isMachineLocalFile(name)) {
-      const { sha256, size } = await hashFile(join(root, path));
-      result.files.push({ path, size, mode: stats.mode & 0o777, sha256 });
+      result.files.push({ path, size: stats.size, mode: stats.mode & 0o777 });
     } else {
       result.skipped.push(path);
     }
   }
 }
 
+/** One buffer, reused for every read: hashing a large session allocates nothing per chunk. */
+const HASH_BUFFER_BYTES = 1024 * 1024;
+let hashBuffer: Buffer | undefined;
+
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
+  let handle: FileHandle | undefined;
+  // Concurrent callers would share the buffer: each borrows it, or makes its own.
+  const buffer = hashBuffer ?? Buffer.allocUnsafe(HASH_BUFFER_BYTES);
+  hashBuffer = undefined;
   try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
+    handle = await open(path, 'r');
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
     }
   } catch (error) {
     throw new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await handle?.close();
+    hashBuffer = buffer;
   }
   return { sha256: hash.digest('hex'), size };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { BeamError } from '../errors.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { DATA_CHUNK_BYTES } from './limits.js';
+import { readChunks } from './read-chunks.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { encodeJson, MessageKind } from './messages.js';
 
@@ -44,9 +44,9 @@ async function sendOneFile(
 ): Promise<boolean> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(path, { highWaterMark: DATA_CHUNK_BYTES });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    // channel.send seals (copies) the chunk before it returns, so the read buffer can be reused.
+    for await (const chunk of readChunks(path, DATA_CHUNK_BYTES)) {
       size += chunk.length;
       if (size > file.size) return true;
       hash.update(chunk);
@@ -57,8 +57,6 @@ async function sendOneFile(
     if (error instanceof BeamError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw new BeamError('session', `cannot read ${file.path}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    stream.destroy();
   }
   return size !== file.size || hash.digest('hex') !== file.sha256;
 }

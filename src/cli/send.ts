@@ -40,7 +40,18 @@ export async function runSend(query: string | undefined, options: SendOptions, c
   const bootstrap = resolveBootstrap(options.bootstrap, env);
 
   ui.status('scanning', 'Hashing the session and scanning it for secrets...');
-  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd(), { redact: Boolean(options.redact) });
+  // Joining the DHT takes a while on the real network: it runs while the session is scanned.
+  let swarmOpening: Promise<BeamSwarm> | undefined;
+  const openSwarm = (): Promise<BeamSwarm> => {
+    const opening = BeamSwarm.open(bootstrap ? { bootstrap } : {});
+    cleanup.add(async () => (await opening.catch(() => undefined))?.destroy());
+    opening.catch(() => undefined);
+    return opening;
+  };
+  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd(), {
+    redact: Boolean(options.redact),
+    onLocated: () => (swarmOpening = openSwarm()),
+  });
   cleanup.add(() => outgoing.dispose());
   const { manifest } = outgoing;
   const name = manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : '';
@@ -54,8 +65,7 @@ export async function runSend(query: string | undefined, options: SendOptions, c
 
   const sodium = await loadSodium();
   ui.status('connecting', 'Connecting to the DHT...');
-  const swarm = await BeamSwarm.open(bootstrap ? { bootstrap } : {});
-  cleanup.add(() => swarm.destroy());
+  const swarm = await (swarmOpening ?? openSwarm());
   try {
     const pairing = rendezvous({
       swarm,

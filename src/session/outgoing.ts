@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Manifest, type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
-import { scanFolder } from '../bundle/pack.js';
+import { hashListed, listFolder } from '../bundle/pack.js';
 import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
@@ -24,6 +24,11 @@ export interface OutgoingSession {
 export interface OutgoingOptions {
   /** Replace each secret found with a marker in what is sent (never in the session folder). */
   readonly redact: boolean;
+  /**
+   * Called once the session is found and known not to be in use, before the long part (hashing
+   * and scanning): the sender starts joining the DHT then, so the two overlap.
+   */
+  readonly onLocated?: (location: SessionLocation) => void;
 }
 
 /**
@@ -34,15 +39,20 @@ export interface OutgoingOptions {
 export async function prepareOutgoing(home: string, query: string | undefined, currentDir: string, options: OutgoingOptions): Promise<OutgoingSession> {
   const location = await chooseSession(home, query, currentDir);
   await assertNotInUse(location.dir, location.id);
+  options.onLocated?.(location);
   const workspace = await readWorkspace(location.dir);
-  const [scanned, source] = await Promise.all([scanFolder(location.dir), describeSource(location.dir, workspace)]);
+  const [listed, source] = await Promise.all([listFolder(location.dir), describeSource(location.dir, workspace)]);
   const redactDir = options.redact ? await mkdtemp(join(tmpdir(), 'copilot-beam-redacted-')) : undefined;
   const dispose = async (): Promise<void> => {
     if (redactDir) await rm(redactDir, { recursive: true, force: true });
   };
   try {
-    const { summary, replacements } = await scanForSecrets(location.dir, scanned.files, redactDir);
-    const files = scanned.files.map((file) => {
+    // Hashing (this thread) and scanning (worker threads) read the same files side by side.
+    const [hashed, { summary, replacements }] = await Promise.all([
+      hashListed(location.dir, listed.files),
+      scanForSecrets(location.dir, listed.files, redactDir),
+    ]);
+    const files = hashed.map((file) => {
       const copy = replacements.get(file.path);
       return copy ? { ...file, size: copy.size, sha256: copy.sha256 } : file;
     });
@@ -52,7 +62,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
       ...(workspace.name ? { sessionName: workspace.name } : {}),
       ...(workspace.updatedAt ? { updatedAt: workspace.updatedAt } : {}),
       source,
-      directories: scanned.directories,
+      directories: listed.directories,
       files,
       totalBytes: files.reduce((sum, file) => sum + file.size, 0),
       secrets: { found: summary.found, redacted: summary.redacted, kinds: summary.kinds },
@@ -60,7 +70,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
     return {
       location,
       manifest,
-      skipped: scanned.skipped,
+      skipped: listed.skipped,
       secrets: summary,
       locate: (file) => replacements.get(file.path)?.path ?? join(location.dir, file.path),
       dispose,

@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../bundle/manifest.js';
-import { findSecrets, redact } from './rules.js';
+import { availableParallelism } from 'node:os';
+import { SecretScanPool } from './pool.js';
+import type { PieceRequest, PieceResult } from './scan-piece.js';
 
 /** Text is handed to the rules in pieces of about this size, cut at line ends. */
-const PIECE_CHARS = 1024 * 1024;
+const PIECE_BYTES = 1024 * 1024;
+/** Below this much data, starting scan threads (each loads the rules) costs more than it saves. */
+const POOL_THRESHOLD_BYTES = 16 * 1024 * 1024;
+/** Pieces scanned ahead of the one being recorded: bounds memory to a few pieces per thread. */
+const PIECES_AHEAD_PER_THREAD = 2;
+
+
 
 export interface SecretSummary {
   readonly found: number;
@@ -36,25 +44,42 @@ export interface ScanResult {
  * finding is also written there with each secret replaced by `[redacted:<KIND>]`; the session
  * folder itself is only read.
  */
-export async function scanForSecrets(root: string, files: readonly ManifestFile[], redactInto?: string): Promise<ScanResult> {
+export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>, redactInto?: string): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
   const replacements = new Map<string, RedactedFile>();
   let found = 0;
   let filesScanned = 0;
   let bytesScanned = 0;
   const ordered = [...files].sort((a, b) => Number(b.path === 'events.jsonl') - Number(a.path === 'events.jsonl'));
-  for (const file of ordered) {
-    const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined);
-    if (!result) continue;
-    filesScanned++;
-    bytesScanned += file.size;
-    for (const kind of result.kinds) {
-      kinds[kind] = (kinds[kind] ?? 0) + 1;
-      found++;
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  const workers = Math.min(availableParallelism() - 1, 3);
+  const pool = totalBytes >= POOL_THRESHOLD_BYTES && workers > 0 ? new SecretScanPool(workers) : undefined;
+  // The rules are loaded here only when this thread scans itself (they cost ~12 MiB).
+  const scanner: Scanner = pool
+    ? { scan: (request) => pool.scan(request), ahead: pool.size * PIECES_AHEAD_PER_THREAD }
+    : { scan: (await import('./scan-piece.js')).scanPiece, ahead: 1 };
+  try {
+    for (const file of ordered) {
+      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner);
+      if (!result) continue;
+      filesScanned++;
+      bytesScanned += file.size;
+      for (const kind of result.kinds) {
+        kinds[kind] = (kinds[kind] ?? 0) + 1;
+        found++;
+      }
+      if (result.redacted) replacements.set(file.path, result.redacted);
     }
-    if (result.redacted) replacements.set(file.path, result.redacted);
+  } finally {
+    await pool?.close();
   }
   return { summary: { found, redacted: redactInto !== undefined, kinds, filesScanned, bytesScanned }, replacements };
+}
+
+interface Scanner {
+  readonly scan: (request: PieceRequest) => Promise<PieceResult>;
+  /** How many pieces may be in the scanner at once. */
+  readonly ahead: number;
 }
 
 interface FileScan {
@@ -63,38 +88,47 @@ interface FileScan {
 }
 
 /**
- * Returns undefined for a binary file. When redacting, the copy is written piece by piece as the
- * scan goes (memory stays at one piece) and deleted again if nothing was found.
+ * Returns undefined for a binary file (a NUL byte, or not UTF-8). When redacting, the copy is
+ * written piece by piece as the scan goes and deleted again if nothing was found.
  */
-async function scanFile(path: string, name: string, redactedPath: string | undefined): Promise<FileScan | undefined> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+async function scanFile(path: string, name: string, redactedPath: string | undefined, scanner: Scanner): Promise<FileScan | undefined> {
   const kinds: string[] = [];
   const copy = redactedPath ? new RedactedCopy(redactedPath) : undefined;
-  let pending = '';
-  const scanPiece = async (text: string): Promise<void> => {
-    const matches = await findSecrets(text, name);
-    for (const match of matches) kinds.push(match.kind);
-    await copy?.write(matches.length > 0 ? redact(text, matches) : text);
+  // Pieces are scanned ahead (in parallel with a pool) but recorded and redacted in file order.
+  const inFlight: Array<{ readonly original: Uint8Array | undefined; readonly result: Promise<PieceResult> }> = [];
+  let text = true;
+  const recordOldest = async (): Promise<void> => {
+    const { original, result: finding } = inFlight.shift()!;
+    const result = await finding;
+    if (!result.text) {
+      text = false;
+      return;
+    }
+    kinds.push(...result.kinds);
+    if (text) await copy?.write(result.redacted ?? original!);
+  };
+  const submit = async (bytes: Uint8Array): Promise<void> => {
+    // Without redaction nothing but the kinds comes back, so the bytes can leave this thread.
+    const original = copy ? Uint8Array.from(bytes) : undefined;
+    const result = scanner.scan({ bytes, name, redact: copy !== undefined });
+    result.catch(() => undefined); // observed by recordOldest, or dropped with a binary file
+    inFlight.push({ original, result });
+    if (inFlight.length >= scanner.ahead) await recordOldest();
   };
   try {
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-      if (chunk.includes(0)) {
-        await copy?.discard();
-        return undefined;
-      }
-      pending += decoder.decode(chunk, { stream: true });
-      while (pending.length >= PIECE_CHARS) {
-        const cut = pending.lastIndexOf('\n', PIECE_CHARS) + 1 || PIECE_CHARS;
-        await scanPiece(pending.slice(0, cut));
-        pending = pending.slice(cut);
-      }
+    for await (const piece of readPieces(path)) {
+      if (piece.includes(0)) text = false;
+      if (!text) break;
+      await submit(piece);
     }
-    pending += decoder.decode();
-    if (pending.length > 0) await scanPiece(pending);
+    while (inFlight.length > 0) await recordOldest();
   } catch (error) {
     await copy?.discard();
-    if (error instanceof TypeError) return undefined; // not UTF-8: not text
     throw error;
+  }
+  if (!text) {
+    await copy?.discard();
+    return undefined;
   }
   if (!copy) return { kinds };
   if (kinds.length === 0) {
@@ -102,6 +136,47 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
     return { kinds };
   }
   return { kinds, redacted: await copy.finish() };
+}
+
+/**
+ * Pieces of about PIECE_BYTES, each in its own buffer (a worker takes it over), cut after a line
+ * end, or in a line longer than a piece before a UTF-8 character's first byte.
+ */
+async function* readPieces(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    let carry: Uint8Array = new Uint8Array(0);
+    for (;;) {
+      const buffer = new Uint8Array(carry.length + PIECE_BYTES);
+      buffer.set(carry);
+      let filled = carry.length;
+      let ended = false;
+      while (filled < buffer.length && !ended) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+        filled += bytesRead;
+        ended = bytesRead === 0;
+      }
+      if (ended) {
+        if (filled > 0) yield buffer.subarray(0, filled);
+        return;
+      }
+      const cut = cutPoint(buffer);
+      carry = buffer.slice(cut); // copied out: the piece's buffer leaves with the piece
+      yield buffer.subarray(0, cut);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function cutPoint(buffer: Uint8Array): number {
+  const lineEnd = buffer.lastIndexOf(0x0a);
+  if (lineEnd >= 0) return lineEnd + 1;
+  let cut = buffer.length;
+  // 10xxxxxx bytes continue a character: step back to where one starts (at most 3 bytes).
+  while (cut > buffer.length - 4 && cut > 0 && (buffer[cut - 1]! & 0xc0) === 0x80) cut--;
+  if (cut > 0 && buffer[cut - 1]! >= 0xc0) cut--; // the lead byte of a character cut short
+  return cut;
 }
 
 /** The redacted copy of one file, opened on its first write. */
@@ -112,12 +187,11 @@ class RedactedCopy {
 
   constructor(private readonly path: string) {}
 
-  async write(text: string): Promise<void> {
+  async write(bytes: Uint8Array): Promise<void> {
     if (!this.out) {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       this.out = createWriteStream(this.path, { mode: 0o600 });
     }
-    const bytes = Buffer.from(text, 'utf8');
     this.hash.update(bytes);
     this.size += bytes.length;
     if (!this.out.write(bytes)) await once(this.out, 'drain');

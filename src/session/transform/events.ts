@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import type { PathRemapper } from './path-mapping.js';
 
 /**
@@ -48,6 +47,9 @@ interface Tracker {
 
 export const NOT_EXECUTED_CODE = 'not_executed_session_moved';
 const CHUNK_BYTES = 1024 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+const NEWLINE = Buffer.from('\n');
 
 export async function transformEvents(path: string, move: MoveDescription, remapper?: PathRemapper): Promise<EventTransformReport> {
   const tracker: Tracker = {
@@ -61,43 +63,58 @@ export async function transformEvents(path: string, move: MoveDescription, remap
   };
   const temporary = `${path}.copilot-beam-tmp`;
   const output = createWriteStream(temporary, { mode: 0o600, highWaterMark: CHUNK_BYTES });
-  const write = async (text: string): Promise<void> => {
-    if (text !== '' && !output.write(text)) await once(output, 'drain');
+  /** One writev per chunk read; unchanged lines go out as slices of what was read. */
+  const write = async (parts: readonly Uint8Array[]): Promise<void> => {
+    if (parts.length === 0) return;
+    output.cork();
+    let ready = true;
+    for (const part of parts) ready = output.write(part);
+    output.uncork();
+    if (!ready) await once(output, 'drain');
   };
   let events = 0;
-  const rewriteLine = (raw: string): string | undefined => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return undefined;
+  const rewriteLine = (bytes: Buffer, parts: Uint8Array[]): void => {
+    const raw = bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes;
+    const line = raw.toString('utf8');
+    if (line.trim() === '') return;
     let event: SessionEvent;
     try {
       event = JSON.parse(line) as SessionEvent;
     } catch {
-      return line; // a torn line is kept as it was: not ours to repair
+      parts.push(raw, NEWLINE); // a torn line is kept as it was: not ours to repair
+      return;
     }
     events++;
     // Most lines hold no source path: skipping the deep remap for them changes nothing but time.
     const rewritten = rewriteEvent(event, tracker, remapper?.mayOccurIn(line) ? remapper : undefined);
     // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
-    return rewritten === event ? line : JSON.stringify(rewritten);
+    if (rewritten === event) parts.push(raw, NEWLINE);
+    else parts.push(Buffer.from(`${JSON.stringify(rewritten)}\n`));
   };
-  const rewriteLines = (lines: readonly string[]): string => {
-    let out = '';
-    for (const line of lines) {
-      const rewritten = rewriteLine(line);
-      if (rewritten !== undefined) out += `${rewritten}\n`;
-    }
-    return out;
-  };
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
+  // A line cut by a chunk boundary waits here; joined once its end arrives, so long lines cost O(n).
+  let carried: Buffer[] = [];
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
-    const lines = (partial + decoder.write(chunk)).split('\n');
-    partial = lines.pop() ?? '';
-    await write(rewriteLines(lines));
+    const firstEnd = chunk.indexOf(LF);
+    if (firstEnd === -1) {
+      carried.push(chunk);
+      continue;
+    }
+    const buffer = carried.length > 0 ? Buffer.concat([...carried, chunk]) : chunk;
+    carried = [];
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    for (let end = buffer.indexOf(LF); end !== -1; end = buffer.indexOf(LF, start)) {
+      rewriteLine(buffer.subarray(start, end), parts);
+      start = end + 1;
+    }
+    if (start < buffer.length) carried.push(buffer.subarray(start));
+    await write(parts);
   }
-  await write(rewriteLines([partial + decoder.end()]));
+  const last: Uint8Array[] = [];
+  if (carried.length > 0) rewriteLine(Buffer.concat(carried), last);
+  await write(last);
   const appended = closingEvents(tracker, move);
-  await write(appended.events.map((event) => `${JSON.stringify(event)}\n`).join(''));
+  await write(appended.events.map((event) => Buffer.from(`${JSON.stringify(event)}\n`)));
   output.end();
   await once(output, 'finish');
   await rename(temporary, path);

@@ -1,0 +1,79 @@
+import { Worker } from 'node:worker_threads';
+import type { PieceRequest, PieceResult } from './scan-piece.js';
+
+interface Reply {
+  readonly id: number;
+  readonly result?: PieceResult;
+  readonly error?: string;
+}
+
+interface Pending {
+  resolve(result: PieceResult): void;
+  reject(error: Error): void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+/**
+ * Secret scanning is the slowest step before a code is shown (about 130 MB/s per core with
+ * secretlint's rules), and it is pure CPU on independent pieces of text: worker threads decode
+ * and scan pieces while the calling thread reads and hashes the files and keeps the results in
+ * order. Each worker costs its own heap and its own copy of the rules (about 35 MiB), so there
+ * are at most (cores - 1) of them: peak memory is one of the things we promise to keep low.
+ */
+export class SecretScanPool {
+  private readonly threads: Thread[];
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(workers: number) {
+    this.threads = Array.from({ length: workers }, () => this.startThread());
+  }
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  /** The piece's buffer is handed over to the worker (transferred, not copied). */
+  scan(request: PieceRequest): Promise<PieceResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const thread = this.threads.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least));
+    const id = this.nextId++;
+    return new Promise<PieceResult>((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.postMessage({ id, request }, [request.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private startThread(): Thread {
+    // A small young generation: the scan makes short-lived garbage fast, and a default-sized one
+    // per thread was most of the sender's peak memory on a 1 GiB session.
+    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (reply: Reply) => {
+      const waiting = thread.pending.get(reply.id);
+      if (!waiting) return;
+      thread.pending.delete(reply.id);
+      if (reply.error !== undefined) waiting.reject(new Error(`secret scan failed: ${reply.error}`));
+      else if (reply.result) waiting.resolve(reply.result);
+      else waiting.reject(new Error('secret scan thread sent an empty reply'));
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= new Error(`secret scan thread failed: ${error.message}`);
+      for (const waiting of thread.pending.values()) waiting.reject(this.failure);
+      thread.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (thread.pending.size > 0) fail(new Error(`exited with ${code}`));
+    });
+    return thread;
+  }
+}
