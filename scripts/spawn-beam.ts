@@ -17,8 +17,11 @@ export function spawnBeam(
   env: NodeJS.ProcessEnv,
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void,
   cwd?: string,
+  /** A command that runs the rest, e.g. ["ip", "netns", "exec", "<namespace>"]. */
+  wrapper: readonly string[] = [],
 ): BeamProcess {
-  const child = spawn(process.execPath, [BEAM_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+  const argv = [...wrapper, process.execPath, BEAM_BIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   const beam: BeamProcess = {
     child,
     stdout: '',

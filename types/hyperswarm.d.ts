@@ -16,9 +16,27 @@ declare module 'hyperdht' {
     firewalled?: boolean;
   }
 
+  export interface KeyPair {
+    publicKey: Uint8Array;
+    secretKey: Uint8Array;
+  }
+
+  export interface DhtServer extends EventEmitter {
+    listen(keyPair: KeyPair): Promise<void>;
+    close(): Promise<void>;
+    readonly publicKey: Uint8Array;
+  }
+
   export default class HyperDHT extends EventEmitter {
     static BOOTSTRAP: string[];
+    /** A node that needs no other node to start: host and port are what others reach it at. */
+    static bootstrapper(port: number, host: string, options?: DhtOptions): HyperDHT;
+    static keyPair(seed?: Uint8Array): KeyPair;
     constructor(options?: DhtOptions);
+    readonly host: string | null;
+    readonly port: number;
+    createServer(onconnection: (socket: EventEmitter & { remotePublicKey: Uint8Array }) => void): DhtServer;
+    createRawStream(options?: object): unknown;
     readonly destroyed: boolean;
     readonly firewalled: boolean;
     ready(): Promise<void>;
@@ -75,6 +93,8 @@ declare module 'hyperswarm' {
 
   export interface SwarmOptions {
     dht?: HyperDHT;
+    /** A blind relay's public key, or a function choosing one per connection (null: direct). */
+    relayThrough?: Uint8Array | ((force: boolean) => Uint8Array | null);
     bootstrap?: Array<string | { host: string; port: number }>;
     firewall?: (remotePublicKey: Uint8Array, payload: unknown) => boolean;
     maxPeers?: number;
@@ -85,6 +105,8 @@ declare module 'hyperswarm' {
     readonly dht: HyperDHT;
     readonly keyPair: { publicKey: Uint8Array; secretKey: Uint8Array };
     readonly connections: Set<NoiseSecretStream>;
+    /** Every peer discovered on a joined topic, keyed by hex public key. */
+    readonly peers: Map<string, PeerInfo>;
     readonly destroyed: boolean;
     join(topic: Uint8Array, options?: { server?: boolean; client?: boolean }): PeerDiscovery;
     leave(topic: Uint8Array): Promise<void>;
@@ -97,4 +119,19 @@ declare module 'hyperswarm' {
 
 declare module 'qrcode-terminal' {
   export function generate(text: string, options: { small?: boolean }, callback: (qr: string) => void): void;
+}
+
+declare module 'blind-relay' {
+  import { EventEmitter } from 'node:events';
+
+  /** A blind relay: pairs two peers by token and forwards their (already encrypted) UDX streams. */
+  export class Server extends EventEmitter {
+    constructor(options: { createStream: (options: object) => unknown });
+    accept(stream: unknown, options?: { id?: Uint8Array }): EventEmitter;
+    close(): Promise<void>;
+    readonly stats: {
+      readonly sessions: { readonly active: number };
+      readonly pairings: { readonly matched: number; readonly active: number };
+    };
+  }
 }

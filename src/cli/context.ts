@@ -11,6 +11,7 @@ export interface CommandContext {
 /** Options shared by send and receive. */
 export interface NetworkOptions {
   readonly bootstrap?: string;
+  readonly relay?: string;
   readonly timeout: string;
   readonly idleTimeout: string;
   readonly json?: boolean;

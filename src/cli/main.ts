@@ -3,11 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_CODE_WORDS } from '../code/code.js';
 import { BeamError, EXIT_CODES, toBeamError } from '../errors.js';
 import { BOOTSTRAP_ENV } from '../transport/bootstrap-env.js';
+import { RELAY_ENV } from '../transport/relay-key.js';
 import { CleanupStack } from './cleanup.js';
 import { CODE_ENV, type CommandContext } from './context.js';
 // Commands load their modules (hyperswarm, libsodium, secretlint) only when they run, so that
 // --help and list start fast.
+import type { DhtCommandOptions } from './dht.js';
 import type { DoctorOptions } from './doctor.js';
+import type { RelayCommandOptions } from './relay.js';
 import type { ReceiveOptions } from './receive.js';
 import type { SendOptions } from './send.js';
 import { Ui } from './ui.js';
@@ -20,6 +23,7 @@ function packageVersion(): string {
 function networkOptions(command: Command, defaultTimeout: string): Command {
   return command
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
+    .option('--relay <public-key>', `go through this blind relay ("copilot-beam relay" prints its key; env ${RELAY_ENV})`)
     .option('--timeout <duration>', 'how long to wait for the other side (90s, 10m, 1h)', defaultTimeout)
     .option('--idle-timeout <duration>', 'give up when the connected peer is silent this long', '30s')
     .option('--json', 'print one JSON object per line instead of text')
@@ -94,6 +98,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .option('--json', 'print one JSON object instead of text')
     .addHelpText('after', '\nExamples:\n  copilot-beam doctor\n  copilot-beam doctor --bootstrap 10.0.0.5:49737')
     .action(async (options: DoctorOptions) => (await import('./doctor.js')).runDoctor(options, context));
+
+  program
+    .command('dht')
+    .description('run a DHT bootstrap node for a private or air-gapped network (until Ctrl-C)')
+    .requiredOption('--port <port>', 'UDP port to listen on')
+    .option('--host <address>', "the address other machines reach this one at (default: this machine's first non-loopback IPv4)")
+    .option('--nodes <count>', 'DHT nodes to run, on consecutive ports (peers need several to learn they are reachable)', '3')
+    .option('--json', 'print one JSON object per line')
+    .addHelpText('after', '\nExamples:\n  copilot-beam dht --port 49737 --host 10.0.0.5\n  # then, on every machine: export COPILOT_BEAM_BOOTSTRAP=10.0.0.5:49737')
+    .action(async (options: DhtCommandOptions) => (await import('./dht.js')).runDht(options, context));
+
+  program
+    .command('relay')
+    .description('run a blind relay for peers that cannot reach each other directly (until Ctrl-C)')
+    .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
+    .option('--key-file <path>', "where the relay's key is kept (default: $COPILOT_HOME/copilot-beam/relay.key)")
+    .option('--host <address>', 'address to bind the DHT socket to')
+    .option('--port <port>', 'UDP port to bind the DHT socket to')
+    .option('--json', 'print one JSON object per line')
+    .addHelpText('after', '\nExamples:\n  copilot-beam relay\n  copilot-beam relay --bootstrap 10.0.0.5:49737 --port 49738')
+    .action(async (options: RelayCommandOptions) => (await import('./relay.js')).runRelay(options, context));
 
   program
     .command('completion')

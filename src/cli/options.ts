@@ -30,3 +30,9 @@ export function parseWordCount(text: string): number {
   if (!Number.isInteger(value)) throw new BeamError('usage', `--code-length takes a number of words, not "${text}"`);
   return value;
 }
+
+export function parsePort(text: string, option: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BeamError('usage', `${option} must be a port number from 1 to 65535, not "${text}"`);
+  return port;
+}

@@ -26,6 +26,7 @@ import { describeReceiver } from '../session/environment.js';
 import { confirmPhrase } from './verify.js';
 import { transformReceivedSession, type TransformReport } from '../session/transform/index.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
+import { resolveRelay } from '../transport/relay-key.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { BeamSwarm } from '../transport/swarm.js';
@@ -54,12 +55,13 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
   const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
   const limits: BundleLimits = { ...DEFAULT_LIMITS, maxTotalBytes: parseSize(options.maxSize, '--max-size') };
   const bootstrap = resolveBootstrap(options.bootstrap, env);
+  const relay = resolveRelay(options.relay, env);
   const home = copilotHome(env);
   await removeAbandonedStaging(home);
 
   const sodium = await loadSodium();
   ui.status('connecting', 'Connecting to the DHT...');
-  const swarm = await BeamSwarm.open(bootstrap ? { bootstrap } : {});
+  const swarm = await BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
   cleanup.add(() => swarm.destroy());
   try {
     const pairing = rendezvous({ swarm, sodium, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });

@@ -11,6 +11,7 @@ import { copilotHome } from '../session/home.js';
 import { sharedEnvironmentRisks } from '../session/environment.js';
 import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
+import { resolveRelay } from '../transport/relay-key.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { BeamSwarm } from '../transport/swarm.js';
@@ -38,12 +39,13 @@ export async function runSend(query: string | undefined, options: SendOptions, c
   const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
   const code = generateCode(parseWordCount(options.codeLength));
   const bootstrap = resolveBootstrap(options.bootstrap, env);
+  const relay = resolveRelay(options.relay, env);
 
   ui.status('scanning', 'Hashing the session and scanning it for secrets...');
   // Joining the DHT takes a while on the real network: it runs while the session is scanned.
   let swarmOpening: Promise<BeamSwarm> | undefined;
   const openSwarm = (): Promise<BeamSwarm> => {
-    const opening = BeamSwarm.open(bootstrap ? { bootstrap } : {});
+    const opening = BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
     cleanup.add(async () => (await opening.catch(() => undefined))?.destroy());
     opening.catch(() => undefined);
     return opening;

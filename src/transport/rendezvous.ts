@@ -43,7 +43,7 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
   let lastError: BeamError | undefined;
 
   return new Promise<SecureChannel>((resolve, reject) => {
-    const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs)), options.deadlineMs);
+    const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs, swarm.discoveredPeers)), options.deadlineMs);
     let grace: NodeJS.Timeout | undefined;
     void swarm.closed.then(() => finish(undefined, new BeamError('network', 'stopped before a peer paired')));
 
@@ -109,7 +109,16 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
   });
 }
 
-function expiredError(role: Role, deadlineMs: number): BeamError {
+function expiredError(role: Role, deadlineMs: number, discoveredPeers: number): BeamError {
+  if (role === 'receiver' && discoveredPeers > 0) {
+    // The DHT knew the sender, so the code was right and the sender alive: the path between us failed.
+    return new BeamError(
+      'network',
+      `found the sender on the DHT but could not connect to it within ${formatDuration(deadlineMs)}: UDP between the two machines is ` +
+        'probably blocked, or both sit behind firewalls or NATs that defeat holepunching. Try a relay ' +
+        '("copilot-beam relay" somewhere both can reach, then --relay <key> on either side), and run "copilot-beam doctor" on both machines',
+    );
+  }
   if (role === 'sender') {
     return new BeamError('timeout', `the code expired after ${formatDuration(deadlineMs)} with nobody paired: nothing was sent`);
   }

@@ -8,6 +8,8 @@ export interface SwarmOptions {
   readonly bootstrap?: readonly BootstrapNode[];
   /** How long to wait for any bootstrap node to answer before calling the DHT unreachable. */
   readonly reachabilityTimeoutMs?: number;
+  /** A blind relay's public key: every connection goes through it (and upgrades to direct when it can). */
+  readonly relay?: Uint8Array;
 }
 
 export type ConnectionHandler = (socket: NoiseSecretStream, peer: PeerInfo) => void;
@@ -48,7 +50,10 @@ export class BeamSwarm {
       ...(allLoopback(nodes) ? LOOPBACK_DHT : {}),
     });
     let beam: BeamSwarm | undefined;
-    const swarm = new Hyperswarm({ dht, firewall: () => beam?.locked ?? false });
+    const relay = options.relay;
+    // Always, not only after a failed holepunch: when UDP between the peers is blocked, the
+    // direct attempt would cost a long timeout first, and either side alone may name the relay.
+    const swarm = new Hyperswarm({ dht, firewall: () => beam?.locked ?? false, ...(relay ? { relayThrough: () => relay } : {}) });
     beam = new BeamSwarm(swarm);
     try {
       await ensureReachable(dht, nodes, options.reachabilityTimeoutMs ?? DEFAULT_REACHABILITY_TIMEOUT_MS);
@@ -57,6 +62,11 @@ export class BeamSwarm {
       throw error;
     }
     return beam;
+  }
+
+  /** Peers the DHT has told us about on our topic, connected or not. */
+  get discoveredPeers(): number {
+    return this.swarm.peers.size;
   }
 
   onConnection(handler: ConnectionHandler): void {
