@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_LIMITS, validateManifest, decodeManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
+import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, decodeManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
 
 const hash = 'a'.repeat(64);
 function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -9,7 +9,7 @@ function manifest(overrides: Record<string, unknown> = {}): Record<string, unkno
     { path: 'checkpoints/index.md', size: 5, mode: 0o644, sha256: hash },
   ];
   return {
-    format: 1,
+    format: MANIFEST_FORMAT,
     sessionId: '11111111-2222-4333-8444-555555555555',
     source: { hostname: 'laptop', platform: 'linux' },
     directories: ['checkpoints'],
@@ -40,7 +40,7 @@ test('unsafe paths are refused', () => {
 test('hostile manifests are refused with a reason', () => {
   const file = (path: string, size = 1): Record<string, unknown> => ({ path, size, mode: 0o600, sha256: hash });
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [manifest({ format: 2 }), /format 2 is not supported/],
+    [manifest({ format: 99 }), /format 99 is not supported/],
     [manifest({ sessionId: '../../etc' }), /not a UUID/],
     [manifest({ files: [file('a'), file('a')], directories: [] }), /appears twice/],
     [manifest({ files: [file('Readme'), file('README')], directories: [] }), /appears twice/],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { formatCode, parseCode, WORDLIST, type Code } from '../src/code/index.js';
-import { DEFAULT_LIMITS, validateManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
+import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
 import { BeamError } from '../src/errors.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
 import { PathRemapper } from '../src/session/transform/path-mapping.js';
@@ -114,7 +114,7 @@ test('manifests: generated valid ones pass; injecting an unsafe path always fail
         if (directories.some((dir) => files.includes(dir))) return;
         const entries = files.map((path, i) => ({ path, size: sizes[i]!, mode: 0o644, sha256 }));
         const manifest = {
-          format: 1,
+          format: MANIFEST_FORMAT,
           sessionId: '11111111-2222-4333-8444-555555555555',
           source: { hostname: 'h', platform: 'linux' },
           directories,
@@ -134,7 +134,7 @@ test('manifests: generated valid ones pass; injecting an unsafe path always fail
 test('manifests: arbitrary JSON is refused as a protocol error or yields only safe paths', () => {
   fc.assert(
     fc.property(fc.jsonValue(), fc.option(fc.array(fc.record({ path: fc.string(), size: fc.integer(), mode: fc.integer(), sha256: fc.string() }), { maxLength: 4 })), (noise, files) => {
-      const candidate = files ? { format: 1, sessionId: '11111111-2222-4333-8444-555555555555', source: { hostname: 'h', platform: 'p' }, directories: [], files, totalBytes: 0 } : noise;
+      const candidate = files ? { format: MANIFEST_FORMAT, sessionId: '11111111-2222-4333-8444-555555555555', source: { hostname: 'h', platform: 'p' }, directories: [], files, totalBytes: 0 } : noise;
       try {
         const checked = validateManifest(candidate, DEFAULT_LIMITS);
         for (const file of checked.files) assert.equal(whyPathIsUnsafe(file.path), null);

@@ -34,7 +34,7 @@ async function sender(code: string, onWrongCode?: () => void): Promise<{ paired:
     onAttempt: (event) => event === 'wrong-code' && onWrongCode?.(),
   });
   paired.catch(() => undefined);
-  await swarm.announce(topicForNameplate(sodium, parsed.nameplate));
+  await swarm.announce(topicForNameplate(parsed.nameplate));
   return { paired, swarm };
 }
 
@@ -43,7 +43,7 @@ async function receiver(code: string, deadlineMs = 20_000): Promise<{ paired: Pr
   const parsed = parseCode(code);
   const paired = rendezvous({ swarm, sodium, role: 'receiver', code: parsed, deadlineMs, stepTimeoutMs: 5000 });
   paired.catch(() => undefined);
-  swarm.lookup(topicForNameplate(sodium, parsed.nameplate));
+  swarm.lookup(topicForNameplate(parsed.nameplate));
   return { paired };
 }
 

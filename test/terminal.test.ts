@@ -34,7 +34,7 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
 
   test('Ctrl-C in the middle of receiving leaves no process and no partial file', async () => {
     const root = await tempDir('tty');
-    const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 60 * 1024 * 1024 });
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop'), eventsBytes: 1024 * 1024, binaryBytes: 150 * 1024 * 1024 }); // incompressible: long enough to interrupt
     const { sender, code } = await startSender({ ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap }, [session.id, '--idle-timeout', '3s']);
     const codespace = join(root, 'codespace');
     const receiver = open(['receive', code, '--yes'], { COPILOT_HOME: codespace });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   DEFAULT_LIMITS,
+  MANIFEST_FORMAT,
   MessageKind,
   receiveFiles,
   scanFolder,
@@ -22,7 +23,7 @@ async function sampleManifest(): Promise<{ dir: string; manifest: Manifest }> {
   const scanned = await scanFolder(dir);
   const manifest = validateManifest(
     {
-      format: 1,
+      format: MANIFEST_FORMAT,
       sessionId: id,
       source: { hostname: 'laptop', platform: 'linux' },
       directories: scanned.directories,
@@ -78,7 +79,7 @@ async function hostileTransfer(manifest: Manifest, script: (send: (kind: number,
 const oneFile = (content: Buffer): Manifest =>
   validateManifest(
     {
-      format: 1,
+      format: MANIFEST_FORMAT,
       sessionId: '11111111-2222-4333-8444-555555555555',
       source: { hostname: 'h', platform: 'linux' },
       directories: [],

@@ -1,6 +1,8 @@
 declare module 'sodium-native' {
-  /** The part of sodium-native (libsodium, native) that copilot-beam uses: secretstream. */
+  /** The parts of sodium-native (libsodium, native) that copilot-beam uses: secretstream, BLAKE2b. */
   const sodium: {
+    /** BLAKE2b: fills `output` (its length is the digest size). */
+    crypto_generichash(output: Uint8Array, input: Uint8Array, key?: Uint8Array): void;
     readonly crypto_secretstream_xchacha20poly1305_STATEBYTES: number;
     readonly crypto_secretstream_xchacha20poly1305_HEADERBYTES: number;
     readonly crypto_secretstream_xchacha20poly1305_KEYBYTES: number;

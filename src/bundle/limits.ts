@@ -15,6 +15,12 @@ export const DEFAULT_LIMITS: BundleLimits = Object.freeze({
 
 /** Bytes of file content per DATA message: secretstream and the socket both like 64 KiB. */
 export const DATA_CHUNK_BYTES = 64 * 1024;
+/**
+ * Text files travel compressed, each DATA message one raw-deflate block of up to this many bytes
+ * of the file: large enough for a good ratio on JSON, small enough that the receiver can bound
+ * every inflate by it (no decompression bomb gets past one block).
+ */
+export const COMPRESSED_CHUNK_BYTES = 256 * 1024;
 export const MAX_PATH_LENGTH = 1024;
 export const MAX_PATH_DEPTH = 32;
 export const MAX_SEGMENT_BYTES = 255;

@@ -3,15 +3,19 @@ import { asRecord, optionalText, parseJsonObject, requiredText } from './json-fi
 import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
-export const MANIFEST_FORMAT = 1;
-const FILE_FIELDS = new Set(['path', 'size', 'mode', 'sha256']);
+/** 2: files may travel compressed (the `compressed` field). */
+export const MANIFEST_FORMAT = 2;
+const FILE_FIELDS = new Set(['path', 'size', 'mode', 'sha256', 'compressed']);
 
 export interface ManifestFile {
   readonly path: string;
+  /** Size and SHA-256 are of the file itself, never of its compressed form. */
   readonly size: number;
   /** Permission bits only; the receiver narrows them to the owner. */
   readonly mode: number;
   readonly sha256: string;
+  /** Each DATA message of this file is one raw-deflate block of at most COMPRESSED_CHUNK_BYTES. */
+  readonly compressed?: boolean;
 }
 
 export interface GitInfo {
@@ -128,11 +132,12 @@ function validateFiles(raw: unknown, limits: BundleLimits): ManifestFile[] {
     // is refused rather than ignored.
     const unknown = Object.keys(file).filter((key) => !FILE_FIELDS.has(key));
     if (unknown.length > 0) throw invalid(`"${path}" has fields this format does not allow (${unknown.slice(0, 3).join(', ')}): only regular files travel`);
-    const { size, mode, sha256 } = file;
+    const { size, mode, sha256, compressed } = file;
+    if (compressed !== undefined && typeof compressed !== 'boolean') throw invalid(`"${path}" has an invalid "compressed" flag`);
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`"${path}" has an invalid size`);
     if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777) throw invalid(`"${path}" has an invalid mode`);
     if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) throw invalid(`"${path}" has an invalid SHA-256`);
-    return { path, size, mode, sha256 };
+    return { path, size, mode, sha256, ...(compressed ? { compressed } : {}) };
   });
 }
 

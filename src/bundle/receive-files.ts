@@ -2,6 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
+import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { join } from 'node:path';
 import { BeamError, toBeamError } from '../errors.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -49,7 +51,8 @@ export async function receiveFiles(
     for (;;) {
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
       if (message.kind === MessageKind.Data && !message.final) {
-        let bytes = message.body;
+        let bytes = current?.file.compressed ? inflateBlock(message.body, current) : message.body;
+        const plainLength = bytes.length;
         while (bytes.length > 0) {
           if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
           const take = Math.min(current.remaining, bytes.length);
@@ -64,7 +67,7 @@ export async function receiveFiles(
             current = await openNext(pending, stagingDir);
           }
         }
-        done += message.body.length;
+        done += plainLength;
         options.onProgress?.(done, manifest.totalBytes);
       } else if (message.kind === MessageKind.End && message.final) {
         if (current) throw new BeamError('protocol', 'the stream ended before every file arrived (truncated): nothing was installed');
@@ -80,6 +83,23 @@ export async function receiveFiles(
   } finally {
     current?.out.destroy();
   }
+}
+
+/**
+ * One DATA message of a compressed file is one raw-deflate block of that file alone. Inflating
+ * is bounded by what the file still lacks and by the block size, so a small message can never
+ * turn into more than COMPRESSED_CHUNK_BYTES here.
+ */
+function inflateBlock(block: Uint8Array, current: OpenFile): Uint8Array {
+  const limit = Math.min(current.remaining, COMPRESSED_CHUNK_BYTES);
+  let plain: Buffer;
+  try {
+    plain = inflateRawSync(block, { maxOutputLength: limit });
+  } catch (error) {
+    throw new BeamError('protocol', `"${current.file.path}" arrived corrupt or larger than announced (compressed data): nothing was installed`, { cause: error });
+  }
+  if (plain.length === 0) throw new BeamError('protocol', `"${current.file.path}" arrived with an empty compressed block: nothing was installed`);
+  return plain;
 }
 
 /** Opens the next file with data; empty files are created and checked on the way. */

@@ -57,15 +57,17 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
   const bootstrap = resolveBootstrap(options.bootstrap, env);
   const relay = resolveRelay(options.relay, env);
   const home = copilotHome(env);
+  // libsodium (for the PAKE) loads while we join the DHT; only the pairing needs it.
+  const sodiumLoading = loadSodium();
   await removeAbandonedStaging(home);
 
-  const sodium = await loadSodium();
   ui.status('connecting', 'Connecting to the DHT...');
   const swarm = await BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
   cleanup.add(() => swarm.destroy());
   try {
+    const sodium = await sodiumLoading;
     const pairing = rendezvous({ swarm, sodium, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });
-    swarm.lookup(topicForNameplate(sodium, code.nameplate));
+    swarm.lookup(topicForNameplate(code.nameplate));
     ui.status('looking', `Looking for the sender of code ${code.nameplate}...`);
     const channel = await pairing;
     await swarm.lock();

@@ -5,7 +5,7 @@ import { encodeManifest } from '../bundle/manifest.js';
 import { decodeReceiverEnvironment, type ReceiverEnvironment } from '../bundle/hello.js';
 import { decodeReason, encodeJson, MessageKind, peerText } from '../bundle/messages.js';
 import { sendFiles } from '../bundle/send-files.js';
-import { BeamError } from '../errors.js';
+import { BeamError, toBeamError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { copilotHome } from '../session/home.js';
 import { sharedEnvironmentRisks } from '../session/environment.js';
@@ -42,33 +42,40 @@ export async function runSend(query: string | undefined, options: SendOptions, c
   const relay = resolveRelay(options.relay, env);
 
   ui.status('scanning', 'Hashing the session and scanning it for secrets...');
-  // Joining the DHT takes a while on the real network: it runs while the session is scanned.
+  // Joining the DHT takes a while on the real network: it starts once the session is found and
+  // not in use, and runs while the session is hashed and scanned.
   let swarmOpening: Promise<BeamSwarm> | undefined;
-  const openSwarm = (): Promise<BeamSwarm> => {
-    const opening = BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
-    cleanup.add(async () => (await opening.catch(() => undefined))?.destroy());
-    opening.catch(() => undefined);
-    return opening;
-  };
-  const outgoing = await prepareOutgoing(copilotHome(env), query, process.cwd(), {
+  let markLocated: () => void = () => undefined;
+  const located = new Promise<void>((resolve) => (markLocated = resolve));
+  const preparing = prepareOutgoing(copilotHome(env), query, process.cwd(), {
     redact: Boolean(options.redact),
-    onLocated: () => (swarmOpening = openSwarm()),
+    onLocated: () => {
+      const opening = BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
+      cleanup.add(async () => (await opening.catch(() => undefined))?.destroy());
+      opening.catch(() => undefined);
+      swarmOpening = opening;
+      markLocated();
+    },
   });
-  cleanup.add(() => outgoing.dispose());
-  const { manifest } = outgoing;
-  const name = manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : '';
-  ui.status('prepared', `Session ${manifest.sessionId}${name}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
-    sessionId: manifest.sessionId,
-    files: manifest.files.length,
-    bytes: manifest.totalBytes,
+  const reviewed = preparing.then(async (outgoing) => {
+    cleanup.add(() => outgoing.dispose());
+    reportPrepared(outgoing, context);
+    await reviewSecrets(outgoing, options, context);
+    return outgoing;
   });
+  reviewed.catch(() => undefined);
+  await unlessFailed(located, reviewed);
+  // The code may show while the scan still runs (the receiver starts up meanwhile) when its
+  // outcome can be acted on: with --yes, or with a person to ask. Without either, secrets would
+  // stop the send, so no code is shown before the scan says there are none.
+  if (!options.yes && !ui.interactive) await reviewed;
 
-  await reviewSecrets(outgoing, options, context);
-
-  const sodium = await loadSodium();
+  const sodiumLoading = loadSodium();
+  sodiumLoading.catch(() => undefined);
   ui.status('connecting', 'Connecting to the DHT...');
-  const swarm = await (swarmOpening ?? openSwarm());
+  const swarm = await unlessFailed(swarmOpening!, reviewed);
   try {
+    const sodium = await sodiumLoading;
     const pairing = rendezvous({
       swarm,
       sodium,
@@ -81,17 +88,47 @@ export async function runSend(query: string | undefined, options: SendOptions, c
       },
     });
     pairing.catch(() => undefined);
-    await swarm.announce(topicForNameplate(sodium, code.nameplate));
+    await unlessFailed(swarm.announce(topicForNameplate(code.nameplate)), reviewed);
     showCode(context, formatCode(code), codeLifetimeMs, options.qr);
 
-    const channel = await pairing;
-    await swarm.lock();
-    ui.status('paired', 'Receiver connected and proved the code.');
+    // HELLO goes out as soon as the receiver is paired, so it is not left waiting on our scan.
+    const paired = pairing.then(async (channel) => {
+      await swarm.lock();
+      ui.status('paired', 'Receiver connected and proved the code.');
+      await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(options.verify) }));
+      return channel;
+    });
+    paired.catch(() => undefined);
+    let outgoing: OutgoingSession;
+    try {
+      outgoing = await unlessFailed(reviewed, paired);
+    } catch (error) {
+      // A scan or a decision that ends the send tells a receiver already paired why.
+      const channel = await Promise.race([paired, Promise.resolve(undefined)]).catch(() => undefined);
+      await channel?.sendFinalAndClose(MessageKind.Abort, encodeJson({ message: toBeamError(error).message }));
+      throw error;
+    }
+    const channel = await paired;
     await introduce(channel, options, context);
     await transfer(channel, outgoing, context, idleTimeoutMs);
   } finally {
     await swarm.destroy();
   }
+}
+
+/** `step`, unless `watched` fails first: then that failure, without waiting for `step`. */
+function unlessFailed<T>(step: Promise<T>, watched: Promise<unknown>): Promise<T> {
+  return Promise.race([step, watched.then(() => new Promise<never>(() => undefined))]);
+}
+
+function reportPrepared(outgoing: OutgoingSession, context: CommandContext): void {
+  const { manifest } = outgoing;
+  const name = manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : '';
+  context.ui.status('prepared', `Session ${manifest.sessionId}${name}: ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}`, {
+    sessionId: manifest.sessionId,
+    files: manifest.files.length,
+    bytes: manifest.totalBytes,
+  });
 }
 
 function showCode(context: CommandContext, code: string, lifetimeMs: number, qr: boolean): void {
@@ -127,7 +164,7 @@ async function reviewSecrets(outgoing: OutgoingSession, options: SendOptions, co
  */
 async function introduce(channel: SecureChannel, options: SendOptions, context: CommandContext): Promise<void> {
   const { ui } = context;
-  await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(options.verify) }));
+  // HELLO was sent on pairing; the receiver answers with its environment.
   const reply = await channel.receive(ACCEPT_TIMEOUT_MS, 'the receiver');
   if (reply.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(reply.body)}`);
   if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');

@@ -1,4 +1,5 @@
 import { lvCat, utf8 } from './bytes.js';
+import { native as sodiumNative } from './native.js';
 import type { Sodium } from './sodium.js';
 
 /** Bumped whenever the wire format or the key schedule changes. */
@@ -20,8 +21,15 @@ export interface SessionKeys {
 }
 
 /** Only the nameplate picks the rendezvous: the words never leave the PAKE. */
-export function topicForNameplate(sodium: Sodium, nameplate: string): Uint8Array {
-  return sodium.crypto_generichash(32, utf8(`${PROTOCOL_LABEL} topic ${nameplate}`), null);
+/**
+ * BLAKE2b-256 of the label and the nameplate. Computed with sodium-native (already loaded with
+ * hyperswarm) so that the DHT lookup can start before the WebAssembly libsodium, needed only for
+ * the PAKE, has finished loading; test/crypto.test.ts checks both builds agree.
+ */
+export function topicForNameplate(nameplate: string): Uint8Array {
+  const topic = new Uint8Array(32);
+  sodiumNative.crypto_generichash(topic, utf8(`${PROTOCOL_LABEL} topic ${nameplate}`));
+  return topic;
 }
 
 /**

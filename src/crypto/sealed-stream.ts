@@ -1,4 +1,4 @@
-import sodium from 'sodium-native';
+import { native as sodium } from './native.js';
 import { BeamError } from '../errors.js';
 
 /**

@@ -48,13 +48,15 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   };
   try {
     // Hashing (this thread) and scanning (worker threads) read the same files side by side.
-    const [hashed, { summary, replacements }] = await Promise.all([
+    const [hashed, { summary, replacements, textFiles }] = await Promise.all([
       hashListed(location.dir, listed.files),
       scanForSecrets(location.dir, listed.files, redactDir),
     ]);
+    // Text (JSON history, Markdown) shrinks several times under deflate; binaries do not.
     const files = hashed.map((file) => {
       const copy = replacements.get(file.path);
-      return copy ? { ...file, size: copy.size, sha256: copy.sha256 } : file;
+      const compressed = textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
+      return copy ? { ...file, size: copy.size, sha256: copy.sha256, ...compressed } : { ...file, ...compressed };
     });
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,

@@ -17,6 +17,7 @@ import {
 } from '../../src/crypto/index.js';
 import { BeamSwarm, FramedConnection, FrameType, parseBootstrapList } from '../../src/transport/index.js';
 import { MessageKind } from '../../src/bundle/messages.js';
+import { MANIFEST_FORMAT } from '../../src/bundle/manifest.js';
 
 /**
  * A sender that runs the pairing honestly (its own copy of the protocol, so it controls every
@@ -36,7 +37,7 @@ function manifest(files: object[], directories: string[] = [], totalBytes?: numb
   const total = files.reduce((sum: number, entry) => sum + (entry as { size: number }).size, 0);
   const loud = scenario === 'terminal-escapes';
   return {
-    format: 1,
+    format: MANIFEST_FORMAT,
     sessionId: '0badbeef-0000-4000-8000-000000000000',
     ...(loud ? { sessionName: `name${ESCAPES}` } : {}),
     source: loud
@@ -51,7 +52,7 @@ function manifest(files: object[], directories: string[] = [], totalBytes?: numb
 swarm.onConnection((socket) => {
   void run(new FramedConnection(socket, 10_000), socket).catch(() => undefined);
 });
-await swarm.announce(topicForNameplate(sodium, code.nameplate));
+await swarm.announce(topicForNameplate(code.nameplate));
 process.stdout.write('ready\n');
 
 async function run(connection: FramedConnection, binding: { publicKey: Uint8Array; remotePublicKey: Uint8Array; handshakeHash: Uint8Array }): Promise<void> {

@@ -36,6 +36,8 @@ export interface ScanResult {
   readonly summary: SecretSummary;
   /** With redaction: bundle path -> the redacted copy to send instead. */
   readonly replacements: ReadonlyMap<string, RedactedFile>;
+  /** The files that are text (valid UTF-8 without NUL): these travel compressed. */
+  readonly textFiles: ReadonlySet<string>;
 }
 
 /**
@@ -47,6 +49,7 @@ export interface ScanResult {
 export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>, redactInto?: string): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
   const replacements = new Map<string, RedactedFile>();
+  const textFiles = new Set<string>();
   let found = 0;
   let filesScanned = 0;
   let bytesScanned = 0;
@@ -62,6 +65,7 @@ export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<Man
     for (const file of ordered) {
       const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner);
       if (!result) continue;
+      textFiles.add(file.path);
       filesScanned++;
       bytesScanned += file.size;
       for (const kind of result.kinds) {
@@ -73,7 +77,7 @@ export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<Man
   } finally {
     await pool?.close();
   }
-  return { summary: { found, redacted: redactInto !== undefined, kinds, filesScanned, bytesScanned }, replacements };
+  return { summary: { found, redacted: redactInto !== undefined, kinds, filesScanned, bytesScanned }, replacements, textFiles };
 }
 
 interface Scanner {

@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isScalar, parseDocument, visit } from 'yaml';
 import type { PathRemapper } from './path-mapping.js';
 
 /** Remaps every path in workspace.yaml (cwd, git_root, ...) keeping the rest of the file as it was. */
@@ -8,6 +7,7 @@ export async function remapWorkspaceFile(sessionDir: string, remapper: PathRemap
   const path = join(sessionDir, 'workspace.yaml');
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return 0;
+  const { isScalar, parseDocument, visit } = await import('yaml'); // loaded on use: ~20 ms at start-up
   const document = parseDocument(text);
   let changed = 0;
   visit(document, {
