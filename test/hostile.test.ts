@@ -29,6 +29,7 @@ describe('a hostile sender', () => {
     ['no-final', /ended its stream without the final tag/],
     ['out-of-order', /failed authentication \(tampered, reordered or replayed data\)/],
     ['replay', /failed authentication \(tampered, reordered or replayed data\)/],
+    ['deflate-bomb', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data\)/],
   ];
 
   test('terminal control sequences from the peer never reach the terminal', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { codePassword, parseCode } from '../../src/code/index.js';
 import {
   channelIdentifier,
@@ -94,9 +95,14 @@ async function run(connection: FramedConnection, binding: { publicKey: Uint8Arra
 
   // The remaining scenarios offer a plausible manifest and misbehave in the data stream.
   const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : content;
-  await offer(manifest([file('events.jsonl', declared)]));
+  const bomb = scenario === 'deflate-bomb';
+  await offer(manifest([file('events.jsonl', declared, bomb ? { compressed: true } : {})]));
   opener.open((await connection.receive(10_000)).body); // ACCEPT
   switch (scenario) {
+    case 'deflate-bomb':
+      // 64 MiB of zeros deflate to about 64 KB: one small block claiming to be part of a 35-byte file.
+      await send(seal(MessageKind.Data, deflateRawSync(Buffer.alloc(64 * 1024 ** 2), { level: 9 })));
+      return send(seal(MessageKind.End, '', true));
     case 'lying-hash':
       await send(seal(MessageKind.Data, Buffer.alloc(declared.length, 0x41)));
       return send(seal(MessageKind.End, '', true));
