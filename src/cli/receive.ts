@@ -65,8 +65,7 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
   const swarm = await BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
   cleanup.add(() => swarm.destroy());
   try {
-    const sodium = await sodiumLoading;
-    const pairing = rendezvous({ swarm, sodium, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });
+    const pairing = rendezvous({ swarm, sodium: sodiumLoading, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });
     swarm.lookup(topicForNameplate(code.nameplate));
     ui.status('looking', `Looking for the sender of code ${code.nameplate}...`);
     const channel = await pairing;

@@ -75,10 +75,9 @@ export async function runSend(query: string | undefined, options: SendOptions, c
   ui.status('connecting', 'Connecting to the DHT...');
   const swarm = await unlessFailed(swarmOpening!, reviewed);
   try {
-    const sodium = await sodiumLoading;
     const pairing = rendezvous({
       swarm,
-      sodium,
+      sodium: sodiumLoading,
       role: 'sender',
       code,
       deadlineMs: codeLifetimeMs,

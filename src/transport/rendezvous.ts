@@ -9,7 +9,8 @@ import type { BeamSwarm } from './swarm.js';
 
 export interface RendezvousOptions {
   readonly swarm: BeamSwarm;
-  readonly sodium: Sodium;
+  /** May still be loading: connections wait for it, the DHT join does not. */
+  readonly sodium: Sodium | Promise<Sodium>;
   readonly role: Role;
   readonly code: Code;
   /** How long the whole search may take (the code's lifetime on the sender). */
@@ -67,14 +68,14 @@ export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
       attempts.add(connection);
       clearTimeout(grace);
       options.onAttempt?.('connected');
-      pair(connection, {
-        sodium,
+      Promise.resolve(sodium).then((ready) => pair(connection, {
+        sodium: ready,
         role,
         code,
         binding: socket,
         timeoutMs: options.stepTimeoutMs,
         mayProceed: () => !settled,
-      }).then(
+      })).then(
         (channel) => {
           attempts.delete(connection);
           if (settled) {
