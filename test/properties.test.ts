@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe } fr
 import { BeamError } from '../src/errors.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
 import { PathRemapper } from '../src/session/transform/path-mapping.js';
-import { transformEvents } from '../src/session/transform/events.js';
+import { EventLogRewriter, transformEvents } from '../src/session/transform/events.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './helpers/e2e.js';
@@ -197,6 +197,42 @@ test('event transform: afterwards every tool call has exactly one completion, an
       const lastMode = events.filter((e) => e.type === 'session.mode_changed').at(-1)?.data.newMode;
       assert.notEqual(lastMode, 'autopilot');
       assert.equal(events.at(-1)?.type, 'session.handoff');
+    }),
+    settings,
+  );
+});
+
+test('event transform: fed in any chunks while it arrives, the rewrite equals the one done on the whole file', async () => {
+  const dir = await tempDir('property-chunks');
+  const path = join(dir, 'events.jsonl');
+  const line = fc.oneof(
+    fc.record({ content: fc.string({ unit: 'binary', maxLength: 40 }) }).map((data) => ({ type: 'user.message', data })),
+    fc.integer({ min: 0, max: 5 }).map((n) => ({ type: 'tool.execution_start', data: { toolCallId: `c${n}`, toolName: 'bash', arguments: { command: `cd /src/app && ls é${n}` } } })),
+    fc.integer({ min: 0, max: 5 }).map((n) => ({ type: 'tool.execution_complete', data: { toolCallId: `c${n}`, success: true, result: { content: `/src/app/${n} ✓` } } })),
+    fc.constant('not json {'),
+  );
+  const move = { sourceHost: 'a', destinationHost: 'b', movedAt: new Date(0), mapping: { from: '/src/app', to: '/workspaces/app' } };
+  await fc.assert(
+    fc.asyncProperty(fc.array(line, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), async (lines, cuts, crlf) => {
+      const eol = crlf ? '\r\n' : '\n';
+      const original = Buffer.from(lines.map((entry) => (typeof entry === 'string' ? entry : JSON.stringify(entry))).join(eol) + (lines.length ? eol : ''));
+      await writeFile(path, original);
+      const whole = await transformEvents(path, move, new PathRemapper(move.mapping));
+      // Appended events carry fresh random ids: everything else must be identical, byte for byte.
+      const withoutIds = (text: string): string => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID');
+      const expected = withoutIds(await readFile(path, 'utf8'));
+
+      const rewriter = new EventLogRewriter(move, new PathRemapper(move.mapping));
+      const points = [...new Set(cuts.map((cut) => cut % (original.length + 1)))].sort((a, b) => a - b);
+      const parts: Uint8Array[] = [];
+      let start = 0;
+      for (const point of [...points, original.length]) {
+        parts.push(...rewriter.push(original.subarray(start, point)));
+        start = point;
+      }
+      parts.push(...rewriter.finish());
+      assert.equal(withoutIds(Buffer.concat(parts).toString('utf8')), expected);
+      assert.deepEqual({ ...rewriter.report, neutralisedToolCalls: rewriter.report?.neutralisedToolCalls.length }, { ...whole, neutralisedToolCalls: whole.neutralisedToolCalls.length });
     }),
     settings,
   );

@@ -20,9 +20,20 @@ export function fileMode(file: ManifestFile): number {
 /** Bytes a file may have queued for the disk before we stop reading the channel. */
 const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
 
+/**
+ * Rewrites a file's bytes on their way to disk (the session layer rewrites events.jsonl while it
+ * arrives). The hash is always checked on the bytes as sent; the rewriter only decides what is
+ * written. Returned parts must not be changed afterwards; they are written in order.
+ */
+export interface FileRewriter {
+  push(bytes: Uint8Array): readonly Uint8Array[];
+  finish(): readonly Uint8Array[];
+}
+
 interface OpenFile {
   readonly file: ManifestFile;
   readonly out: WriteStream;
+  readonly rewriter: FileRewriter | undefined;
   readonly hash: Hash;
   readonly failed: Promise<never>;
   remaining: number;
@@ -38,7 +49,7 @@ export async function receiveFiles(
   channel: SecureChannel,
   manifest: Manifest,
   stagingDir: string,
-  options: { idleTimeoutMs: number; onProgress?: ProgressListener },
+  options: { idleTimeoutMs: number; onProgress?: ProgressListener; rewriterFor?: (file: ManifestFile) => FileRewriter | undefined },
 ): Promise<void> {
   for (const directory of manifest.directories) {
     await mkdir(join(stagingDir, directory), { recursive: true, mode: FOLDER_MODE });
@@ -47,7 +58,8 @@ export async function receiveFiles(
   let current: OpenFile | undefined;
   let done = 0;
   try {
-    current = await openNext(pending, stagingDir);
+    const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, options.rewriterFor);
+    current = await open();
     for (;;) {
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
       if (message.kind === MessageKind.Data && !message.final) {
@@ -58,13 +70,12 @@ export async function receiveFiles(
           const take = Math.min(current.remaining, bytes.length);
           const piece = bytes.subarray(0, take);
           current.hash.update(piece);
-          // The disk works while the next message is opened; we wait only when it falls behind.
-          if (!current.out.write(piece)) await Promise.race([once(current.out, 'drain'), current.failed]);
+          await write(current, current.rewriter ? current.rewriter.push(piece) : [piece]);
           current.remaining -= take;
           bytes = bytes.subarray(take);
           if (current.remaining === 0) {
             await closeVerified(current);
-            current = await openNext(pending, stagingDir);
+            current = await open();
           }
         }
         done += plainLength;
@@ -103,14 +114,28 @@ function inflateBlock(block: Uint8Array, current: OpenFile): Uint8Array {
 }
 
 /** Opens the next file with data; empty files are created and checked on the way. */
-async function openNext(pending: ManifestFile[], stagingDir: string): Promise<OpenFile | undefined> {
+/** The disk works while the next message is opened; we wait only when it falls behind. */
+async function write(open: OpenFile, parts: readonly Uint8Array[]): Promise<void> {
+  if (parts.length === 0) return;
+  open.out.cork();
+  let ready = true;
+  for (const part of parts) ready = open.out.write(part);
+  open.out.uncork();
+  if (!ready) await Promise.race([once(open.out, 'drain'), open.failed]);
+}
+
+async function openNext(
+  pending: ManifestFile[],
+  stagingDir: string,
+  rewriterFor: ((file: ManifestFile) => FileRewriter | undefined) | undefined,
+): Promise<OpenFile | undefined> {
   for (;;) {
     const file = pending.shift();
     if (!file) return undefined;
     const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: fileMode(file), highWaterMark: WRITE_HIGH_WATER_BYTES });
     const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
     failed.catch(() => undefined);
-    const opened: OpenFile = { file, out, hash: createHash('sha256'), remaining: file.size, failed };
+    const opened: OpenFile = { file, out, rewriter: rewriterFor?.(file), hash: createHash('sha256'), remaining: file.size, failed };
     if (file.size > 0) return opened;
     await closeVerified(opened);
   }
@@ -127,6 +152,7 @@ async function closeVerified(open: OpenFile): Promise<void> {
     out.destroy();
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
+  if (open.rewriter) await write(open, open.rewriter.finish());
   out.end();
   await Promise.race([once(out, 'finish'), open.failed]);
 }

@@ -24,7 +24,7 @@ import { compareVersions, installedCopilotVersion } from '../session/copilot-ver
 import { chooseDestination, type Destination } from '../session/destination.js';
 import { describeReceiver } from '../session/environment.js';
 import { confirmPhrase } from './verify.js';
-import { transformReceivedSession, type TransformReport } from '../session/transform/index.js';
+import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
 import { resolveBootstrap } from '../transport/bootstrap.js';
 import { resolveRelay } from '../transport/relay-key.js';
 import { rendezvous } from '../transport/rendezvous.js';
@@ -143,22 +143,26 @@ async function receiveSession(channel: SecureChannel, settings: ReceiveSettings,
   try {
     await channel.send(MessageKind.Accept, new Uint8Array(0));
     ui.status('receiving', `Receiving ${formatBytes(manifest.totalBytes)}...`, { bytes: manifest.totalBytes });
+    const move: MoveDescription = {
+      sourceHost: peerText(manifest.source.hostname, 100),
+      destinationHost: hostname(),
+      movedAt: new Date(),
+      ...(destination.mapping ? { mapping: destination.mapping } : {}),
+    };
+    // The history is rewritten while it arrives; the hash is checked on the bytes as sent.
+    const events = new EventLogRewriter(move, destination.mapping ? new PathRemapper(destination.mapping) : undefined);
     const receivingSince = performance.now();
     await receiveFiles(channel, manifest, staging.dir, {
       idleTimeoutMs: settings.idleTimeoutMs,
       onProgress: (done, total) => ui.progress('receiving', done, total),
+      rewriterFor: (file) => (file.path === 'events.jsonl' ? events : undefined),
     });
     const seconds = (performance.now() - receivingSince) / 1000;
     ui.status('received', `Received and verified ${formatBytes(manifest.totalBytes)} in ${seconds.toFixed(1)} s`, {
       bytes: manifest.totalBytes,
       seconds: Math.round(seconds * 1000) / 1000,
     });
-    const report = await transformReceivedSession(staging.dir, {
-      sourceHost: peerText(manifest.source.hostname, 100),
-      destinationHost: hostname(),
-      movedAt: new Date(),
-      ...(destination.mapping ? { mapping: destination.mapping } : {}),
-    });
+    const report = await transformReceivedSession(staging.dir, move, events.report ? { rewrittenEvents: events.report } : {});
     describeTransform(context, destination, report);
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();

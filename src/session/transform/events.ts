@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { PathRemapper } from './path-mapping.js';
 
 /**
@@ -51,8 +52,14 @@ const LF = 0x0a;
 const CR = 0x0d;
 const NEWLINE = Buffer.from('\n');
 
-export async function transformEvents(path: string, move: MoveDescription, remapper?: PathRemapper): Promise<EventTransformReport> {
-  const tracker: Tracker = {
+/**
+ * The rewrite as a stream: bytes of events.jsonl in, rewritten bytes out, whole lines at a time.
+ * The receiver feeds it while the file arrives, so the history is rewritten during the transfer
+ * instead of read back and written again after it. Chunks handed in must not be reused by the
+ * caller until the parts returned for them are written (unchanged lines go out as slices).
+ */
+export class EventLogRewriter {
+  private readonly tracker: Tracker = {
     requested: new Map(),
     completed: new Set(),
     mode: 'interactive',
@@ -61,19 +68,60 @@ export async function transformEvents(path: string, move: MoveDescription, remap
     remapped: { count: 0 },
     droppedApprovals: 0,
   };
-  const temporary = `${path}.copilot-beam-tmp`;
-  const output = createWriteStream(temporary, { mode: 0o600, highWaterMark: CHUNK_BYTES });
-  /** One writev per chunk read; unchanged lines go out as slices of what was read. */
-  const write = async (parts: readonly Uint8Array[]): Promise<void> => {
-    if (parts.length === 0) return;
-    output.cork();
-    let ready = true;
-    for (const part of parts) ready = output.write(part);
-    output.uncork();
-    if (!ready) await once(output, 'drain');
-  };
-  let events = 0;
-  const rewriteLine = (bytes: Buffer, parts: Uint8Array[]): void => {
+  private events = 0;
+  /** A line cut by a chunk boundary waits here; joined once its end arrives, so long lines cost O(n). */
+  private carried: Buffer[] = [];
+  private result: EventTransformReport | undefined;
+
+  constructor(
+    private readonly move: MoveDescription,
+    private readonly remapper?: PathRemapper,
+  ) {}
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.result) throw new Error('the event log was already finished');
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.indexOf(LF) === -1) {
+      this.carried.push(bytes);
+      return [];
+    }
+    const buffer = this.carried.length > 0 ? Buffer.concat([...this.carried, bytes]) : bytes;
+    this.carried = [];
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    for (let end = buffer.indexOf(LF); end !== -1; end = buffer.indexOf(LF, start)) {
+      this.rewriteLine(buffer.subarray(start, end), parts);
+      start = end + 1;
+    }
+    if (start < buffer.length) this.carried.push(buffer.subarray(start));
+    return parts;
+  }
+
+  /** The last (unterminated) line and the events we append; afterwards `report` is set. */
+  finish(): Uint8Array[] {
+    if (this.result) throw new Error('the event log was already finished');
+    const parts: Uint8Array[] = [];
+    if (this.carried.length > 0) this.rewriteLine(Buffer.concat(this.carried), parts);
+    this.carried = [];
+    const appended = closingEvents(this.tracker, this.move);
+    for (const event of appended.events) parts.push(Buffer.from(`${JSON.stringify(event)}\n`));
+    this.result = {
+      events: this.events,
+      remappedStrings: this.tracker.remapped.count,
+      neutralisedToolCalls: appended.neutralised,
+      droppedApprovals: this.tracker.droppedApprovals,
+      ...(appended.modeReset ? { modeReset: appended.modeReset } : {}),
+      ...(appended.permissionReset ? { permissionReset: appended.permissionReset } : {}),
+    };
+    return parts;
+  }
+
+  /** Set once finish() has run. */
+  get report(): EventTransformReport | undefined {
+    return this.result;
+  }
+
+  private rewriteLine(bytes: Buffer, parts: Uint8Array[]): void {
     const raw = bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes;
     const line = raw.toString('utf8');
     if (line.trim() === '') return;
@@ -84,48 +132,38 @@ export async function transformEvents(path: string, move: MoveDescription, remap
       parts.push(raw, NEWLINE); // a torn line is kept as it was: not ours to repair
       return;
     }
-    events++;
+    this.events++;
     // Most lines hold no source path: skipping the deep remap for them changes nothing but time.
-    const rewritten = rewriteEvent(event, tracker, remapper?.mayOccurIn(line) ? remapper : undefined);
+    const rewritten = rewriteEvent(event, this.tracker, this.remapper?.mayOccurIn(line) ? this.remapper : undefined);
     // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
     if (rewritten === event) parts.push(raw, NEWLINE);
     else parts.push(Buffer.from(`${JSON.stringify(rewritten)}\n`));
-  };
-  // A line cut by a chunk boundary waits here; joined once its end arrives, so long lines cost O(n).
-  let carried: Buffer[] = [];
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
-    const firstEnd = chunk.indexOf(LF);
-    if (firstEnd === -1) {
-      carried.push(chunk);
-      continue;
-    }
-    const buffer = carried.length > 0 ? Buffer.concat([...carried, chunk]) : chunk;
-    carried = [];
-    const parts: Uint8Array[] = [];
-    let start = 0;
-    for (let end = buffer.indexOf(LF); end !== -1; end = buffer.indexOf(LF, start)) {
-      rewriteLine(buffer.subarray(start, end), parts);
-      start = end + 1;
-    }
-    if (start < buffer.length) carried.push(buffer.subarray(start));
-    await write(parts);
   }
-  const last: Uint8Array[] = [];
-  if (carried.length > 0) rewriteLine(Buffer.concat(carried), last);
-  await write(last);
-  const appended = closingEvents(tracker, move);
-  await write(appended.events.map((event) => Buffer.from(`${JSON.stringify(event)}\n`)));
+}
+
+/** Rewrites an events.jsonl already on disk (through a temporary file and a rename). */
+export async function transformEvents(path: string, move: MoveDescription, remapper?: PathRemapper): Promise<EventTransformReport> {
+  const rewriter = new EventLogRewriter(move, remapper);
+  const temporary = `${path}.copilot-beam-tmp`;
+  const output = createWriteStream(temporary, { mode: 0o600, highWaterMark: CHUNK_BYTES });
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    await writeParts(output, rewriter.push(chunk));
+  }
+  await writeParts(output, rewriter.finish());
   output.end();
   await once(output, 'finish');
   await rename(temporary, path);
-  return {
-    events,
-    remappedStrings: tracker.remapped.count,
-    neutralisedToolCalls: appended.neutralised,
-    droppedApprovals: tracker.droppedApprovals,
-    ...(appended.modeReset ? { modeReset: appended.modeReset } : {}),
-    ...(appended.permissionReset ? { permissionReset: appended.permissionReset } : {}),
-  };
+  return rewriter.report!;
+}
+
+/** One writev for a batch of parts; waits only when the stream is over its high-water mark. */
+export async function writeParts(output: Writable, parts: readonly Uint8Array[]): Promise<void> {
+  if (parts.length === 0) return;
+  output.cork();
+  let ready = true;
+  for (const part of parts) ready = output.write(part);
+  output.uncork();
+  if (!ready) await once(output, 'drain');
 }
 
 function rewriteEvent(event: SessionEvent, tracker: Tracker, remapper: PathRemapper | undefined): SessionEvent {
