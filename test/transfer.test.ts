@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   DEFAULT_LIMITS,
+  DATA_CHUNK_BYTES,
   MANIFEST_FORMAT,
   MessageKind,
+  WINDOW_BYTES,
   receiveFiles,
   scanFolder,
   sendFiles,
@@ -153,4 +155,38 @@ test('files are written owner-only', async () => {
   const digest = await treeDigest(target);
   assert.match(digest.get('events.jsonl') ?? '', /^600 /);
   assert.deepEqual(await readdir(target), ['events.jsonl']);
+});
+
+test('flow control: a sender never gets more than the window ahead of a receiver that stops consuming', async () => {
+  const home = await tempDir('window');
+  // Incompressible, so DATA bytes on the wire equal file bytes.
+  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 1024, binaryBytes: 3 * WINDOW_BYTES });
+  const scanned = await scanFolder(dir);
+  const manifest = validateManifest(
+    {
+      format: MANIFEST_FORMAT,
+      sessionId: id,
+      source: { hostname: 'laptop', platform: 'linux' },
+      directories: scanned.directories,
+      files: scanned.files,
+      totalBytes: scanned.files.reduce((sum, file) => sum + file.size, 0),
+    },
+    DEFAULT_LIMITS,
+  );
+  const { sender, receiver } = await pairedChannels();
+  const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, () => undefined, 1500);
+  // The receiver takes messages off the wire but grants no credit.
+  let dataBytes = 0;
+  const draining = (async () => {
+    for (;;) {
+      const message = await receiver.receive(5000).catch(() => undefined);
+      if (!message) return;
+      if (message.kind === MessageKind.Data) dataBytes += message.body.length;
+    }
+  })();
+  await assert.rejects(sending, /the receiver sent nothing for 2 s/);
+  receiver.close();
+  await draining;
+  assert.ok(dataBytes > WINDOW_BYTES / 2, `some data flowed (${dataBytes})`);
+  assert.ok(dataBytes <= WINDOW_BYTES + DATA_CHUNK_BYTES, `at most the window was sent without credit (${dataBytes})`);
 });

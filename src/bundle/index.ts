@@ -6,3 +6,4 @@ export * from './paths.js';
 export * from './receive-files.js';
 export * from './send-files.js';
 export * from './hello.js';
+export * from './flow-control.js';

@@ -2,8 +2,8 @@ import { singleLineText } from '../terminal-text.js';
 
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
- * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, then INSTALLED, or REJECT /
- * FAILED. The final message of each stream carries secretstream's FINAL tag.
+ * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, CREDIT..., then INSTALLED,
+ * or REJECT / FAILED. The final message of each stream carries secretstream's FINAL tag.
  */
 export enum MessageKind {
   Hello = 5,
@@ -16,6 +16,8 @@ export enum MessageKind {
   Installed = 12,
   Failed = 13,
   Environment = 14,
+  /** Receiver to sender during the transfer: "I have consumed this many more DATA bytes". */
+  Credit = 15,
 }
 
 export function encodeJson(value: unknown): Uint8Array {

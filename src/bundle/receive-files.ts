@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
+import { CreditGrant } from './flow-control.js';
 import { join } from 'node:path';
 import { BeamError, toBeamError } from '../errors.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -59,6 +60,7 @@ export async function receiveFiles(
   let done = 0;
   try {
     const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, options.rewriterFor);
+    const credit = new CreditGrant(channel);
     current = await open();
     for (;;) {
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
@@ -80,6 +82,7 @@ export async function receiveFiles(
         }
         done += plainLength;
         options.onProgress?.(done, manifest.totalBytes);
+        await credit.consume(message.body.length);
       } else if (message.kind === MessageKind.End && message.final) {
         if (current) throw new BeamError('protocol', 'the stream ended before every file arrived (truncated): nothing was installed');
         return;

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, constants as zlib } from 'node:zlib';
 import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import { readChunks } from './read-chunks.js';
+import { SendWindow } from './flow-control.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { encodeJson, MessageKind } from './messages.js';
 
@@ -28,10 +29,13 @@ export async function sendFiles(
   locate: (file: ManifestFile) => string,
   manifest: Manifest,
   onProgress: ProgressListener = () => undefined,
+  /** How long to wait for the receiver's credit when the window is full. */
+  creditTimeoutMs = 30_000,
 ): Promise<void> {
   let done = 0;
+  const window = new SendWindow(channel, creditTimeoutMs);
   for (const file of manifest.files) {
-    const changed = await sendOneFile(channel, locate(file), file, (bytes) => {
+    const changed = await sendOneFile(channel, window, locate(file), file, (bytes) => {
       done += bytes;
       onProgress(done, manifest.totalBytes);
     });
@@ -47,6 +51,7 @@ export async function sendFiles(
 /** Returns true when the file on disk no longer matches the manifest. */
 async function sendOneFile(
   channel: SecureChannel,
+  window: SendWindow,
   path: string,
   file: ManifestFile,
   onBytes: (count: number) => void,
@@ -58,7 +63,9 @@ async function sendOneFile(
   const deflating: Array<{ readonly block: Promise<Buffer>; readonly plainBytes: number }> = [];
   const sendOldest = async (): Promise<void> => {
     const { block, plainBytes } = deflating.shift()!;
-    await channel.send(MessageKind.Data, await block);
+    const body = await block;
+    await window.reserve(body.length);
+    await channel.send(MessageKind.Data, body);
     onBytes(plainBytes);
   };
   try {
@@ -73,6 +80,7 @@ async function sendOneFile(
         if (deflating.length >= DEFLATE_AHEAD) await sendOldest();
       } else {
         // channel.send seals (copies) the chunk before the next read reuses its buffer.
+        await window.reserve(chunk.length);
         await channel.send(MessageKind.Data, chunk);
         onBytes(chunk.length);
       }

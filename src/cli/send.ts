@@ -5,6 +5,7 @@ import { encodeManifest } from '../bundle/manifest.js';
 import { decodeReceiverEnvironment, type ReceiverEnvironment } from '../bundle/hello.js';
 import { decodeReason, encodeJson, MessageKind, peerText } from '../bundle/messages.js';
 import { sendFiles } from '../bundle/send-files.js';
+import { receiveAfterCredits } from '../bundle/flow-control.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { copilotHome } from '../session/home.js';
@@ -215,8 +216,8 @@ async function transfer(
   }
   if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
 
-  await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => ui.progress('sending', done, total));
-  const outcome = await channel.receive(idleTimeoutMs, 'the receiver');
+  await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => ui.progress('sending', done, total), idleTimeoutMs);
+  const outcome = await receiveAfterCredits(channel, idleTimeoutMs);
   if (outcome.kind === MessageKind.Failed) {
     throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);
   }

@@ -81,19 +81,25 @@ export class EventLogRewriter {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.result) throw new Error('the event log was already finished');
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (bytes.indexOf(LF) === -1) {
+    let start = 0;
+    let end = bytes.indexOf(LF);
+    if (end === -1) {
       this.carried.push(bytes);
       return [];
     }
-    const buffer = this.carried.length > 0 ? Buffer.concat([...this.carried, bytes]) : bytes;
-    this.carried = [];
     const parts: Uint8Array[] = [];
-    let start = 0;
-    for (let end = buffer.indexOf(LF); end !== -1; end = buffer.indexOf(LF, start)) {
-      this.rewriteLine(buffer.subarray(start, end), parts);
+    if (this.carried.length > 0) {
+      // Only the cut line is joined, not the whole chunk: a copy per line, not per chunk.
+      this.rewriteLine(Buffer.concat([...this.carried, bytes.subarray(0, end)]), parts);
+      this.carried = [];
+      start = end + 1;
+      end = bytes.indexOf(LF, start);
+    }
+    for (; end !== -1; end = bytes.indexOf(LF, start)) {
+      this.rewriteLine(bytes.subarray(start, end), parts);
       start = end + 1;
     }
-    if (start < buffer.length) this.carried.push(buffer.subarray(start));
+    if (start < bytes.length) this.carried.push(bytes.subarray(start));
     return parts;
   }
 
