@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { inflateRawSync } from 'node:zlib';
-import { COMPRESSED_CHUNK_BYTES } from './limits.js';
-import { CreditGrant } from './flow-control.js';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { BeamError, toBeamError } from '../errors.js';
+import { CreditGrant } from './flow-control.js';
+import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
@@ -116,7 +116,6 @@ function inflateBlock(block: Uint8Array, current: OpenFile): Uint8Array {
   return plain;
 }
 
-/** Opens the next file with data; empty files are created and checked on the way. */
 /** The disk works while the next message is opened; we wait only when it falls behind. */
 async function write(open: OpenFile, parts: readonly Uint8Array[]): Promise<void> {
   if (parts.length === 0) return;
@@ -127,6 +126,7 @@ async function write(open: OpenFile, parts: readonly Uint8Array[]): Promise<void
   if (!ready) await Promise.race([once(open.out, 'drain'), open.failed]);
 }
 
+/** Opens the next file with data; empty files are created and checked on the way. */
 async function openNext(
   pending: ManifestFile[],
   stagingDir: string,

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { BeamError } from '../errors.js';
-import type { SecureChannel } from '../transport/secure-channel.js';
 import { promisify } from 'node:util';
 import { deflateRaw, constants as zlib } from 'node:zlib';
-import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
-import { readChunks } from './read-chunks.js';
+import { BeamError } from '../errors.js';
+import type { SecureChannel } from '../transport/secure-channel.js';
 import { SendWindow } from './flow-control.js';
+import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { encodeJson, MessageKind } from './messages.js';
+import { readChunks } from './read-chunks.js';
 
 const deflateRawAsync = promisify(deflateRaw);
+/** Blocks deflated ahead of the one being sent: enough to keep the thread pool busy. */
 const DEFLATE_AHEAD = 3;
 /** Level 1: on session JSON it already gains most of the ratio, at several times level 6's speed. */
 function deflate(chunk: Uint8Array): Promise<Buffer> {
