@@ -89,6 +89,7 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     });
     pairing.catch(() => undefined);
     await unlessFailed(swarm.announce(topicForNameplate(code.nameplate)), reviewed);
+    await ui.untilNoQuestion();
     showCode(context, formatCode(code), codeLifetimeMs, options.qr);
 
     // HELLO goes out as soon as the receiver is paired, so it is not left waiting on our scan.
