@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
+import HyperDHT from 'hyperdht';
 import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
+import { parseBootstrapList } from '../src/transport/bootstrap.js';
+import { startRelay } from '../src/transport/relay-server.js';
 import {
   assertBeamedCopy,
   jsonEvents,
@@ -278,6 +281,32 @@ describe('copilot-beam end to end', () => {
     assert.equal(health.dht.reachable, true);
     const unreachable = spawnBeam(['doctor', '--json', '--bootstrap', '127.0.0.1:9'], envFor(laptop));
     assert.equal(await unreachable.exited, 5);
+  });
+
+  test('a blind relay on the same DHT: doctor reaches it, a beam with --relay arrives intact, an unknown relay is reported', async () => {
+    const relay = await startRelay({ bootstrap: parseBootstrapList(network.bootstrap), keyPair: HyperDHT.keyPair() });
+    try {
+      const key = Buffer.from(relay.publicKey).toString('hex');
+      const { laptop, codespace } = await homes();
+      const doctor = spawnBeam(['doctor', '--json', '--relay', key], envFor(laptop));
+      assert.equal(await doctor.exited, 0, doctor.stdout);
+      assert.deepEqual(lastEvent(doctor.stdout)?.relay, { reachable: true });
+
+      const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 512 * 1024 });
+      const { sender, code } = await startSender(envFor(laptop), [session.id]);
+      const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...envFor(codespace), COPILOT_BEAM_RELAY: key });
+      assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+      assert.equal(await sender.exited, 0);
+      // On loopback the direct path wins the race; that only the relay can carry a beam is shown
+      // in test/netns.test.ts, with UDP blocked between the peers.
+      await assertBeamedCopy(session.dir, join(codespace, 'session-state', session.id));
+
+      const unknown = spawnBeam(['doctor', '--json', '--relay', 'ab'.repeat(32)], envFor(laptop));
+      assert.equal(await unknown.exited, 5);
+      assert.match(String(lastEvent(unknown.stdout)?.message), /relay is unreachable/);
+    } finally {
+      await relay.close();
+    }
   });
 
   test('bash completion completes commands and options', async () => {

@@ -117,6 +117,9 @@ describe('two hosts in network namespaces', { skip: unavailable ? `skipped: ${un
     const receiver = network.host('relayed-r', 4);
     network.blockUdp(sender, RECEIVER);
     network.blockUdp(receiver, SENDER);
+    const doctor = spawnBeam(['doctor', '--json', '--relay', relayKey], { ...process.env, COPILOT_BEAM_BOOTSTRAP: BOOTSTRAP, COPILOT_HOME: join(await privateHome(), '.copilot') }, undefined, undefined, network.wrap(receiver));
+    assert.equal(await doctor.exited, 0, doctor.stdout + doctor.stderr);
+    assert.deepEqual(lastEvent(doctor.stdout)?.relay, { reachable: true });
     await assertInstalled(await beam(network, sender, receiver, { receiverArgs: ['--relay', relayKey] }));
     network.remove(sender, receiver);
   });

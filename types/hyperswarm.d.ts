@@ -36,6 +36,8 @@ declare module 'hyperdht' {
     readonly host: string | null;
     readonly port: number;
     createServer(onconnection: (socket: EventEmitter & { remotePublicKey: Uint8Array }) => void): DhtServer;
+    /** A Noise connection to the peer listening on that public key ('open' or 'error'). */
+    connect(publicKey: Uint8Array): EventEmitter & { destroy(error?: Error): void };
     createRawStream(options?: object): unknown;
     readonly destroyed: boolean;
     readonly firewalled: boolean;
@@ -129,9 +131,5 @@ declare module 'blind-relay' {
     constructor(options: { createStream: (options: object) => unknown });
     accept(stream: unknown, options?: { id?: Uint8Array }): EventEmitter;
     close(): Promise<void>;
-    readonly stats: {
-      readonly sessions: { readonly active: number };
-      readonly pairings: { readonly matched: number; readonly active: number };
-    };
   }
 }

@@ -95,8 +95,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .command('doctor')
     .description('check the Copilot home, the copilot version, and whether the DHT is reachable from here')
     .option('--bootstrap <host:port,...>', `DHT bootstrap nodes instead of the public ones (env ${BOOTSTRAP_ENV})`)
+    .option('--relay <public-key>', `also check that this blind relay can be reached (env ${RELAY_ENV})`)
     .option('--json', 'print one JSON object instead of text')
-    .addHelpText('after', '\nExamples:\n  copilot-beam doctor\n  copilot-beam doctor --bootstrap 10.0.0.5:49737')
+    .addHelpText('after', '\nExamples:\n  copilot-beam doctor\n  copilot-beam doctor --bootstrap 10.0.0.5:49737 --relay 5f0c...e1a2')
     .action(async (options: DoctorOptions) => (await import('./doctor.js')).runDoctor(options, context));
 
   program

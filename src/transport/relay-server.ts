@@ -1,6 +1,7 @@
 import { Server as BlindRelay } from 'blind-relay';
 import HyperDHT, { type KeyPair } from 'hyperdht';
 import type { BootstrapNode } from './bootstrap.js';
+import { dhtOptionsFor } from './swarm.js';
 
 /**
  * A blind relay (the `blind-relay` package, as hyperdht's relayThrough expects): two peers that
@@ -10,13 +11,12 @@ import type { BootstrapNode } from './bootstrap.js';
  */
 export interface RunningRelay {
   readonly publicKey: Uint8Array;
-  readonly stats: () => { sessions: number; pairings: number };
   close(): Promise<void>;
 }
 
 export async function startRelay(options: { bootstrap?: readonly BootstrapNode[]; keyPair: KeyPair; host?: string; port?: number }): Promise<RunningRelay> {
   const dht = new HyperDHT({
-    ...(options.bootstrap ? { bootstrap: options.bootstrap.map((node) => ({ host: node.host, port: node.port })) } : {}),
+    ...(options.bootstrap ? { bootstrap: options.bootstrap.map((node) => ({ host: node.host, port: node.port })), ...dhtOptionsFor(options.bootstrap) } : {}),
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { port: options.port } : {}),
   });
@@ -34,7 +34,6 @@ export async function startRelay(options: { bootstrap?: readonly BootstrapNode[]
   }
   return {
     publicKey: options.keyPair.publicKey,
-    stats: () => ({ sessions: relay.stats.sessions.active, pairings: relay.stats.pairings.matched }),
     close: async () => {
       await relay.close().catch(() => undefined);
       await server.close().catch(() => undefined);

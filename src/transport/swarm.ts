@@ -27,6 +27,11 @@ const DESTROY_GRACE_MS = 2000;
  */
 const LOOPBACK_DHT = { host: '127.0.0.1', firewalled: false } as const;
 
+/** The DHT options for these bootstrap nodes: the loopback settings above when they all are. */
+export function dhtOptionsFor(nodes: readonly BootstrapNode[]): { host?: string; firewalled?: boolean } {
+  return allLoopback(nodes) ? LOOPBACK_DHT : {};
+}
+
 /**
  * A Hyperswarm for exactly one rendezvous: the sender announces the topic, the receiver looks it
  * up, and once a peer has proven the code, `lock()` turns every other peer away.
@@ -47,7 +52,7 @@ export class BeamSwarm {
     const nodes = options.bootstrap ?? publicBootstrapNodes();
     const dht = new HyperDHT({
       bootstrap: nodes.map((node) => ({ host: node.host, port: node.port })),
-      ...(allLoopback(nodes) ? LOOPBACK_DHT : {}),
+      ...dhtOptionsFor(nodes),
     });
     let beam: BeamSwarm | undefined;
     const relay = options.relay;
