@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createTestnet from 'hyperdht/testnet.js';
-import { scanFolder } from '../src/bundle/pack.js';
+import { scanSessionFolder } from '../src/session/session-files.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { createSampleSession } from './sample-session.js';
 import { receiverHomeFor, runBeam, type BeamRun } from './bench/beam-run.js';
@@ -60,7 +60,7 @@ async function benchSize(root: string, target: number, bootstrap: string, wormho
   const senderHome = join(root, label, 'sender', '.copilot');
   // A realistic mix: mostly event history, one incompressible rewind backup.
   const session = await createSampleSession({ copilotHome: senderHome, eventsBytes: Math.round((total * 7) / 8), binaryBytes: Math.round(total / 8) });
-  const { files } = await scanFolder(session.dir);
+  const { files } = await scanSessionFolder(session.dir);
   const bytes = files.reduce((sum, file) => sum + file.size, 0);
   console.log(`\n${label}: ${(bytes / MB).toFixed(1)} MB in ${files.length} files`);
 
@@ -96,7 +96,7 @@ async function benchSecretScan(root: string): Promise<{ bytes: number; mbPerSeco
   const session = await createSampleSession({ copilotHome: join(root, 'scan'), eventsBytes: 200 * 1024 * 1024, binaryBytes: 1024 * 1024 });
   const token = ['ghp', '_', 'Zq8Tn3Lr5Vx1Bc7Hd2Jf6Kg9Mp4Ws0Ya3Ee1'].join('');
   await appendFile(join(session.dir, 'events.jsonl'), `${JSON.stringify({ type: 'tool.execution_complete', data: { result: { content: token } } })}\n`);
-  const { files } = await scanFolder(session.dir);
+  const { files } = await scanSessionFolder(session.dir);
   let bytes = 0;
   const times = await repeat(RUNS, async () => {
     const start = performance.now();

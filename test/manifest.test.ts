@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, decodeManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
+import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe, type ManifestRules } from '../src/bundle/index.js';
+import { decodeSessionManifest, validateSessionManifest } from '../src/session/manifest.js';
 
 const hash = 'a'.repeat(64);
 function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -20,18 +21,18 @@ function manifest(overrides: Record<string, unknown> = {}): Record<string, unkno
 }
 
 test('a well-formed manifest passes', () => {
-  const checked = validateManifest(manifest(), DEFAULT_LIMITS);
+  const checked = validateSessionManifest(manifest(), DEFAULT_LIMITS);
   assert.equal(checked.files.length, 2);
   assert.equal(checked.totalBytes, 15);
   const bytes = new TextEncoder().encode(JSON.stringify(manifest()));
-  assert.deepEqual(decodeManifest(bytes, DEFAULT_LIMITS), checked);
+  assert.deepEqual(decodeSessionManifest(bytes, DEFAULT_LIMITS), checked);
 });
 
 test('unsafe paths are refused', () => {
   for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'C:/x', 'a//b', './a', 'a/.', '', 'a\u0000b', 'a\u001b[2Jb']) {
     assert.notEqual(whyPathIsUnsafe(path), null, JSON.stringify(path));
     const hostile = manifest({ files: [{ path, size: 1, mode: 0o600, sha256: hash }], directories: [] });
-    assert.throws(() => validateManifest(hostile, DEFAULT_LIMITS), /manifest was refused/, JSON.stringify(path));
+    assert.throws(() => validateSessionManifest(hostile, DEFAULT_LIMITS), /manifest was refused/, JSON.stringify(path));
   }
   assert.equal(whyPathIsUnsafe('rewind-file-snapshots/backups/abc'), null);
   assert.notEqual(whyPathIsUnsafe(`${'a/'.repeat(40)}b`), null);
@@ -55,14 +56,31 @@ test('hostile manifests are refused with a reason', () => {
     [{ ...manifest(), files: 'nope' }, /file list is missing/],
   ];
   for (const [hostile, message] of cases) {
-    assert.throws(() => validateManifest(hostile, DEFAULT_LIMITS), message);
+    assert.throws(() => validateSessionManifest(hostile, DEFAULT_LIMITS), message);
   }
-  assert.throws(() => decodeManifest(new TextEncoder().encode('{not json'), DEFAULT_LIMITS), /not valid JSON/);
+  assert.throws(() => decodeSessionManifest(new TextEncoder().encode('{not json'), DEFAULT_LIMITS), /not valid JSON/);
 });
 
 test('limits on size and count are enforced', () => {
   const big = manifest({ files: [{ path: 'a', size: 3 * 1024 ** 3, mode: 0o600, sha256: hash }], directories: [] });
-  assert.throws(() => validateManifest(big, DEFAULT_LIMITS), /over the 2147483648-byte limit: use --max-size/);
+  assert.throws(() => validateSessionManifest(big, DEFAULT_LIMITS), /over the 2147483648-byte limit: use --max-size/);
   const many = Array.from({ length: DEFAULT_LIMITS.maxFiles + 1 }, (_, i) => ({ path: `f${i}`, size: 0, mode: 0o600, sha256: hash }));
-  assert.throws(() => validateManifest(manifest({ files: many, directories: [] }), DEFAULT_LIMITS), /over the limit of 20000/);
+  assert.throws(() => validateSessionManifest(manifest({ files: many, directories: [] }), DEFAULT_LIMITS), /over the limit of 20000/);
+});
+
+test('the bundle knows no session rules: the layer above decides which ids and sources are valid', () => {
+  const seen: unknown[] = [];
+  const rules: ManifestRules<{ label: string }> = {
+    whyIdIsInvalid: (id) => (id.startsWith('ok-') ? null : 'the id must start with ok-'),
+    readSource: (raw, invalid) => {
+      seen.push(raw);
+      if (typeof raw !== 'string') throw invalid('the source must be a label');
+      return { label: raw };
+    },
+  };
+  const checked = validateManifest(manifest({ sessionId: 'ok-1', source: 'laptop' }), DEFAULT_LIMITS, rules);
+  assert.deepEqual(checked.source, { label: 'laptop' });
+  assert.deepEqual(seen, ['laptop']);
+  assert.throws(() => validateManifest(manifest({ sessionId: '11111111-2222-4333-8444-555555555555', source: 'x' }), DEFAULT_LIMITS, rules), /manifest was refused: the id must start with ok-/);
+  assert.throws(() => validateManifest(manifest({ sessionId: 'ok-2', source: { hostname: 'h' } }), DEFAULT_LIMITS, rules), /manifest was refused: the source must be a label/);
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { formatCode, parseCode, WORDLIST, type Code } from '../src/code/index.js';
-import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe } from '../src/bundle/index.js';
+import { DEFAULT_LIMITS, MANIFEST_FORMAT, whyPathIsUnsafe } from '../src/bundle/index.js';
+import { validateSessionManifest } from '../src/session/manifest.js';
 import { BeamError } from '../src/errors.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
 import { PathRemapper } from '../src/session/transform/path-mapping.js';
@@ -111,7 +112,6 @@ test('manifests: generated valid ones pass; injecting an unsafe path always fail
         // Keep only leaves: a path that is a prefix folder of another is a folder, not a file.
         const files = paths.filter((path) => !paths.some((other) => other.startsWith(`${path}/`)));
         const directories = [...new Set(files.flatMap((path) => path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))))];
-        if (directories.some((dir) => files.includes(dir))) return;
         const entries = files.map((path, i) => ({ path, size: sizes[i]!, mode: 0o644, sha256 }));
         const manifest = {
           format: MANIFEST_FORMAT,
@@ -121,10 +121,17 @@ test('manifests: generated valid ones pass; injecting an unsafe path always fail
           files: entries,
           totalBytes: entries.reduce((sum, entry) => sum + entry.size, 0),
         };
-        const checked = validateManifest(manifest, DEFAULT_LIMITS);
-        for (const file of checked.files) assert.equal(whyPathIsUnsafe(file.path), null);
+        const checked = validateSessionManifest(manifest, DEFAULT_LIMITS);
+        assert.deepEqual(checked.files, entries);
+        assert.deepEqual(checked.directories, directories);
         const hostile = { ...manifest, files: [...entries, { path: unsafe, size: 0, mode: 0o600, sha256 }] };
-        assert.throws(() => validateManifest(hostile, DEFAULT_LIMITS), isKind('protocol'));
+        // Refused for the path itself: a folder that is not listed would refuse most of these too.
+        const reason = whyPathIsUnsafe(unsafe);
+        assert.notEqual(reason, null);
+        assert.throws(
+          () => validateSessionManifest(hostile, DEFAULT_LIMITS),
+          (error: unknown) => isKind('protocol')(error) && String(error).includes(`a path ${reason}: ${JSON.stringify(unsafe)}`),
+        );
       },
     ),
     settings,
@@ -136,7 +143,7 @@ test('manifests: arbitrary JSON is refused as a protocol error or yields only sa
     fc.property(fc.jsonValue(), fc.option(fc.array(fc.record({ path: fc.string(), size: fc.integer(), mode: fc.integer(), sha256: fc.string() }), { maxLength: 4 })), (noise, files) => {
       const candidate = files ? { format: MANIFEST_FORMAT, sessionId: '11111111-2222-4333-8444-555555555555', source: { hostname: 'h', platform: 'p' }, directories: [], files, totalBytes: 0 } : noise;
       try {
-        const checked = validateManifest(candidate, DEFAULT_LIMITS);
+        const checked = validateSessionManifest(candidate, DEFAULT_LIMITS);
         for (const file of checked.files) assert.equal(whyPathIsUnsafe(file.path), null);
       } catch (error) {
         assert.ok(isKind('protocol')(error), String(error));

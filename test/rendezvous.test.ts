@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
 import { parseCode } from '../src/code/index.js';
-import { loadSodium, topicForNameplate } from '../src/crypto/index.js';
+import { loadSodium, type Sodium } from '../src/crypto/index.js';
 import { BeamError } from '../src/errors.js';
 import { BeamSwarm, parseBootstrapList, rendezvous, type SecureChannel } from '../src/transport/index.js';
 import { startTestnet } from './helpers/e2e.js';
@@ -26,25 +26,29 @@ async function openSwarm(): Promise<BeamSwarm> {
   return swarm;
 }
 
-async function sender(code: string, onWrongCode?: () => void): Promise<{ paired: Promise<SecureChannel>; swarm: BeamSwarm }> {
-  const swarm = await openSwarm();
-  const parsed = parseCode(code);
-  const paired = rendezvous({
-    swarm, sodium, role: 'sender', code: parsed, deadlineMs: 20_000, stepTimeoutMs: 5000,
-    onAttempt: (event) => event === 'wrong-code' && onWrongCode?.(),
-  });
-  paired.catch(() => undefined);
-  await swarm.announce(topicForNameplate(parsed.nameplate));
-  return { paired, swarm };
+interface SenderOptions {
+  readonly onAttempt?: (event: 'connected' | 'wrong-code') => void;
+  /** Connections wait for this before their key exchange starts. */
+  readonly sodium?: Promise<Sodium>;
 }
 
+/** A sender whose rendezvous announced the code's topic itself. */
+async function sender(code: string, options: SenderOptions = {}): Promise<{ paired: Promise<SecureChannel>; swarm: BeamSwarm }> {
+  const swarm = await openSwarm();
+  const meeting = rendezvous({
+    swarm, sodium: options.sodium ?? sodium, role: 'sender', code: parseCode(code), deadlineMs: 20_000, stepTimeoutMs: 5000,
+    ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
+  });
+  await meeting.ready;
+  return { paired: meeting.paired, swarm };
+}
+
+/** A receiver whose rendezvous looks the code's topic up itself. */
 async function receiver(code: string, deadlineMs = 20_000): Promise<{ paired: Promise<SecureChannel> }> {
   const swarm = await openSwarm();
-  const parsed = parseCode(code);
-  const paired = rendezvous({ swarm, sodium, role: 'receiver', code: parsed, deadlineMs, stepTimeoutMs: 5000 });
-  paired.catch(() => undefined);
-  swarm.lookup(topicForNameplate(parsed.nameplate));
-  return { paired };
+  const meeting = rendezvous({ swarm, sodium, role: 'receiver', code: parseCode(code), deadlineMs, stepTimeoutMs: 5000 });
+  await meeting.ready;
+  return { paired: meeting.paired };
 }
 
 test('a stranger on the same nameplate does not stop the receiver finding its sender', async () => {
@@ -52,7 +56,7 @@ test('a stranger on the same nameplate does not stop the receiver finding its se
   // appears after that, within the receiver's grace period.
   let strangerRejected: () => void = () => undefined;
   const strangerSawWrongCode = new Promise<void>((resolve) => (strangerRejected = resolve));
-  const stranger = await sender('77-abyss-acid', () => strangerRejected());
+  const stranger = await sender('77-abyss-acid', { onAttempt: (event) => event === 'wrong-code' && strangerRejected() });
   const looking = await receiver('77-aardvark-zucchini');
   await strangerSawWrongCode;
   const real = await sender('77-aardvark-zucchini');
@@ -62,15 +66,25 @@ test('a stranger on the same nameplate does not stop the receiver finding its se
   await stranger.swarm.destroy();
 });
 
-test('two receivers racing for one code: exactly one wins, the other is told', async () => {
-  const { paired } = await sender('78-aardvark-zucchini');
-  const first = await receiver('78-aardvark-zucchini', 6000);
-  const second = await receiver('78-aardvark-zucchini', 6000);
+test('two receivers racing for one code: exactly one wins, the other is told the code was used', async () => {
+  // The sender's key exchanges wait until both receivers are connected, so both really race
+  // (otherwise the second might only find a locked swarm and report that nobody answered).
+  let connections = 0;
+  let bothConnected: () => void = () => undefined;
+  const racing = new Promise<void>((resolve) => (bothConnected = resolve));
+  const { paired } = await sender('78-aardvark-zucchini', {
+    sodium: racing.then(() => sodium),
+    onAttempt: (event) => {
+      if (event === 'connected' && ++connections === 2) bothConnected();
+    },
+  });
+  const first = await receiver('78-aardvark-zucchini', 10_000);
+  const second = await receiver('78-aardvark-zucchini', 10_000);
   const results = await Promise.allSettled([first.paired, second.paired]);
   await paired;
   const winners = results.filter((result) => result.status === 'fulfilled');
   assert.equal(winners.length, 1);
   const loser = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
   assert.ok(loser.reason instanceof BeamError);
-  assert.match(loser.reason.message, /already used by another receiver|no sender answered/);
+  assert.match(loser.reason.message, /this code was already used by another receiver/);
 });

@@ -3,7 +3,7 @@ import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
-import { scanFolder } from '../src/bundle/pack.js';
+import { scanSessionFolder } from '../src/session/session-files.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { findSecrets, redact } from '../src/session/secrets/rules.js';
 import { tempDir } from './helpers/e2e.js';
@@ -28,7 +28,7 @@ test('a session scan counts kinds without values, skips binaries, and redacts on
   await writeFile(join(dir, 'files', 'blob.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(FAKE_GITHUB_TOKEN)]));
   const before = await readFile(join(dir, 'events.jsonl'));
 
-  const { files } = await scanFolder(dir);
+  const { files } = await scanSessionFolder(dir);
   const plain = await scanForSecrets(dir, files);
   assert.equal(plain.summary.found, 2);
   assert.deepEqual(plain.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });
@@ -57,7 +57,7 @@ test('a large session is scanned in pieces by worker threads: same findings, byt
   await writeFile(join(dir, 'files', 'latin1.log'), invalid);
   const original = await readFile(events, 'utf8');
 
-  const { files } = await scanFolder(dir);
+  const { files } = await scanSessionFolder(dir);
   const copies = await tempDir('redacted-large');
   const result = await scanForSecrets(dir, files, copies);
   assert.deepEqual(result.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });

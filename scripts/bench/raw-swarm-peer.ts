@@ -1,8 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import b4a from 'b4a';
-import type { NoiseSecretStream } from 'hyperswarm';
 import { parseBootstrapList } from '../../src/transport/bootstrap.js';
+import type { PeerSocket } from '../../src/transport/rendezvous.js';
 import { BeamSwarm } from '../../src/transport/swarm.js';
 
 /**
@@ -22,7 +22,7 @@ const topic = b4a.from(topicHex, 'hex');
 const swarm = await BeamSwarm.open({ bootstrap: parseBootstrapList(bootstrapText) });
 const print = (fields: object): void => void process.stdout.write(`${JSON.stringify(fields)}\n`);
 
-const connected = new Promise<NoiseSecretStream>((resolve) => swarm.onConnection((socket) => resolve(socket)));
+const connected = new Promise<PeerSocket>((resolve) => swarm.onConnection((socket) => resolve(socket)));
 if (role === 'send') {
   await swarm.announce(topic);
   print({ event: 'ready' });

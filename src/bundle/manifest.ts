@@ -1,5 +1,5 @@
 import { BeamError } from '../errors.js';
-import { asRecord, optionalText, parseJsonObject, requiredText } from './json-fields.js';
+import { asRecord, optionalText, parseJsonObject, type Invalid } from './json-fields.js';
 import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
@@ -18,21 +18,6 @@ export interface ManifestFile {
   readonly compressed?: boolean;
 }
 
-export interface GitInfo {
-  readonly remote?: string;
-  readonly branch?: string;
-  readonly head?: string;
-}
-
-export interface SourceEnvironment {
-  readonly hostname: string;
-  readonly platform: string;
-  readonly copilotVersion?: string;
-  readonly cwd?: string;
-  readonly gitRoot?: string;
-  readonly git?: GitInfo;
-}
-
 /** What the sender's secret scan found; counts only, never values. */
 export interface SecretsReport {
   readonly found: number;
@@ -40,20 +25,30 @@ export interface SecretsReport {
   readonly kinds: Readonly<Record<string, number>>;
 }
 
-export interface Manifest {
+/**
+ * What travels first: every folder and file with its size and hash, and a description of where
+ * it comes from whose shape the layer above defines (the bundle only carries it).
+ */
+export interface Manifest<Source = unknown> {
   readonly format: number;
+  /** Names the receiver's folder for the bundle; the layer above says which ids are safe. */
   readonly sessionId: string;
   readonly sessionName?: string;
   readonly updatedAt?: string;
-  readonly source: SourceEnvironment;
+  readonly source: Source;
   readonly directories: readonly string[];
   readonly files: readonly ManifestFile[];
   readonly totalBytes: number;
   readonly secrets?: SecretsReport;
 }
 
-/** Copilot names session folders by UUID; anything else could name a path outside session-state. */
-export const SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What only the layer above the bundle knows about a manifest from the peer. */
+export interface ManifestRules<Source> {
+  /** Why this id may not name a folder on the receiver, or null when it may. */
+  readonly whyIdIsInvalid: (id: string) => string | null;
+  /** Checks and copies the source description, raising `invalid` for anything wrong. */
+  readonly readSource: (raw: unknown, invalid: Invalid) => Source;
+}
 
 export function encodeManifest(manifest: Manifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(manifest));
@@ -64,17 +59,19 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
  * every path, duplicates (also by case, for case-insensitive disks), file/folder clashes, counts
  * and the declared total. Nothing is written before this passes.
  */
-export function decodeManifest(bytes: Uint8Array, limits: BundleLimits): Manifest {
-  return validateManifest(parseJsonObject(bytes, 'the manifest', invalid), limits);
+export function decodeManifest<Source>(bytes: Uint8Array, limits: BundleLimits, rules: ManifestRules<Source>): Manifest<Source> {
+  return validateManifest(parseJsonObject(bytes, 'the manifest', invalid), limits, rules);
 }
 
-export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
+export function validateManifest<Source>(raw: unknown, limits: BundleLimits, rules: ManifestRules<Source>): Manifest<Source> {
   const record = asRecord(raw, 'the manifest', invalid);
   if (record.format !== MANIFEST_FORMAT) {
     throw invalid(`format ${String(record.format)} is not supported (this copilot-beam reads format ${MANIFEST_FORMAT})`);
   }
   const sessionId = record.sessionId;
-  if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) throw invalid('the session id is not a UUID');
+  if (typeof sessionId !== 'string') throw invalid('the session id is missing');
+  const badId = rules.whyIdIsInvalid(sessionId);
+  if (badId !== null) throw invalid(badId);
   const directories = validateDirectories(record.directories, limits);
   const files = validateFiles(record.files, limits);
   checkNoClashes(directories, files);
@@ -91,7 +88,7 @@ export function validateManifest(raw: unknown, limits: BundleLimits): Manifest {
     sessionId,
     ...optionalText(record, 'sessionName', invalid),
     ...optionalText(record, 'updatedAt', invalid),
-    source: validateSource(record.source),
+    source: rules.readSource(record.source, invalid),
     directories,
     files,
     totalBytes,
@@ -163,21 +160,6 @@ function checkNoClashes(directories: readonly string[], files: readonly Manifest
       if (kind === undefined) throw invalid(`the folder "${parent}" of "${path}" is not listed`);
     }
   }
-}
-
-function validateSource(raw: unknown): SourceEnvironment {
-  const record = asRecord(raw, 'the source environment', invalid);
-  const hostname = requiredText(record, 'hostname', invalid);
-  const platform = requiredText(record, 'platform', invalid);
-  const git = record.git === undefined ? undefined : asRecord(record.git, 'the git information', invalid);
-  return {
-    hostname,
-    platform,
-    ...optionalText(record, 'copilotVersion', invalid),
-    ...optionalText(record, 'cwd', invalid),
-    ...optionalText(record, 'gitRoot', invalid),
-    ...(git ? { git: { ...optionalText(git, 'remote', invalid), ...optionalText(git, 'branch', invalid), ...optionalText(git, 'head', invalid) } } : {}),
-  };
 }
 
 function invalid(reason: string, cause?: unknown): BeamError {

@@ -1,4 +1,4 @@
-import { singleLineText } from '../terminal-text.js';
+import { displayText } from '../terminal-text.js';
 
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
@@ -24,15 +24,10 @@ export function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 
-/** Peer text is shown to a person: strip terminal control sequences and cap its length. */
-export function peerText(value: unknown, maxLength = 300): string {
-  return singleLineText(typeof value === 'string' ? value : '', maxLength);
-}
-
 export function decodeReason(body: Uint8Array): string {
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { message?: unknown };
-    return peerText(parsed.message) || 'no reason given';
+    return displayText(parsed.message) || 'no reason given';
   } catch {
     return 'no reason given';
   }

@@ -7,16 +7,13 @@ import type { ManifestFile } from './manifest.js';
 export interface ScannedFolder {
   readonly directories: string[];
   readonly files: ManifestFile[];
-  /** Entries left out because they are locks or not regular files, for the sender's summary. */
+  /** Entries left out because they are not regular files or the caller left them out. */
   readonly skipped: string[];
 }
 
-/**
- * Lock and in-use markers belong to the process that made them on the source machine; copied,
- * they would make the receiver's Copilot believe the session is open elsewhere.
- */
-export function isMachineLocalFile(name: string): boolean {
-  return name.endsWith('.lock') || /^inuse\.\d+\.hold$/.test(name);
+export interface ListOptions {
+  /** Files (by name) that belong to this machine only and never travel. */
+  readonly leaveOut?: (name: string) => boolean;
 }
 
 /** A file found by listFolder, before it is hashed. */
@@ -33,15 +30,15 @@ export interface ListedFolder {
 }
 
 /** Walks the folder with lstat (links are never followed) and hashes every regular file. */
-export async function scanFolder(root: string): Promise<ScannedFolder> {
-  const listed = await listFolder(root);
+export async function scanFolder(root: string, options: ListOptions = {}): Promise<ScannedFolder> {
+  const listed = await listFolder(root, options);
   return { ...listed, files: await hashListed(root, listed.files) };
 }
 
 /** Walks the folder with lstat (links are never followed); no file is read. */
-export async function listFolder(root: string): Promise<ListedFolder> {
+export async function listFolder(root: string, options: ListOptions = {}): Promise<ListedFolder> {
   const result: ListedFolder = { directories: [], files: [], skipped: [] };
-  await walk(root, '', result);
+  await walk(root, '', result, options.leaveOut ?? (() => false));
   result.directories.sort();
   result.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;
@@ -57,15 +54,15 @@ export async function hashListed(root: string, files: readonly ListedFile[]): Pr
   return hashed;
 }
 
-async function walk(root: string, relative: string, result: ListedFolder): Promise<void> {
+async function walk(root: string, relative: string, result: ListedFolder, leaveOut: (name: string) => boolean): Promise<void> {
   const entries = await readdir(join(root, relative));
   for (const name of entries) {
     const path = relative === '' ? name : `${relative}/${name}`;
     const stats = await lstat(join(root, path));
     if (stats.isDirectory()) {
       result.directories.push(path);
-      await walk(root, path, result);
-    } else if (stats.isFile() && !isMachineLocalFile(name)) {
+      await walk(root, path, result, leaveOut);
+    } else if (stats.isFile() && !leaveOut(name)) {
       result.files.push({ path, size: stats.size, mode: stats.mode & 0o777 });
     } else {
       result.skipped.push(path);

@@ -8,7 +8,7 @@ export function whyPathIsUnsafe(path: unknown): string | null {
   if (typeof path !== 'string') return 'is not a string';
   if (path.length === 0) return 'is empty';
   if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex
+  // Paths are shown to a person: an ESC or a newline in one could rewrite what they see.
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains control characters';
   if (path.includes('\\')) return 'contains a backslash';
   if (path.startsWith('/')) return 'is absolute';

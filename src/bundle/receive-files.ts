@@ -5,18 +5,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { BeamError, toBeamError } from '../errors.js';
+import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
 import type { ProgressListener } from './send-files.js';
-
-/** Owner-only: a session holds source code and command output. */
-export const FOLDER_MODE = 0o700;
-export function fileMode(file: ManifestFile): number {
-  return 0o600 | (file.mode & 0o100);
-}
 
 /** Bytes a file may have queued for the disk before we stop reading the channel. */
 const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
@@ -53,7 +48,7 @@ export async function receiveFiles(
   options: { idleTimeoutMs: number; onProgress?: ProgressListener; rewriterFor?: (file: ManifestFile) => FileRewriter | undefined },
 ): Promise<void> {
   for (const directory of manifest.directories) {
-    await mkdir(join(stagingDir, directory), { recursive: true, mode: FOLDER_MODE });
+    await mkdir(join(stagingDir, directory), { recursive: true, mode: PRIVATE_FOLDER_MODE });
   }
   const pending = [...manifest.files];
   let current: OpenFile | undefined;
@@ -135,7 +130,7 @@ async function openNext(
   for (;;) {
     const file = pending.shift();
     if (!file) return undefined;
-    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: fileMode(file), highWaterMark: WRITE_HIGH_WATER_BYTES });
+    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: privateFileMode(file.mode), highWaterMark: WRITE_HIGH_WATER_BYTES });
     const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
     failed.catch(() => undefined);
     const opened: OpenFile = { file, out, rewriter: rewriterFor?.(file), hash: createHash('sha256'), remaining: file.size, failed };

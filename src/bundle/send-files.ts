@@ -6,7 +6,7 @@ import type { SecureChannel } from '../transport/secure-channel.js';
 import { SendWindow } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import type { Manifest, ManifestFile } from './manifest.js';
-import { encodeJson, MessageKind } from './messages.js';
+import { MessageKind } from './messages.js';
 import { readChunks } from './read-chunks.js';
 
 const deflateRawAsync = promisify(deflateRaw);
@@ -20,9 +20,20 @@ function deflate(chunk: Uint8Array): Promise<Buffer> {
 export type ProgressListener = (doneBytes: number, totalBytes: number) => void;
 
 /**
+ * A file no longer matches what the manifest promised: it changed on disk after it was hashed.
+ * Nothing more was sent; the caller tells the peer why it stops, in its own words.
+ */
+export class SourceChangedError extends BeamError {
+  constructor(readonly path: string) {
+    super('session', `${path} changed while it was being sent`);
+    this.name = 'SourceChangedError';
+  }
+}
+
+/**
  * Streams every file in manifest order as DATA messages, then END. Each file is hashed again as
- * it is read: if it no longer matches what the receiver was promised, the sender aborts rather
- * than send a session that changed under it.
+ * it is read: if it no longer matches what the receiver was promised, the stream stops with a
+ * SourceChangedError rather than send something that changed under it.
  */
 export async function sendFiles(
   channel: SecureChannel,
@@ -40,11 +51,7 @@ export async function sendFiles(
       done += bytes;
       onProgress(done, manifest.totalBytes);
     });
-    if (changed) {
-      const message = `the session changed while it was being sent (${file.path}); close Copilot and send again`;
-      await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
-      throw new BeamError('session', `${message}: nothing was installed on the other side`);
-    }
+    if (changed) throw new SourceChangedError(file.path);
   }
   await channel.send(MessageKind.End, new Uint8Array(0), true);
 }

@@ -1,4 +1,4 @@
-import { peerText } from '../bundle/messages.js';
+import { displayText } from '../terminal-text.js';
 import { formatBytes } from '../format.js';
 import { copilotHome } from '../session/home.js';
 import { prepareOutgoing } from '../session/outgoing.js';
@@ -11,12 +11,12 @@ export async function runInspect(query: string | undefined, context: CommandCont
     const { manifest, secrets, skipped } = outgoing;
     const root = manifest.source.gitRoot ?? manifest.source.cwd;
     const lines = [
-      `Session ${manifest.sessionId}${manifest.sessionName ? ` "${peerText(manifest.sessionName, 80)}"` : ''}`,
+      `Session ${manifest.sessionId}${manifest.sessionName ? ` "${displayText(manifest.sessionName, 80)}"` : ''}`,
       `  ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}; left out (machine-local): ${skipped.length ? skipped.join(', ') : 'nothing'}`,
       ...manifest.files.map((file) => `    ${formatBytes(file.size).padStart(8)}  ${file.path}`),
       `  secrets: ${secrets.found === 0 ? 'none found' : Object.entries(secrets.kinds).map(([kind, count]) => `${count} ${kind}`).join(', ')} (${secrets.filesScanned} text files scanned)`,
-      `  paths to remap on the receiver: ${root ? `everything under ${peerText(root)}` : 'none recorded'}`,
-      `  repository: ${manifest.source.git?.remote ? peerText(manifest.source.git.remote) : 'unknown (the receiver will need --cwd)'}`,
+      `  paths to remap on the receiver: ${root ? `everything under ${displayText(root)}` : 'none recorded'}`,
+      `  repository: ${manifest.source.git?.remote ? displayText(manifest.source.git.remote) : 'unknown (the receiver will need --cwd)'}`,
       `  written by Copilot CLI ${manifest.source.copilotVersion ?? '(unknown version)'}`,
     ];
     context.ui.result('inspect', { manifest, secrets, skipped, remapRoot: root ?? null }, lines);

@@ -4,7 +4,7 @@ import { formatBytes } from '../format.js';
 import { listSessions } from '../session/find.js';
 import { copilotHome, sessionStateDir } from '../session/home.js';
 import type { CommandContext } from './context.js';
-import { peerText } from '../bundle/messages.js';
+import { displayText } from '../terminal-text.js';
 
 export interface SessionSummary {
   readonly id: string;
@@ -39,7 +39,7 @@ export async function runList(context: CommandContext): Promise<void> {
     'sessions',
     {},
     summaries.map((s) =>
-      [s.id, (s.updatedAt ?? '').slice(0, 16).padEnd(16), formatBytes(s.bytes).padStart(7), peerText(s.name ?? '', 40), peerText(s.cwd ?? '', 60)].join('  '),
+      [s.id, (s.updatedAt ?? '').slice(0, 16).padEnd(16), formatBytes(s.bytes).padStart(7), displayText(s.name ?? '', 40), displayText(s.cwd ?? '', 60)].join('  '),
     ),
   );
 }

@@ -1,38 +1,23 @@
-import { hostname } from 'node:os';
+import {
+  networkSettings,
+  receive,
+  type Destination,
+  type ReceiverDecisions,
+  type ReceiverNews,
+  type ReceiveResult,
+  type SessionManifest,
+  type TransformReport,
+} from '../beam/index.js';
 import { parseCode } from '../code/code.js';
 import { completeCodeLine } from '../code/complete.js';
-import { loadSodium } from '../crypto/sodium.js';
-import { topicForNameplate } from '../crypto/key-schedule.js';
-import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
-import { decodeManifest, type Manifest } from '../bundle/manifest.js';
-import { decodeSenderHello } from '../bundle/hello.js';
-import { decodeReason, encodeJson, MessageKind, peerText } from '../bundle/messages.js';
-import { receiveFiles } from '../bundle/receive-files.js';
-import { BeamError, toBeamError } from '../errors.js';
+import { BeamError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { copilotHome } from '../session/home.js';
-import {
-  assertRoomFor,
-  commitStaging,
-  createStaging,
-  discardStaging,
-  existsError,
-  removeAbandonedStaging,
-  sessionExists,
-} from '../session/install.js';
-import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
-import { chooseDestination, type Destination } from '../session/destination.js';
-import { describeReceiver } from '../session/environment.js';
-import { confirmPhrase } from './verify.js';
-import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
-import { resolveBootstrap } from '../transport/bootstrap.js';
-import { resolveRelay } from '../transport/relay-key.js';
-import { rendezvous } from '../transport/rendezvous.js';
-import type { SecureChannel } from '../transport/secure-channel.js';
-import { BeamSwarm } from '../transport/swarm.js';
+import { displayText } from '../terminal-text.js';
 import { CODE_ENV, type CommandContext, type NetworkOptions } from './context.js';
+import { cancelOnInterrupt } from './interrupt.js';
 import { parseDuration, parseSize } from './options.js';
-import { resumeCommand } from './resume-line.js';
+import { confirmPhrase } from './verify.js';
 
 export interface ReceiveOptions extends NetworkOptions {
   readonly force?: boolean;
@@ -42,177 +27,90 @@ export interface ReceiveOptions extends NetworkOptions {
   readonly verify?: boolean;
 }
 
-
 export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
-  const { ui, cleanup, env } = context;
+  const { ui, env } = context;
   // The code need not sit in the process list: it may come from the environment or stdin.
   const codeText = codeArgument ?? env[CODE_ENV] ?? (await ui.ask('Code from the sender (Tab completes words): ', completeCodeLine));
   if (codeText === undefined || codeText.trim() === '') {
     throw new BeamError('usage', `give the code: copilot-beam receive <code>, ${CODE_ENV}, or on standard input`);
   }
   const code = parseCode(codeText);
-  const searchTimeoutMs = parseDuration(options.timeout, '--timeout');
-  const idleTimeoutMs = parseDuration(options.idleTimeout, '--idle-timeout');
-  const limits: BundleLimits = { ...DEFAULT_LIMITS, maxTotalBytes: parseSize(options.maxSize, '--max-size') };
-  const bootstrap = resolveBootstrap(options.bootstrap, env);
-  const relay = resolveRelay(options.relay, env);
-  const home = copilotHome(env);
-  // libsodium (for the PAKE) loads while we join the DHT; only the pairing needs it.
-  const sodiumLoading = loadSodium();
-  await removeAbandonedStaging(home);
+  const request = {
+    code,
+    copilotHome: copilotHome(env),
+    currentDir: process.cwd(),
+    ...(options.cwd === undefined ? {} : { checkout: options.cwd }),
+    force: Boolean(options.force),
+    verify: Boolean(options.verify),
+    maxBytes: parseSize(options.maxSize, '--max-size'),
+    searchTimeoutMs: parseDuration(options.timeout, '--timeout'),
+    idleTimeoutMs: parseDuration(options.idleTimeout, '--idle-timeout'),
+    env,
+    network: networkSettings(options, env),
+  };
+  const result = await cancelOnInterrupt(context, (signal) => receive({ ...request, signal }, receiverDecisions(options, context)));
+  reportInstalled(context, result);
+}
 
-  ui.status('connecting', 'Connecting to the DHT...');
-  const swarm = await BeamSwarm.open({ ...(bootstrap ? { bootstrap } : {}), ...(relay ? { relay } : {}) });
-  cleanup.add(() => swarm.destroy());
-  try {
-    const pairing = rendezvous({ swarm, sodium: sodiumLoading, role: 'receiver', code, deadlineMs: searchTimeoutMs, stepTimeoutMs: idleTimeoutMs });
-    swarm.lookup(topicForNameplate(code.nameplate));
-    ui.status('looking', `Looking for the sender of code ${code.nameplate}...`);
-    const channel = await pairing;
-    await swarm.lock();
-    ui.status('paired', 'Connected; the sender proved the code.');
-    await receiveSession(
-      channel,
-      {
-        home,
-        limits,
-        idleTimeoutMs,
-        force: Boolean(options.force),
-        yes: Boolean(options.yes),
-        verify: Boolean(options.verify),
-        cwdOption: options.cwd,
-      },
-      context,
-    );
-  } finally {
-    await swarm.destroy();
+function receiverDecisions(options: ReceiveOptions, context: CommandContext): ReceiverDecisions {
+  return {
+    tell: (news) => tellReceiver(news, context),
+    phraseMatches: (phrase) => confirmPhrase(context.ui, phrase),
+    acceptOffer: () => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes) }),
+  };
+}
+
+function tellReceiver(news: ReceiverNews, context: CommandContext): void {
+  const { ui } = context;
+  switch (news.type) {
+    case 'connecting':
+      return ui.status('connecting', 'Connecting to the DHT...');
+    case 'looking':
+      return ui.status('looking', `Looking for the sender of code ${news.nameplate}...`);
+    case 'paired':
+      return ui.status('paired', 'Connected; the sender proved the code.');
+    case 'introduced':
+      return ui.status('introduced', 'Waiting for the sender to confirm...');
+    case 'offer':
+      return showOffer(context, news.manifest);
+    case 'warning':
+      return ui.warn(news.message);
+    case 'receiving':
+      return ui.status('receiving', `Receiving ${formatBytes(news.bytes)}...`, { bytes: news.bytes });
+    case 'progress':
+      return ui.progress('receiving', news.done, news.total);
+    case 'received':
+      return ui.status('received', `Received and verified ${formatBytes(news.bytes)} in ${news.seconds.toFixed(1)} s`, {
+        bytes: news.bytes,
+        seconds: Math.round(news.seconds * 1000) / 1000,
+      });
+    case 'transformed':
+      return showTransform(context, news.destination, news.report);
   }
 }
 
-interface ReceiveSettings {
-  readonly home: string;
-  readonly limits: BundleLimits;
-  readonly idleTimeoutMs: number;
-  readonly force: boolean;
-  readonly yes: boolean;
-  readonly verify: boolean;
-  readonly cwdOption: string | undefined;
+function reportInstalled(context: CommandContext, result: ReceiveResult): void {
+  const { transform } = result;
+  const summary = {
+    cwd: result.checkout ?? null,
+    neutralisedToolCalls: transform.neutralisedToolCalls.length,
+    droppedApprovals: transform.droppedApprovals,
+    modeReset: transform.modeReset ?? null,
+    permissionReset: transform.permissionReset ?? null,
+  };
+  context.ui.result('done', { sessionId: result.sessionId, path: result.path, backup: result.backup ?? null, resume: result.resume, ...summary }, [
+    `Installed session ${result.sessionId} in ${result.path}`,
+    ...(result.backup ? [`The session it replaced is kept in ${result.backup}`] : []),
+    'Resume it with:',
+    '',
+    `    ${result.resume}`,
+  ]);
 }
 
-/** How long the sender's user may take to look at who we are before it offers the session. */
-const SENDER_DECISION_TIMEOUT_MS = 10 * 60_000;
-
-async function receiveSession(channel: SecureChannel, settings: ReceiveSettings, context: CommandContext): Promise<void> {
-  const { ui, cleanup } = context;
-  const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
-  if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
-  const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
-  if (settings.verify || senderWantsCheck) {
-    const matched = await refuseOnError(channel, () => confirmPhrase(context, channel.verificationKey));
-    if (!matched) {
-      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
-      throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
-    }
-  }
-  await channel.send(MessageKind.Environment, encodeJson(await describeReceiver(context.env, process.cwd(), settings.verify)));
-  ui.status('introduced', 'Waiting for the sender to confirm...');
-
-  const offer = await channel.receive(SENDER_DECISION_TIMEOUT_MS, 'the sender');
-  if (offer.kind === MessageKind.Abort) throw new BeamError('declined', `the sender stopped: ${decodeReason(offer.body)}`);
-  if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
-  const manifest = await refuseOnError(channel, async () => {
-    const checked = decodeManifest(offer.body, settings.limits);
-    if (!settings.force && (await sessionExists(settings.home, checked.sessionId))) throw existsError(settings.home, checked.sessionId);
-    await assertRoomFor(settings.home, checked.totalBytes);
-    return checked;
-  });
-
-  describeOffer(context, manifest);
-  const destination = await refuseOnError(channel, () =>
-    chooseDestination(manifest.source, { cwdOption: settings.cwdOption, currentDir: process.cwd() }),
-  );
-  await warnAboutVersionSkew(context, manifest.source.copilotVersion);
-  const accepted = await refuseOnError(channel, () => ui.confirm('Accept this session?', { assumeYes: settings.yes }));
-  if (!accepted) {
-    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
-    throw new BeamError('declined', 'declined: nothing was installed');
-  }
-
-  const staging = await createStaging(settings.home);
-  const forgetStaging = cleanup.add(() => discardStaging(staging));
-  try {
-    await channel.send(MessageKind.Accept, new Uint8Array(0));
-    ui.status('receiving', `Receiving ${formatBytes(manifest.totalBytes)}...`, { bytes: manifest.totalBytes });
-    const move: MoveDescription = {
-      sourceHost: peerText(manifest.source.hostname, 100),
-      destinationHost: hostname(),
-      movedAt: new Date(),
-      ...(destination.mapping ? { mapping: destination.mapping } : {}),
-    };
-    // The history is rewritten while it arrives; the hash is checked on the bytes as sent.
-    const events = new EventLogRewriter(move, destination.mapping ? new PathRemapper(destination.mapping) : undefined);
-    const receivingSince = performance.now();
-    await receiveFiles(channel, manifest, staging.dir, {
-      idleTimeoutMs: settings.idleTimeoutMs,
-      onProgress: (done, total) => ui.progress('receiving', done, total),
-      rewriterFor: (file) => (file.path === 'events.jsonl' ? events : undefined),
-    });
-    const seconds = (performance.now() - receivingSince) / 1000;
-    ui.status('received', `Received and verified ${formatBytes(manifest.totalBytes)} in ${seconds.toFixed(1)} s`, {
-      bytes: manifest.totalBytes,
-      seconds: Math.round(seconds * 1000) / 1000,
-    });
-    const report = await transformReceivedSession(staging.dir, move, events.report ? { rewrittenEvents: events.report } : {});
-    describeTransform(context, destination, report);
-    const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
-    forgetStaging();
-    // Installed is installed: a sender that vanished now does not make this a failure.
-    try {
-      await channel.send(MessageKind.Installed, encodeJson({ sessionId: manifest.sessionId, hostname: hostname() }), true);
-      await channel.finish();
-    } catch {
-      ui.warn('the session is installed, but the sender could not be told (it disconnected)');
-    }
-    const resume = resumeCommand(manifest.sessionId, context.env, destination.mapping?.to);
-    const summary = {
-      cwd: destination.mapping?.to ?? null,
-      neutralisedToolCalls: report.neutralisedToolCalls.length,
-      droppedApprovals: report.droppedApprovals,
-      modeReset: report.modeReset ?? null,
-      permissionReset: report.permissionReset ?? null,
-    };
-    ui.result('done', { sessionId: manifest.sessionId, path: installed.target, backup: installed.backup ?? null, resume, ...summary }, [
-      `Installed session ${manifest.sessionId} in ${installed.target}`,
-      ...(installed.backup ? [`The session it replaced is kept in ${installed.backup}`] : []),
-      'Resume it with:',
-      '',
-      `    ${resume}`,
-    ]);
-  } catch (error) {
-    const failure = toBeamError(error);
-    await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
-    throw failure;
-  } finally {
-    forgetStaging();
-    await discardStaging(staging);
-  }
-}
-
-/** A check that fails before the transfer also tells the sender why, so both sides exit clearly. */
-async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>): Promise<T> {
-  try {
-    return await check();
-  } catch (error) {
-    const failure = toBeamError(error);
-    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.message }));
-    throw failure;
-  }
-}
-
-function describeTransform(context: CommandContext, destination: Destination, report: TransformReport): void {
+function showTransform(context: CommandContext, destination: Destination, report: TransformReport): void {
   const { ui } = context;
   if (destination.mapping) {
-    ui.status('remapped', `Paths: ${peerText(destination.mapping.from)} -> ${destination.mapping.to} (${destination.reason})`);
+    ui.status('remapped', `Paths: ${displayText(destination.mapping.from)} -> ${destination.mapping.to} (${destination.reason})`);
   } else {
     ui.warn(`paths not remapped: ${destination.reason}`);
   }
@@ -227,26 +125,16 @@ function describeTransform(context: CommandContext, destination: Destination, re
   if (dropped.length > 0) ui.status('permissions', `Dropped from the source: ${dropped.join(', ')}. Approvals start afresh here.`);
 }
 
-async function warnAboutVersionSkew(context: CommandContext, sessionVersion: string | undefined): Promise<void> {
-  if (!sessionVersion) return;
-  const installed = await installedCopilotVersion(context.env);
-  if (installed && compareVersions(installed, sessionVersion) < 0) {
-    context.ui.warn(
-      `this session was written by Copilot CLI ${peerText(sessionVersion, 40)}, newer than the copilot here (${installed}): update it before resuming`,
-    );
-  }
-}
-
-function describeOffer(context: CommandContext, manifest: Manifest): void {
+function showOffer(context: CommandContext, manifest: SessionManifest): void {
   const { source } = manifest;
   const lines = [
     'Incoming session:',
-    `  from        ${peerText(source.hostname)} (${peerText(source.platform)})`,
+    `  from        ${displayText(source.hostname)} (${displayText(source.platform)})`,
     `  session     ${manifest.sessionId}`,
-    `  name        ${peerText(manifest.sessionName ?? '(unnamed)')}`,
+    `  name        ${displayText(manifest.sessionName ?? '(unnamed)')}`,
     `  size        ${formatBytes(manifest.totalBytes)} in ${manifest.files.length} files`,
-    ...(source.cwd ? [`  folder      ${peerText(source.cwd)}`] : []),
-    ...(source.git?.remote ? [`  repository  ${peerText(source.git.remote)}`] : []),
+    ...(source.cwd ? [`  folder      ${displayText(source.cwd)}`] : []),
+    ...(source.git?.remote ? [`  repository  ${displayText(source.git.remote)}`] : []),
     `  secrets     ${describeSecrets(manifest)}`,
   ];
   context.ui.result(
@@ -267,10 +155,10 @@ function describeOffer(context: CommandContext, manifest: Manifest): void {
   if (unredacted > 0) context.ui.alarm(`${unredacted} secret(s) travel unredacted in this session`);
 }
 
-function describeSecrets(manifest: Manifest): string {
+function describeSecrets(manifest: SessionManifest): string {
   const report = manifest.secrets;
   if (!report) return 'not scanned by the sender';
   if (report.found === 0) return "none found by the sender's scan";
-  const kinds = Object.entries(report.kinds).map(([kind, count]) => `${count} ${peerText(kind, 60)}`).join(', ');
+  const kinds = Object.entries(report.kinds).map(([kind, count]) => `${count} ${displayText(kind, 60)}`).join(', ');
   return `${report.found} ${report.redacted ? 'redacted' : 'UNREDACTED'} (${kinds})`;
 }

@@ -26,7 +26,6 @@ export class Ui {
   private heldUntil: string | undefined;
   private progressShown = false;
   private progressStartedAt = 0;
-  private openQuestion: Promise<void> | undefined;
 
   constructor(private readonly options: UiOptions) {}
 
@@ -125,30 +124,15 @@ export class Ui {
     return this.readLine(this.options.stdin.isTTY ? question : '', completer);
   }
 
-  /**
-   * Resolves when no question is open: output that arrives while one is (the code, shown while
-   * the sender still asks about secrets) waits for the answer rather than cut into the prompt.
-   */
-  async untilNoQuestion(): Promise<void> {
-    while (this.openQuestion) await this.openQuestion;
-  }
-
   /** One line from standard input after showing `prompt`; undefined when the input ends first. */
   private async readLine(prompt: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
     const terminal = Boolean(this.options.stdin.isTTY);
     const reader = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal, ...(terminal && completer ? { completer } : {}) });
     const ended = new Promise<undefined>((resolve) => reader.once('close', () => resolve(undefined)));
-    const answer = Promise.race([reader.question(prompt), ended]);
-    const question = answer.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.openQuestion = question;
     try {
-      return await answer;
+      return await Promise.race([reader.question(prompt), ended]);
     } finally {
       reader.close();
-      if (this.openQuestion === question) this.openQuestion = undefined;
     }
   }
 

@@ -1,4 +1,4 @@
-/** Small byte helpers shared by the key exchange and the key schedule. */
+/** Small byte helpers shared by the key exchange, the key schedule and the sealed stream. */
 
 const encoder = new TextEncoder();
 

@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes.js';
 import { native as sodium } from './native.js';
 import { BeamError } from '../errors.js';
 
@@ -37,7 +38,7 @@ export class Sealer {
   seal(parts: Uint8Array | readonly Uint8Array[], final = false): Uint8Array {
     if (this.ended) throw new BeamError('internal', 'sealed stream already finished');
     if (final) this.ended = true;
-    const plaintext = parts instanceof Uint8Array ? parts : concat(parts);
+    const plaintext = parts instanceof Uint8Array ? parts : concatBytes(parts);
     const ciphertext = new Uint8Array(plaintext.length + ABYTES);
     const tag = final ? sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL : sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
     sodium.crypto_secretstream_xchacha20poly1305_push(this.state, ciphertext, plaintext, null, tag);
@@ -58,10 +59,6 @@ export class Opener {
     sodium.crypto_secretstream_xchacha20poly1305_init_pull(this.state, header, key);
   }
 
-  get finished(): boolean {
-    return this.ended;
-  }
-
   open(ciphertext: Uint8Array): OpenedMessage {
     if (this.ended) throw new BeamError('protocol', 'the peer sent data after the end of its stream');
     if (ciphertext.length < ABYTES) throw tampered();
@@ -79,16 +76,6 @@ export class Opener {
     if (final) this.ended = true;
     return { plaintext, final };
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function tampered(cause?: unknown): BeamError {

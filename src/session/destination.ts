@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { SourceEnvironment } from '../bundle/manifest.js';
+import type { SourceEnvironment } from './manifest.js';
 import { BeamError } from '../errors.js';
 import { checkoutAt, repositoryIdentity } from './repository.js';
 

@@ -3,10 +3,10 @@ import { homedir, hostname, platform, userInfo } from 'node:os';
 import type { ReceiverEnvironment } from '../bundle/hello.js';
 import { checkoutAt } from './repository.js';
 
-/** What the receiver tells the sender about where the session would land. */
-export async function describeReceiver(env: NodeJS.ProcessEnv, currentDir: string, verify: boolean): Promise<ReceiverEnvironment> {
+/** What the receiver tells the sender about where the session would land: this machine, from `env`. */
+export async function receiverEnvironment(env: NodeJS.ProcessEnv, currentDir: string, verify: boolean): Promise<ReceiverEnvironment> {
   const inCodespace = env.CODESPACES === 'true' || Boolean(env.CODESPACE_NAME);
-  const home = await stat(homedir()).catch(() => undefined);
+  const home = await stat(env.HOME || homedir()).catch(() => undefined);
   const repository = (await checkoutAt(currentDir))?.identity ?? env.GITHUB_REPOSITORY;
   return {
     verify,
@@ -27,13 +27,14 @@ export async function describeReceiver(env: NodeJS.ProcessEnv, currentDir: strin
   };
 }
 
-/**
- * Reasons the receiving machine may be shared with people other than the sender. The sender's
- * GitHub login comes from GITHUB_USER (set in Codespaces) or COPILOT_BEAM_GITHUB_USER.
- */
-export function sharedEnvironmentRisks(receiver: ReceiverEnvironment, senderEnv: NodeJS.ProcessEnv): string[] {
+/** The sender's GitHub login: COPILOT_BEAM_GITHUB_USER, else GITHUB_USER (set in Codespaces). */
+export function githubLogin(env: NodeJS.ProcessEnv): string | undefined {
+  return env.COPILOT_BEAM_GITHUB_USER ?? env.GITHUB_USER;
+}
+
+/** Reasons the receiving machine may be shared with people other than the sender. */
+export function sharedEnvironmentRisks(receiver: ReceiverEnvironment, senderLogin: string | undefined): string[] {
   const risks: string[] = [];
-  const senderLogin = senderEnv.COPILOT_BEAM_GITHUB_USER ?? senderEnv.GITHUB_USER;
   const owner = receiver.codespace?.owner;
   if (owner && senderLogin && owner.toLowerCase() !== senderLogin.toLowerCase()) {
     risks.push(`the receiver is a Codespace owned by GitHub user ${owner}, not ${senderLogin}`);

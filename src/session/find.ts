@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SESSION_ID_PATTERN } from '../bundle/manifest.js';
+import { SESSION_ID_PATTERN } from './manifest.js';
 import { sessionDir, sessionStateDir } from './home.js';
 import { readWorkspace, type WorkspaceInfo } from './source-info.js';
 

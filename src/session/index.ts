@@ -6,3 +6,7 @@ export * from './outgoing.js';
 export * from './source-info.js';
 export * from './choose.js';
 export * from './environment.js';
+export * from './manifest.js';
+export * from './session-files.js';
+export * from './resume-line.js';
+export * from './destination.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError } from '../errors.js';
-import { FOLDER_MODE } from '../bundle/receive-files.js';
+import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 import { formatBytes } from '../format.js';
 import { beamWorkDir, sessionDir, sessionStateDir } from './home.js';
 import { isProcessAlive } from './process-alive.js';
@@ -31,9 +31,9 @@ export async function sessionExists(home: string, sessionId: string): Promise<bo
 export async function createStaging(home: string): Promise<Staging> {
   await removeAbandonedStaging(home);
   const root = stagingRoot(home);
-  await mkdir(root, { recursive: true, mode: FOLDER_MODE });
+  await mkdir(root, { recursive: true, mode: PRIVATE_FOLDER_MODE });
   const dir = join(root, `${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { mode: FOLDER_MODE });
+  await mkdir(dir, { mode: PRIVATE_FOLDER_MODE });
   return { dir };
 }
 
@@ -54,7 +54,7 @@ export async function removeAbandonedStaging(home: string): Promise<void> {
 }
 
 export async function assertRoomFor(home: string, bytes: number): Promise<void> {
-  await mkdir(home, { recursive: true, mode: FOLDER_MODE });
+  await mkdir(home, { recursive: true, mode: PRIVATE_FOLDER_MODE });
   const fs = await statfs(home);
   const free = fs.bavail * fs.bsize;
   // Headroom for metadata and the files Copilot will add when it resumes.
@@ -83,11 +83,11 @@ export interface InstallResult {
 export async function commitStaging(home: string, staging: Staging, sessionId: string, force: boolean): Promise<InstallResult> {
   const target = sessionDir(home, sessionId);
   await syncTree(staging.dir);
-  await mkdir(sessionStateDir(home), { recursive: true, mode: FOLDER_MODE });
+  await mkdir(sessionStateDir(home), { recursive: true, mode: PRIVATE_FOLDER_MODE });
   let backup: string | undefined;
   if (await sessionExists(home, sessionId)) {
     if (!force) throw existsError(home, sessionId);
-    await mkdir(backupRoot(home), { recursive: true, mode: FOLDER_MODE });
+    await mkdir(backupRoot(home), { recursive: true, mode: PRIVATE_FOLDER_MODE });
     backup = join(backupRoot(home), `${sessionId}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     await rename(target, backup);
   }

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Manifest, type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
-import { hashListed, listFolder } from '../bundle/pack.js';
+import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
+import type { SessionManifest } from './manifest.js';
+import { hashListed } from '../bundle/pack.js';
+import { listSessionFolder } from './session-files.js';
 import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
@@ -11,7 +13,7 @@ import { describeSource, readWorkspace } from './source-info.js';
 
 export interface OutgoingSession {
   readonly location: SessionLocation;
-  readonly manifest: Manifest;
+  readonly manifest: SessionManifest;
   /** Entries left out of the bundle (locks, links, devices). */
   readonly skipped: readonly string[];
   readonly secrets: SecretSummary;
@@ -41,7 +43,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   await assertNotInUse(location.dir, location.id);
   options.onLocated?.(location);
   const workspace = await readWorkspace(location.dir);
-  const [listed, source] = await Promise.all([listFolder(location.dir), describeSource(location.dir, workspace)]);
+  const [listed, source] = await Promise.all([listSessionFolder(location.dir), describeSource(location.dir, workspace)]);
   const redactDir = options.redact ? await mkdtemp(join(tmpdir(), 'copilot-beam-redacted-')) : undefined;
   const dispose = async (): Promise<void> => {
     if (redactDir) await rm(redactDir, { recursive: true, force: true });
@@ -58,7 +60,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
       const compressed = textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
       return copy ? { ...file, size: copy.size, sha256: copy.sha256, ...compressed } : { ...file, ...compressed };
     });
-    const manifest: Manifest = {
+    const manifest: SessionManifest = {
       format: MANIFEST_FORMAT,
       sessionId: location.id,
       ...(workspace.name ? { sessionName: workspace.name } : {}),

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname, platform } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { GitInfo, SourceEnvironment } from '../bundle/manifest.js';
+import type { GitInfo, SourceEnvironment } from './manifest.js';
 import { git } from './repository.js';
 
 export interface WorkspaceInfo {

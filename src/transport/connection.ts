@@ -48,10 +48,6 @@ export class FramedConnection {
     socket.on('error', (error: Error) => this.fail(new BeamError('network', `connection failed: ${error.message}`, { cause: error })));
   }
 
-  get closed(): boolean {
-    return this.failure !== undefined;
-  }
-
   async send(type: FrameType, body: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
     const frame = encodeFrame(type, body);

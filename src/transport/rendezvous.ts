@@ -1,14 +1,51 @@
 import type { Code } from '../code/code.js';
+import { topicForNameplate } from '../crypto/key-schedule.js';
 import type { Sodium } from '../crypto/sodium.js';
 import { BeamError } from '../errors.js';
 import { formatDuration } from '../format.js';
-import { FramedConnection } from './connection.js';
-import { pair, refuse, RefuseReason, type Role } from './pairing.js';
+import { FramedConnection, type ByteStream } from './connection.js';
+import { pair, refuse, RefuseReason, type NoiseBinding, type Role } from './pairing.js';
 import type { SecureChannel } from './secure-channel.js';
-import type { BeamSwarm } from './swarm.js';
+
+/** A connection as the swarm hands it out: bytes both ways, and what its Noise handshake proved. */
+export type PeerSocket = ByteStream & NoiseBinding;
+
+/** What the swarm knows of the peer behind a connection. */
+export interface PeerHandle {
+  /** Never connect to this peer again (a receiver does this after a failed PAKE). */
+  ban(banned: boolean): void;
+}
+
+/**
+ * What a rendezvous needs of a swarm: BeamSwarm over Hyperswarm, or an in-memory stand-in that
+ * hands out paired streams (the choreography's tests).
+ */
+export interface PeerSwarm {
+  onConnection(handler: (socket: PeerSocket, peer: PeerHandle) => void): void;
+  /** Resolves once peers looking up the topic can find us. */
+  announce(topic: Uint8Array): Promise<void>;
+  lookup(topic: Uint8Array): void;
+  /** Stops discovery and turns every further peer away. */
+  lock(): Promise<void>;
+  /** Resolves when the swarm is being destroyed. */
+  readonly closed: Promise<void>;
+  /** Peers discovery told us about, connected or not. */
+  readonly discoveredPeers: number;
+  destroy(): Promise<void>;
+}
+
+export interface Rendezvous {
+  /**
+   * Sender: resolves once the announcement reached the DHT (only then may the code be shown).
+   * Receiver: resolves once the lookup has started.
+   */
+  readonly ready: Promise<void>;
+  /** The channel of the peer that proved the code; the swarm is locked by then. */
+  readonly paired: Promise<SecureChannel>;
+}
 
 export interface RendezvousOptions {
-  readonly swarm: BeamSwarm;
+  readonly swarm: PeerSwarm;
   /** May still be loading: connections wait for it, the DHT join does not. */
   readonly sodium: Sodium | Promise<Sodium>;
   readonly role: Role;
@@ -30,11 +67,33 @@ export const DEFAULT_MAX_FAILURES = 3;
 export const RECEIVER_GRACE_MS = 2000;
 
 /**
- * Pairs with the first peer on the topic that proves the code. Strangers can share a nameplate,
- * so every connection gets its own PAKE run; the first success wins and every other peer is
- * turned away. The sender burns the code after `maxFailures` wrong codes.
+ * Meets the other side on the code's topic: the sender announces it, the receiver looks it up.
+ * Pairs with the first peer that proves the code, then locks the swarm. Strangers can share a
+ * nameplate, so every connection gets its own PAKE run; the first success wins and every other
+ * peer is turned away. The sender burns the code after `maxFailures` wrong codes.
  */
-export function rendezvous(options: RendezvousOptions): Promise<SecureChannel> {
+export function rendezvous(options: RendezvousOptions): Rendezvous {
+  const { swarm, role, code } = options;
+  // Listening starts before the topic is announced, so no early connection is missed.
+  const paired = pairWithFirstPeer(options).then(async (channel) => {
+    await swarm.lock();
+    return channel;
+  });
+  const topic = topicForNameplate(code.nameplate);
+  let ready: Promise<void>;
+  if (role === 'sender') {
+    ready = swarm.announce(topic);
+  } else {
+    swarm.lookup(topic);
+    ready = Promise.resolve();
+  }
+  // A caller that stops when one of these fails may never await the other.
+  paired.catch(() => undefined);
+  ready.catch(() => undefined);
+  return { ready, paired };
+}
+
+function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
   const { swarm, sodium, role, code } = options;
   const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
   const attempts = new Set<FramedConnection>();

@@ -1,7 +1,8 @@
 import HyperDHT from 'hyperdht';
-import Hyperswarm, { type NoiseSecretStream, type PeerDiscovery, type PeerInfo } from 'hyperswarm';
+import Hyperswarm, { type PeerDiscovery } from 'hyperswarm';
 import { BeamError } from '../errors.js';
 import { allLoopback, describeNodes, publicBootstrapNodes, type BootstrapNode } from './bootstrap.js';
+import type { PeerHandle, PeerSocket, PeerSwarm } from './rendezvous.js';
 
 export interface SwarmOptions {
   /** Undefined means hyperdht's public bootstrap nodes. */
@@ -12,7 +13,6 @@ export interface SwarmOptions {
   readonly relay?: Uint8Array;
 }
 
-export type ConnectionHandler = (socket: NoiseSecretStream, peer: PeerInfo) => void;
 
 /** Discovery refreshes only every few minutes by default; a receiver polls until it connects. */
 const LOOKUP_REFRESH_MS = 500;
@@ -36,7 +36,7 @@ export function dhtOptionsFor(nodes: readonly BootstrapNode[]): { host?: string;
  * A Hyperswarm for exactly one rendezvous: the sender announces the topic, the receiver looks it
  * up, and once a peer has proven the code, `lock()` turns every other peer away.
  */
-export class BeamSwarm {
+export class BeamSwarm implements PeerSwarm {
   private locked = false;
   private discovery: PeerDiscovery | undefined;
   private topic: Uint8Array | undefined;
@@ -74,7 +74,7 @@ export class BeamSwarm {
     return this.swarm.peers.size;
   }
 
-  onConnection(handler: ConnectionHandler): void {
+  onConnection(handler: (socket: PeerSocket, peer: PeerHandle) => void): void {
     this.swarm.on('connection', handler);
   }
 

@@ -1,33 +1,60 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import { codePassword, parseCode } from '../../src/code/index.js';
-import {
-  channelIdentifier,
-  concatBytes,
-  confirmationTag,
-  deriveSessionKeys,
-  finishCpace,
-  loadSodium,
-  Opener,
-  RECEIVER_LABEL,
-  Sealer,
-  SENDER_LABEL,
-  startCpace,
-  topicForNameplate,
-  utf8,
-} from '../../src/crypto/index.js';
-import { BeamSwarm, FramedConnection, FrameType, parseBootstrapList } from '../../src/transport/index.js';
-import { MessageKind } from '../../src/bundle/messages.js';
-import { MANIFEST_FORMAT } from '../../src/bundle/manifest.js';
+import { parseCode } from '../../src/code/index.js';
+import { loadSodium } from '../../src/crypto/index.js';
+import { encodeJson, MANIFEST_FORMAT, MessageKind } from '../../src/bundle/index.js';
+import { BeamSwarm, parseBootstrapList, rendezvous, type PeerSocket } from '../../src/transport/index.js';
 
 /**
- * A sender that runs the pairing honestly (its own copy of the protocol, so it controls every
- * byte) and then misbehaves as the scenario says. Run as a process by test/hostile.test.ts.
+ * A sender that pairs through the real library (rendezvous, PAKE, sealed channel) and then
+ * misbehaves as the scenario says. Run as a process by test/hostile.test.ts. Only reordering and
+ * replaying sealed frames need more than the channel offers: a tap on the socket's writes.
  */
 const [scenario, bootstrap, codeText] = process.argv.slice(2) as [string, string, string];
-const sodium = await loadSodium();
-const code = parseCode(codeText);
 const swarm = await BeamSwarm.open({ bootstrap: parseBootstrapList(bootstrap) });
+
+/** Holds back or repeats the next frame written to the socket (each frame is one write). */
+class WriteTap {
+  private mode: 'pass' | 'hold' | 'repeat' = 'pass';
+  private held: Uint8Array | undefined;
+
+  attach(socket: PeerSocket): void {
+    const write = socket.write.bind(socket);
+    socket.write = (data: Uint8Array): boolean => {
+      if (this.mode === 'hold') {
+        this.mode = 'pass';
+        this.held = Uint8Array.from(data);
+        return true;
+      }
+      if (this.mode === 'repeat') {
+        this.mode = 'pass';
+        write(data);
+      }
+      const result = write(data);
+      if (this.held) write(this.held);
+      this.held = undefined;
+      return result;
+    };
+  }
+
+  /** The next frame goes out after the one that follows it. */
+  holdNext(): void {
+    this.mode = 'hold';
+  }
+
+  /** The next frame goes out twice. */
+  repeatNext(): void {
+    this.mode = 'repeat';
+  }
+}
+
+const tap = new WriteTap();
+// Registered before the rendezvous' own handler, so the tap is in place before any frame.
+swarm.onConnection((socket) => tap.attach(socket));
+const meeting = rendezvous({ swarm, sodium: loadSodium(), role: 'sender', code: parseCode(codeText), deadlineMs: 60_000, stepTimeoutMs: 10_000 });
+await meeting.ready;
+process.stdout.write('ready\n');
+const channel = await meeting.paired;
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const content = Buffer.from('{"type":"session.start","data":{}}\n');
@@ -49,33 +76,23 @@ function manifest(files: object[], directories: string[] = [], totalBytes?: numb
     totalBytes: totalBytes ?? total,
   };
 }
+const send = (kind: MessageKind, body: Uint8Array | string, final = false): Promise<void> =>
+  channel.send(kind, typeof body === 'string' ? Buffer.from(body) : body, final);
+const offer = (value: object): Promise<void> => send(MessageKind.Offer, encodeJson(value));
+const nothing = new Uint8Array(0);
 
-swarm.onConnection((socket) => {
-  void run(new FramedConnection(socket, 10_000), socket).catch(() => undefined);
-});
-await swarm.announce(topicForNameplate(code.nameplate));
-process.stdout.write('ready\n');
+try {
+  await send(MessageKind.Hello, encodeJson({ verify: false }));
+  await channel.receive(10_000); // the receiver's environment
+  await misbehave();
+  // Stay until the receiver hangs up, so that our own exit cuts nothing off.
+  for (;;) await channel.receive(30_000);
+} catch {
+  // The receiver hung up on us: that is what the test expects of it.
+}
+await swarm.destroy();
 
-async function run(connection: FramedConnection, binding: { publicKey: Uint8Array; remotePublicKey: Uint8Array; handshakeHash: Uint8Array }): Promise<void> {
-  const channelId = channelIdentifier(code.nameplate, binding.publicKey, binding.remotePublicKey);
-  const sessionId = binding.handshakeHash;
-  const state = startCpace(sodium, 'responder', { password: utf8(codePassword(code)), channelId, sessionId, associatedData: SENDER_LABEL });
-  await connection.send(FrameType.PakeShare, state.share);
-  const peerShare = (await connection.receive(10_000)).body;
-  const keys = deriveSessionKeys(sodium, finishCpace(sodium, state, peerShare, RECEIVER_LABEL));
-  const confirm = (await connection.receive(10_000)).body;
-  const opener = new Opener(keys.receiverToSender, confirm.subarray(32));
-  const sealer = new Sealer(keys.senderToReceiver);
-  await connection.send(FrameType.Confirm, concatBytes([confirmationTag(sodium, keys.confirmSender, channelId, sessionId), sealer.header]));
-
-  const seal = (kind: MessageKind, body: Uint8Array | string, final = false): Uint8Array =>
-    sealer.seal(concatBytes([Uint8Array.of(kind), typeof body === 'string' ? utf8(body) : body]), final);
-  const send = (sealed: Uint8Array): Promise<void> => connection.send(FrameType.Sealed, sealed);
-  const offer = async (value: object): Promise<void> => send(seal(MessageKind.Offer, JSON.stringify(value)));
-
-  await send(seal(MessageKind.Hello, JSON.stringify({ verify: false })));
-  opener.open((await connection.receive(10_000)).body); // the receiver's environment
-
+async function misbehave(): Promise<void> {
   switch (scenario) {
     case 'dotdot':
       return offer(manifest([file('../escaped.txt')]));
@@ -97,41 +114,37 @@ async function run(connection: FramedConnection, binding: { publicKey: Uint8Arra
   const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : content;
   const bomb = scenario === 'deflate-bomb';
   await offer(manifest([file('events.jsonl', declared, bomb ? { compressed: true } : {})]));
-  opener.open((await connection.receive(10_000)).body); // ACCEPT
+  await channel.receive(10_000); // ACCEPT
   switch (scenario) {
     case 'deflate-bomb':
       // 64 MiB of zeros deflate to about 64 KB: one small block claiming to be part of a 35-byte file.
-      await send(seal(MessageKind.Data, deflateRawSync(Buffer.alloc(64 * 1024 ** 2), { level: 9 })));
-      return send(seal(MessageKind.End, '', true));
+      await send(MessageKind.Data, deflateRawSync(Buffer.alloc(64 * 1024 ** 2), { level: 9 }));
+      return send(MessageKind.End, nothing, true);
     case 'lying-hash':
-      await send(seal(MessageKind.Data, Buffer.alloc(declared.length, 0x41)));
-      return send(seal(MessageKind.End, '', true));
+      await send(MessageKind.Data, Buffer.alloc(declared.length, 0x41));
+      return send(MessageKind.End, nothing, true);
     case 'lying-size':
-      await send(seal(MessageKind.Data, Buffer.concat([content, content])));
-      return send(seal(MessageKind.End, '', true));
+      await send(MessageKind.Data, Buffer.concat([content, content]));
+      return send(MessageKind.End, nothing, true);
     case 'truncated':
-      await send(seal(MessageKind.Data, content.subarray(0, 10)));
-      return connection.finish(1000);
+      await send(MessageKind.Data, content.subarray(0, 10));
+      return channel.finish();
     case 'terminal-escapes':
-      await send(seal(MessageKind.Data, content));
-      await send(seal(MessageKind.End, '', true));
-      opener.open((await connection.receive(10_000)).body); // INSTALLED
-      return connection.finish(1000);
+      await send(MessageKind.Data, content);
+      await send(MessageKind.End, nothing, true);
+      await channel.receive(10_000); // INSTALLED
+      return channel.finish();
     case 'no-final':
-      await send(seal(MessageKind.Data, content));
-      await send(seal(MessageKind.End, ''));
-      return connection.finish(1000);
-    case 'out-of-order': {
-      const first = seal(MessageKind.Data, content.subarray(0, 10));
-      const second = seal(MessageKind.Data, content.subarray(10));
-      await send(second);
-      return send(first);
-    }
-    case 'replay': {
-      const first = seal(MessageKind.Data, content.subarray(0, 10));
-      await send(first);
-      return send(first);
-    }
+      await send(MessageKind.Data, content);
+      await send(MessageKind.End, nothing);
+      return channel.finish();
+    case 'out-of-order':
+      tap.holdNext();
+      await send(MessageKind.Data, content.subarray(0, 10));
+      return send(MessageKind.Data, content.subarray(10));
+    case 'replay':
+      tap.repeatNext();
+      return send(MessageKind.Data, content.subarray(0, 10));
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }

@@ -1,10 +1,8 @@
-import { copilotHome } from '../session/home.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The exact command that resumes the session here, including COPILOT_HOME when it is not the default. */
-export function resumeCommand(sessionId: string, env: NodeJS.ProcessEnv, workingDir?: string): string {
-  const home = copilotHome(env);
+export function resumeCommand(sessionId: string, home: string, workingDir?: string): string {
   const cd = workingDir ? `cd ${shellQuote(workingDir)} && ` : '';
   const prefix = home === join(homedir(), '.copilot') ? '' : `COPILOT_HOME=${shellQuote(home)} `;
   return `${cd}${prefix}copilot --resume=${sessionId}`;

@@ -1,0 +1,77 @@
+import type { ReceiverEnvironment } from '../bundle/hello.js';
+import type { SecretSummary } from '../session/secrets/scan.js';
+import type { Destination } from '../session/destination.js';
+import type { SessionManifest } from '../session/manifest.js';
+import type { TransformReport } from '../session/transform/index.js';
+
+/**
+ * The seam between a beam and the people on either side. The choreography (sender.ts,
+ * receiver.ts) calls `tell` whenever something happened that a person may want to see, and one
+ * of the questions whenever only a person can decide. The command line answers with prompts and
+ * printing; tests and embedding tools answer with scripts. A question may take as long as a
+ * person needs: the other side is kept waiting, bounded by the beam's own timeouts.
+ */
+
+/** News on the sender's side, in the order it can happen. */
+export type SenderNews =
+  | { readonly type: 'scanning' }
+  | {
+      readonly type: 'prepared';
+      readonly sessionId: string;
+      readonly sessionName?: string;
+      readonly files: number;
+      readonly bytes: number;
+    }
+  | { readonly type: 'secrets'; readonly summary: SecretSummary }
+  | { readonly type: 'connecting' }
+  /** Someone used this code's nameplate with the wrong words: a typo, or a guess. */
+  | { readonly type: 'wrong-code' }
+  | { readonly type: 'paired' }
+  /** Who the receiver is, and why its machine may be shared with others (empty when not). */
+  | { readonly type: 'receiver'; readonly receiver: ReceiverEnvironment; readonly risks: readonly string[] }
+  | { readonly type: 'offered' }
+  | { readonly type: 'progress'; readonly done: number; readonly total: number };
+
+/** The code to show the receiving person, once it can be used. */
+export interface CodeToShow {
+  readonly code: string;
+  readonly expiresInMs: number;
+}
+
+export interface SenderDecisions {
+  tell(news: SenderNews): void;
+  /**
+   * The code works from now on. The receiver may already be starting; the beam goes on when
+   * this returns (a prompt still open on the screen may be answered first).
+   */
+  showCode(code: CodeToShow): Promise<void> | void;
+  /** The scan found secrets and redaction is off: may they travel as they are? */
+  sendUnredacted(secrets: SecretSummary): Promise<boolean>;
+  /** Both screens show `phrase`: does the other one show the same? Never answer this unseen. */
+  phraseMatches(phrase: string): Promise<boolean>;
+  /** May the session go to this receiver? `risks` says why its machine may be shared. */
+  sendTo(receiver: ReceiverEnvironment, risks: readonly string[]): Promise<boolean>;
+}
+
+/** News on the receiver's side, in the order it can happen. */
+export type ReceiverNews =
+  | { readonly type: 'connecting' }
+  | { readonly type: 'looking'; readonly nameplate: string }
+  | { readonly type: 'paired' }
+  /** The receiver has described itself; the sender's person decides now. */
+  | { readonly type: 'introduced' }
+  | { readonly type: 'offer'; readonly manifest: SessionManifest }
+  | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'receiving'; readonly bytes: number }
+  | { readonly type: 'progress'; readonly done: number; readonly total: number }
+  | { readonly type: 'received'; readonly bytes: number; readonly seconds: number }
+  /** The staged session was made safe to resume here: paths, unfinished calls, permissions. */
+  | { readonly type: 'transformed'; readonly destination: Destination; readonly report: TransformReport };
+
+export interface ReceiverDecisions {
+  tell(news: ReceiverNews): void;
+  /** Both screens show `phrase`: does the other one show the same? Never answer this unseen. */
+  phraseMatches(phrase: string): Promise<boolean>;
+  /** Install this session here? It was checked as hostile input and shown with the 'offer' news. */
+  acceptOffer(manifest: SessionManifest): Promise<boolean>;
+}

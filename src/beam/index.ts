@@ -1,0 +1,10 @@
+export { send, type SendRequest, type SendResult } from './sender.js';
+export { receive, type ReceiveRequest, type ReceiveResult } from './receiver.js';
+export type { CodeToShow, ReceiverDecisions, ReceiverNews, SenderDecisions, SenderNews } from './decisions.js';
+export { networkSettings, type NetworkSettings } from './network.js';
+export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_SEARCH_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
+export type { ReceiverEnvironment } from '../bundle/hello.js';
+export type { SecretSummary } from '../session/secrets/scan.js';
+export type { SessionManifest, SourceEnvironment } from '../session/manifest.js';
+export type { Destination } from '../session/destination.js';
+export type { TransformReport } from '../session/transform/index.js';

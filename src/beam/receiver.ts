@@ -1,0 +1,271 @@
+import { hostname } from 'node:os';
+import { parseCode, type Code } from '../code/code.js';
+import { verificationPhrase } from '../code/phrase.js';
+import { decodeSenderHello } from '../bundle/hello.js';
+import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
+import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
+import { receiveFiles } from '../bundle/receive-files.js';
+import { BeamError, toBeamError } from '../errors.js';
+import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
+import { chooseDestination, type Destination } from '../session/destination.js';
+import { receiverEnvironment } from '../session/environment.js';
+import {
+  assertRoomFor,
+  commitStaging,
+  createStaging,
+  discardStaging,
+  existsError,
+  removeAbandonedStaging,
+  sessionExists,
+  type Staging,
+} from '../session/install.js';
+import { decodeSessionManifest, type SessionManifest } from '../session/manifest.js';
+import { resumeCommand } from '../session/resume-line.js';
+import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
+import { rendezvous } from '../transport/rendezvous.js';
+import type { SecureChannel } from '../transport/secure-channel.js';
+import { displayText } from '../terminal-text.js';
+import type { ReceiverDecisions } from './decisions.js';
+import { withLifetime, type Lifetime } from './lifetime.js';
+import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_SEARCH_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
+
+export interface ReceiveRequest {
+  /** The code the sender shows, as typed ("7-amber-tidal") or parsed. */
+  readonly code: string | Code;
+  /** The Copilot home to install into (COPILOT_HOME, usually ~/.copilot). */
+  readonly copilotHome: string;
+  /** Where the receiver runs: its checkout is the first candidate for the session's folder. */
+  readonly currentDir: string;
+  /** Map the session's folder to this folder instead of finding a checkout by its git remote. */
+  readonly checkout?: string;
+  /** Replace a session with the same id (the old one is kept as a backup). */
+  readonly force?: boolean;
+  /** Both people compare a phrase before the session is offered. */
+  readonly verify?: boolean;
+  /** Refuse sessions larger than this many bytes. */
+  readonly maxBytes?: number;
+  /** How long to look for the sender. */
+  readonly searchTimeoutMs?: number;
+  /** How long the connected sender may stay silent while it owes an answer. */
+  readonly idleTimeoutMs?: number;
+  /**
+   * This machine's environment, as the sender is told about it (host, Codespace, whether the
+   * home folder is private) and as the copilot version check runs in. Default: process.env.
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly network?: NetworkSettings;
+  /** Cancels the beam: the sender is disconnected and nothing is installed or left behind. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ReceiveResult {
+  readonly sessionId: string;
+  /** The installed session folder. */
+  readonly path: string;
+  /** Where the session it replaced (with `force`) was kept. */
+  readonly backup?: string;
+  /** The command that resumes the session here. */
+  readonly resume: string;
+  /** The checkout the session's paths now point to; absent when they stayed as they were. */
+  readonly checkout?: string;
+  readonly transform: TransformReport;
+  /** False when the sender vanished before it could be told the session was installed. */
+  readonly senderTold: boolean;
+}
+
+interface ReceiveSettings {
+  readonly home: string;
+  readonly currentDir: string;
+  readonly limits: BundleLimits;
+  readonly idleTimeoutMs: number;
+  readonly force: boolean;
+  readonly verify: boolean;
+  readonly checkout: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Receives one Copilot session: pairs with the sender of `code`, describes this machine, checks
+ * the offer as hostile input, asks, then receives into a staging folder, verifies every byte,
+ * makes the session safe to resume here and installs it atomically. On any failure nothing is
+ * installed, nothing is left behind, and the sender is told why.
+ */
+export function receive(request: ReceiveRequest, decisions: ReceiverDecisions): Promise<ReceiveResult> {
+  return withLifetime(request.signal, (lifetime) => runReceiver(request, decisions, lifetime));
+}
+
+async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions, lifetime: Lifetime): Promise<ReceiveResult> {
+  const code = typeof request.code === 'string' ? parseCode(request.code) : request.code;
+  const settings: ReceiveSettings = {
+    home: request.copilotHome,
+    currentDir: request.currentDir,
+    limits: { ...DEFAULT_LIMITS, ...(request.maxBytes === undefined ? {} : { maxTotalBytes: request.maxBytes }) },
+    idleTimeoutMs: request.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    force: Boolean(request.force),
+    verify: Boolean(request.verify),
+    checkout: request.checkout,
+    env: request.env ?? process.env,
+  };
+  const sodium = sodiumForPairing();
+  await removeAbandonedStaging(settings.home);
+
+  decisions.tell({ type: 'connecting' });
+  const swarm = await joinNetwork(request.network ?? {}, lifetime);
+  const meeting = rendezvous({
+    swarm,
+    sodium,
+    role: 'receiver',
+    code,
+    deadlineMs: request.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
+    stepTimeoutMs: settings.idleTimeoutMs,
+  });
+  decisions.tell({ type: 'looking', nameplate: code.nameplate });
+  const channel = await meeting.paired;
+  decisions.tell({ type: 'paired' });
+  const { manifest, destination } = await agreeOnOffer(channel, settings, decisions, lifetime);
+  return installOffered(channel, manifest, destination, settings, decisions, lifetime);
+}
+
+/** Introductions, the offer checked as hostile input, and the person's answer to it. */
+async function agreeOnOffer(
+  channel: SecureChannel,
+  settings: ReceiveSettings,
+  decisions: ReceiverDecisions,
+  lifetime: Lifetime,
+): Promise<{ manifest: SessionManifest; destination: Destination }> {
+  const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
+  if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
+  const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
+  if (settings.verify || senderWantsCheck) {
+    const matched = await refuseOnError(channel, () => lifetime.until(decisions.phraseMatches(verificationPhrase(channel.verificationKey))));
+    if (!matched) {
+      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
+      throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
+    }
+  }
+  await channel.send(MessageKind.Environment, encodeJson(await receiverEnvironment(settings.env, settings.currentDir, settings.verify)));
+  decisions.tell({ type: 'introduced' });
+
+  const offer = await channel.receive(PERSON_TIMEOUT_MS, 'the sender');
+  if (offer.kind === MessageKind.Abort) throw new BeamError('declined', `the sender stopped: ${decodeReason(offer.body)}`);
+  if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
+  const manifest = await refuseOnError(channel, async () => {
+    const checked = decodeSessionManifest(offer.body, settings.limits);
+    if (!settings.force && (await sessionExists(settings.home, checked.sessionId))) throw existsError(settings.home, checked.sessionId);
+    await assertRoomFor(settings.home, checked.totalBytes);
+    return checked;
+  });
+
+  decisions.tell({ type: 'offer', manifest });
+  const destination = await refuseOnError(channel, () =>
+    chooseDestination(manifest.source, { cwdOption: settings.checkout, currentDir: settings.currentDir }),
+  );
+  const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
+  if (skew) decisions.tell({ type: 'warning', message: skew });
+  const accepted = await refuseOnError(channel, () => lifetime.until(decisions.acceptOffer(manifest)));
+  if (!accepted) {
+    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
+    throw new BeamError('declined', 'declined: nothing was installed');
+  }
+  return { manifest, destination };
+}
+
+/** Receives into staging, transforms, installs, and tells the sender how it went. */
+async function installOffered(
+  channel: SecureChannel,
+  manifest: SessionManifest,
+  destination: Destination,
+  settings: ReceiveSettings,
+  decisions: ReceiverDecisions,
+  lifetime: Lifetime,
+): Promise<ReceiveResult> {
+  const staging = await createStaging(settings.home);
+  const forgetStaging = lifetime.defer(() => discardStaging(staging));
+  try {
+    await channel.send(MessageKind.Accept, new Uint8Array(0));
+    const { move, report } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
+    // A beam cancelled by now reports the cancellation; it must not also install.
+    if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
+    const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
+    forgetStaging();
+    const senderTold = await reportInstalled(channel, manifest.sessionId);
+    if (!senderTold) decisions.tell({ type: 'warning', message: 'the session is installed, but the sender could not be told (it disconnected)' });
+    const checkout = move.mapping?.to;
+    return {
+      sessionId: manifest.sessionId,
+      path: installed.target,
+      ...(installed.backup ? { backup: installed.backup } : {}),
+      resume: resumeCommand(manifest.sessionId, settings.home, checkout),
+      ...(checkout ? { checkout } : {}),
+      transform: report,
+      senderTold,
+    };
+  } catch (error) {
+    const failure = toBeamError(error);
+    await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
+    throw failure;
+  } finally {
+    forgetStaging();
+    await discardStaging(staging);
+  }
+}
+
+async function receiveAndTransform(
+  channel: SecureChannel,
+  manifest: SessionManifest,
+  destination: Destination,
+  staging: Staging,
+  settings: ReceiveSettings,
+  decisions: ReceiverDecisions,
+): Promise<{ move: MoveDescription; report: TransformReport }> {
+  decisions.tell({ type: 'receiving', bytes: manifest.totalBytes });
+  const move: MoveDescription = {
+    sourceHost: displayText(manifest.source.hostname, 100),
+    destinationHost: hostname(),
+    movedAt: new Date(),
+    ...(destination.mapping ? { mapping: destination.mapping } : {}),
+  };
+  // The history is rewritten while it arrives; the hash is checked on the bytes as sent.
+  const events = new EventLogRewriter(move, destination.mapping ? new PathRemapper(destination.mapping) : undefined);
+  const receivingSince = performance.now();
+  await receiveFiles(channel, manifest, staging.dir, {
+    idleTimeoutMs: settings.idleTimeoutMs,
+    onProgress: (done, total) => decisions.tell({ type: 'progress', done, total }),
+    rewriterFor: (file) => (file.path === 'events.jsonl' ? events : undefined),
+  });
+  const seconds = (performance.now() - receivingSince) / 1000;
+  decisions.tell({ type: 'received', bytes: manifest.totalBytes, seconds });
+  const report = await transformReceivedSession(staging.dir, move, events.report ? { rewrittenEvents: events.report } : {});
+  decisions.tell({ type: 'transformed', destination, report });
+  return { move, report };
+}
+
+/** Installed is installed: a sender that vanished now does not make this a failure. */
+async function reportInstalled(channel: SecureChannel, sessionId: string): Promise<boolean> {
+  try {
+    await channel.send(MessageKind.Installed, encodeJson({ sessionId, hostname: hostname() }), true);
+    await channel.finish();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A check that fails before the transfer also tells the sender why, so both sides exit clearly. */
+async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    const failure = toBeamError(error);
+    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.message }));
+    throw failure;
+  }
+}
+
+async function versionSkewWarning(env: NodeJS.ProcessEnv, sessionVersion: string | undefined): Promise<string | undefined> {
+  if (!sessionVersion) return undefined;
+  const installed = await installedCopilotVersion(env);
+  if (!installed || compareVersions(installed, sessionVersion) >= 0) return undefined;
+  return `this session was written by Copilot CLI ${displayText(sessionVersion, 40)}, newer than the copilot here (${installed}): update it before resuming`;
+}

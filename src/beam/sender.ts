@@ -1,0 +1,215 @@
+import { DEFAULT_CODE_WORDS, formatCode, generateCode } from '../code/code.js';
+import { verificationPhrase } from '../code/phrase.js';
+import { receiveAfterCredits } from '../bundle/flow-control.js';
+import { decodeReceiverEnvironment } from '../bundle/hello.js';
+import { encodeManifest } from '../bundle/manifest.js';
+import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
+import { sendFiles, SourceChangedError } from '../bundle/send-files.js';
+import { BeamError, toBeamError } from '../errors.js';
+import { sharedEnvironmentRisks } from '../session/environment.js';
+import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
+import { rendezvous, type PeerSwarm } from '../transport/rendezvous.js';
+import type { SecureChannel } from '../transport/secure-channel.js';
+import type { SenderDecisions } from './decisions.js';
+import { withLifetime, type Lifetime } from './lifetime.js';
+import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
+import { unlessFailed } from './steps.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
+
+export interface SendRequest {
+  /** The Copilot home to send from (COPILOT_HOME, usually ~/.copilot). */
+  readonly copilotHome: string;
+  /** Session id, unique id prefix or name; absent: the newest session of `currentDir`'s checkout. */
+  readonly session?: string;
+  readonly currentDir: string;
+  /** Words in the one-time code, 2 to 8: more words, a stronger code. */
+  readonly codeWords?: number;
+  /** How long the code may wait for a receiver. */
+  readonly codeLifetimeMs?: number;
+  /** How long the connected receiver may stay silent while it owes an answer. */
+  readonly idleTimeoutMs?: number;
+  /** Replace every secret the scan finds with a marker in what is sent (never in the session). */
+  readonly redact?: boolean;
+  /** Both people compare a phrase before the session is named. */
+  readonly verify?: boolean;
+  /**
+   * Show the code while the scan still runs, so the receiver starts up meanwhile. Only when the
+   * scan's outcome can be acted on: `sendUnredacted` is answered by a person, or always yes.
+   */
+  readonly showCodeDuringScan?: boolean;
+  /** Stop rather than ask when the receiver's machine may be shared (an unattended sender). */
+  readonly refuseSharedReceivers?: boolean;
+  /** The sender's GitHub login, to notice a Codespace that belongs to someone else. */
+  readonly githubLogin?: string;
+  readonly network?: NetworkSettings;
+  /** Cancels the beam: the receiver is disconnected and nothing is left behind. */
+  readonly signal?: AbortSignal;
+}
+
+export interface SendResult {
+  readonly sessionId: string;
+  readonly bytes: number;
+}
+
+const DEFAULT_CODE_LIFETIME_MS = 10 * 60_000;
+
+/**
+ * Sends one Copilot session: finds it, hashes and scans it, shows a one-time code, pairs with
+ * the receiver that proves it, introduces both sides, streams the session and waits for the
+ * receiver's install report. The session folder is only ever read.
+ */
+export function send(request: SendRequest, decisions: SenderDecisions): Promise<SendResult> {
+  return withLifetime(request.signal, (lifetime) => runSender(request, decisions, lifetime));
+}
+
+async function runSender(request: SendRequest, decisions: SenderDecisions, lifetime: Lifetime): Promise<SendResult> {
+  const code = generateCode(request.codeWords ?? DEFAULT_CODE_WORDS);
+  const codeLifetimeMs = request.codeLifetimeMs ?? DEFAULT_CODE_LIFETIME_MS;
+  const idleTimeoutMs = request.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+
+  decisions.tell({ type: 'scanning' });
+  const { located, reviewed, asking } = prepareWhileJoining(request, decisions, lifetime);
+  const joining = await unlessFailed(located, reviewed);
+  if (!request.showCodeDuringScan) await reviewed;
+
+  decisions.tell({ type: 'connecting' });
+  const swarm = await unlessFailed(joining.swarm, reviewed);
+  const meeting = rendezvous({
+    swarm,
+    sodium: sodiumForPairing(),
+    role: 'sender',
+    code,
+    deadlineMs: codeLifetimeMs,
+    stepTimeoutMs: idleTimeoutMs,
+    onAttempt: (event) => {
+      if (event === 'wrong-code') decisions.tell({ type: 'wrong-code' });
+    },
+  });
+  await unlessFailed(meeting.ready, reviewed);
+  // The code does not cut into an open question about secrets, and is never shown when its
+  // answer stops the send.
+  if (asking()) await reviewed;
+  await decisions.showCode({ code: formatCode(code), expiresInMs: codeLifetimeMs });
+
+  // HELLO goes out as soon as the receiver is paired, so it is not left waiting on our scan.
+  const paired = meeting.paired.then(async (channel) => {
+    decisions.tell({ type: 'paired' });
+    await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(request.verify) }));
+    return channel;
+  });
+  // Awaited only once the scan is through; a failure before that has nobody waiting on it.
+  paired.catch(() => undefined);
+  const outgoing = await unlessFailed(reviewed, paired).catch((error: unknown) => tellPairedReceiver(paired, error));
+  const channel = await paired;
+  await introduce(channel, request, decisions, lifetime);
+  return transfer(channel, outgoing, decisions, idleTimeoutMs);
+}
+
+/**
+ * Finds the session and starts hashing and scanning it. Joining the DHT takes a while on the
+ * real network: it starts as soon as the session is found and not in use, alongside the scan.
+ */
+function prepareWhileJoining(
+  request: SendRequest,
+  decisions: SenderDecisions,
+  lifetime: Lifetime,
+): { located: Promise<{ readonly swarm: Promise<PeerSwarm> }>; reviewed: Promise<OutgoingSession>; asking: () => boolean } {
+  let questionOpen = false;
+  let markLocated: (joining: { readonly swarm: Promise<PeerSwarm> }) => void = () => undefined;
+  const located = new Promise<{ readonly swarm: Promise<PeerSwarm> }>((resolve) => (markLocated = resolve));
+  const preparing = prepareOutgoing(request.copilotHome, request.session, request.currentDir, {
+    redact: Boolean(request.redact),
+    onLocated: () => markLocated({ swarm: joinNetwork(request.network ?? {}, lifetime) }),
+  });
+  const reviewed = preparing.then(async (outgoing) => {
+    lifetime.defer(() => outgoing.dispose());
+    const { manifest } = outgoing;
+    decisions.tell({
+      type: 'prepared',
+      sessionId: manifest.sessionId,
+      ...(manifest.sessionName ? { sessionName: manifest.sessionName } : {}),
+      files: manifest.files.length,
+      bytes: manifest.totalBytes,
+    });
+    decisions.tell({ type: 'secrets', summary: outgoing.secrets });
+    if (needsConsent(outgoing)) {
+      questionOpen = true;
+      await consentToSecrets(outgoing, decisions, lifetime);
+    }
+    return outgoing;
+  });
+  // Raced against the network below; when the network fails first nobody awaits this.
+  reviewed.catch(() => undefined);
+  return { located, reviewed, asking: () => questionOpen };
+}
+
+/** Secrets found (kinds and counts only ever leave the scan) and not redacted: a person decides. */
+function needsConsent(outgoing: OutgoingSession): boolean {
+  return outgoing.secrets.found > 0 && !outgoing.secrets.redacted;
+}
+
+async function consentToSecrets(outgoing: OutgoingSession, decisions: SenderDecisions, lifetime: Lifetime): Promise<void> {
+  if (!(await lifetime.until(decisions.sendUnredacted(outgoing.secrets)))) {
+    throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
+  }
+}
+
+/** A scan or a decision that ends the send tells a receiver that already paired why. */
+async function tellPairedReceiver(paired: Promise<SecureChannel>, error: unknown): Promise<never> {
+  const channel = await Promise.race([paired, Promise.resolve(undefined)]).catch(() => undefined);
+  await channel?.sendFinalAndClose(MessageKind.Abort, encodeJson({ message: toBeamError(error).message }));
+  throw error;
+}
+
+/**
+ * Before the session is even named: the phrase check if either side asked for it, then who the
+ * receiver is. A machine that may be shared is reported, and refused when the request says so.
+ */
+async function introduce(channel: SecureChannel, request: SendRequest, decisions: SenderDecisions, lifetime: Lifetime): Promise<void> {
+  // HELLO was sent on pairing; the receiver answers with its environment.
+  const reply = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
+  if (reply.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(reply.body)}`);
+  if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');
+  const receiver = decodeReceiverEnvironment(reply.body);
+  const stop = async (message: string): Promise<never> => {
+    await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
+    throw new BeamError('declined', `${message}: nothing was sent`);
+  };
+  if (request.verify || receiver.verify) {
+    const matched = await lifetime.until(decisions.phraseMatches(verificationPhrase(channel.verificationKey)));
+    if (!matched) await stop('the verification phrases did not match');
+  }
+  const risks = sharedEnvironmentRisks(receiver, request.githubLogin);
+  decisions.tell({ type: 'receiver', receiver, risks });
+  if (risks.length > 0 && request.refuseSharedReceivers) {
+    await stop('the sender refused to send to a shared machine (use --allow-shared to send anyway)');
+  }
+  if (!(await lifetime.until(decisions.sendTo(receiver, risks)))) await stop('the sender said no');
+}
+
+async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decisions: SenderDecisions, idleTimeoutMs: number): Promise<SendResult> {
+  const { manifest } = outgoing;
+  await channel.send(MessageKind.Offer, encodeManifest(manifest));
+  decisions.tell({ type: 'offered' });
+  const answer = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
+  if (answer.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(answer.body)}`);
+  if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
+
+  try {
+    await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => decisions.tell({ type: 'progress', done, total }), idleTimeoutMs);
+  } catch (error) {
+    if (!(error instanceof SourceChangedError)) throw error;
+    const message = `the session changed while it was being sent (${error.path}); close Copilot and send again`;
+    await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
+    throw new BeamError('session', `${message}: nothing was installed on the other side`);
+  }
+  const outcome = await receiveAfterCredits(channel, idleTimeoutMs);
+  if (outcome.kind === MessageKind.Failed) {
+    throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);
+  }
+  if (outcome.kind !== MessageKind.Installed || !outcome.final) {
+    throw new BeamError('protocol', 'the receiver broke the protocol (expected its install report)');
+  }
+  await channel.finish();
+  return { sessionId: manifest.sessionId, bytes: manifest.totalBytes };
+}

@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import {
+  BeamError,
+  receive,
+  send,
+  type ReceiveRequest,
+  type ReceiverDecisions,
+  type ReceiverNews,
+  type ReceiveResult,
+  type SenderDecisions,
+  type SenderNews,
+  type SendRequest,
+  type SendResult,
+} from 'copilot-beam';
+import { createSampleSession, type SampleOptions } from '../scripts/sample-session.js';
+import { assertBeamedCopy, listOrEmpty, tempDir, treeDigest } from './helpers/e2e.js';
+import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
+import { MemoryNetwork } from './helpers/memory-swarm.js';
+
+/**
+ * The whole choreography of both sides in one process, through the package's public API: the
+ * real rendezvous, PAKE, sealed channel, bundle streaming and install, over an in-memory swarm.
+ * Every path a person can take is scripted through the decisions interface.
+ */
+
+type SenderScript = Partial<Omit<SenderDecisions, 'tell'>> & { readonly onNews?: (news: SenderNews) => void };
+type ReceiverScript = Partial<Omit<ReceiverDecisions, 'tell'>> & { readonly onNews?: (news: ReceiverNews) => void };
+
+interface Beam {
+  readonly sent: Promise<SendResult>;
+  readonly received: Promise<ReceiveResult>;
+  readonly senderNews: SenderNews[];
+  readonly receiverNews: ReceiverNews[];
+  readonly phrases: { sender: string[]; receiver: string[] };
+  readonly laptop: string;
+  readonly codespace: string;
+  readonly sessionId: string;
+  readonly sessionDir: string;
+}
+
+const networks: MemoryNetwork[] = [];
+afterEach(async () => {
+  await Promise.all(networks.splice(0).map((network) => network.destroy()));
+});
+
+/** Scripted people who say yes to everything unless the script says otherwise. */
+function senderDecisions(script: SenderScript, news: SenderNews[], phrases: string[], showCode: (code: string) => void): SenderDecisions {
+  return {
+    tell: (item) => {
+      news.push(item);
+      script.onNews?.(item);
+    },
+    showCode: (shown) => {
+      showCode(shown.code);
+      return script.showCode?.(shown);
+    },
+    sendUnredacted: script.sendUnredacted ?? (async () => true),
+    phraseMatches: async (phrase) => {
+      phrases.push(phrase);
+      return script.phraseMatches ? script.phraseMatches(phrase) : true;
+    },
+    sendTo: script.sendTo ?? (async () => true),
+  };
+}
+
+function receiverDecisions(script: ReceiverScript, news: ReceiverNews[], phrases: string[]): ReceiverDecisions {
+  return {
+    tell: (item) => {
+      news.push(item);
+      script.onNews?.(item);
+    },
+    phraseMatches: async (phrase) => {
+      phrases.push(phrase);
+      return script.phraseMatches ? script.phraseMatches(phrase) : true;
+    },
+    acceptOffer: script.acceptOffer ?? (async () => true),
+  };
+}
+
+async function beam(
+  options: {
+    sender?: SenderScript;
+    receiver?: ReceiverScript;
+    sendRequest?: Partial<SendRequest>;
+    receiveRequest?: Partial<ReceiveRequest>;
+    session?: Partial<SampleOptions>;
+    /** Command output with a secret-shaped token in the session's history. */
+    withSecret?: boolean;
+  } = {},
+): Promise<Beam> {
+  const network = new MemoryNetwork();
+  networks.push(network);
+  const root = await tempDir('beam');
+  const laptop = join(root, 'laptop');
+  const codespace = join(root, 'codespace');
+  const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 64 * 1024, ...options.session });
+  if (options.withSecret) await appendSecret(session.dir);
+  const senderNews: SenderNews[] = [];
+  const receiverNews: ReceiverNews[] = [];
+  const phrases = { sender: [] as string[], receiver: [] as string[] };
+  let codeShown: (code: string) => void = () => undefined;
+  const code = new Promise<string>((resolve) => (codeShown = resolve));
+  const sent = send(
+    {
+      copilotHome: laptop,
+      session: session.id,
+      currentDir: root,
+      idleTimeoutMs: 5000,
+      codeLifetimeMs: 20_000,
+      showCodeDuringScan: true,
+      network: { openSwarm: () => network.open() },
+      ...options.sendRequest,
+    },
+    senderDecisions(options.sender ?? {}, senderNews, phrases.sender, codeShown),
+  );
+  sent.catch(() => undefined);
+  const received = code.then((shown) =>
+    receive(
+      {
+        code: shown,
+        copilotHome: codespace,
+        currentDir: root,
+        idleTimeoutMs: 5000,
+        searchTimeoutMs: 20_000,
+        env: { HOME: root },
+        network: { openSwarm: () => network.open() },
+        ...options.receiveRequest,
+      },
+      receiverDecisions(options.receiver ?? {}, receiverNews, phrases.receiver),
+    ),
+  );
+  received.catch(() => undefined);
+  return { sent, received, senderNews, receiverNews, phrases, laptop, codespace, sessionId: session.id, sessionDir: session.dir };
+}
+
+async function failure(promise: Promise<unknown>): Promise<BeamError> {
+  const error = await promise.then(
+    () => assert.fail('expected a failure'),
+    (reason: unknown) => reason,
+  );
+  assert.ok(error instanceof BeamError, String(error));
+  return error;
+}
+
+/** Nothing installed and no staging left on the receiver. */
+async function assertNothingInstalled(codespace: string): Promise<void> {
+  assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), [], 'nothing installed');
+  assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), [], 'no staging left');
+}
+
+function assertInOrder(types: readonly string[], chain: readonly string[]): void {
+  const positions = chain.map((type) => types.indexOf(type));
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `${chain.join(' < ')} in ${types.join(', ')}`);
+}
+
+function newsTypes(news: ReadonlyArray<{ type: string }>): string[] {
+  return news.map((item) => item.type).filter((type) => type !== 'progress');
+}
+
+describe('the beam choreography, in memory', () => {
+  test('a session goes across, installed byte-identical with the handoff note, and both sides hear every step', async () => {
+    const run = await beam();
+    const before = await treeDigest(run.sessionDir);
+    const [sent, received] = await Promise.all([run.sent, run.received]);
+    assert.equal(sent.sessionId, run.sessionId);
+    assert.equal(received.sessionId, run.sessionId);
+    assert.equal(received.path, join(run.codespace, 'session-state', run.sessionId));
+    assert.equal(received.senderTold, true);
+    assert.equal(received.resume, `COPILOT_HOME=${run.codespace} copilot --resume=${run.sessionId}`);
+    await assertBeamedCopy(run.sessionDir, received.path);
+    assert.deepEqual(await treeDigest(run.sessionDir), before, 'the sender never modifies its session');
+    assert.deepEqual(await listOrEmpty(join(run.codespace, 'copilot-beam', 'staging')), []);
+    // The scan and the network run side by side: each of the two chains keeps its own order.
+    const senderTypes = newsTypes(run.senderNews);
+    assert.deepEqual([...senderTypes].sort(), ['connecting', 'offered', 'paired', 'prepared', 'receiver', 'scanning', 'secrets']);
+    assertInOrder(senderTypes, ['scanning', 'prepared', 'secrets', 'receiver', 'offered']);
+    assertInOrder(senderTypes, ['scanning', 'connecting', 'paired', 'receiver']);
+    assert.deepEqual(newsTypes(run.receiverNews), ['connecting', 'looking', 'paired', 'introduced', 'offer', 'receiving', 'received', 'transformed']);
+    const lastProgress = run.senderNews.filter((news) => news.type === 'progress').at(-1);
+    assert.deepEqual(lastProgress, { type: 'progress', done: sent.bytes, total: sent.bytes });
+    assert.deepEqual(run.phrases, { sender: [], receiver: [] }, 'no phrase check unless asked for');
+  });
+
+  test('the receiver says no: nothing is installed and the sender is told', async () => {
+    const run = await beam({ receiver: { acceptOffer: async () => false } });
+    assert.match((await failure(run.received)).message, /^declined: nothing was installed$/);
+    const sent = await failure(run.sent);
+    assert.equal(sent.kind, 'declined');
+    assert.match(sent.message, /the receiver declined: the receiver said no/);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('the sender says no: the session is never offered and the receiver is told', async () => {
+    let offered = false;
+    const run = await beam({ sender: { sendTo: async () => false }, receiver: { onNews: (news) => (offered ||= news.type === 'offer') } });
+    assert.match((await failure(run.sent)).message, /^the sender said no: nothing was sent$/);
+    const received = await failure(run.received);
+    assert.equal(received.kind, 'declined');
+    assert.match(received.message, /the sender stopped: the sender said no/);
+    assert.equal(offered, false, 'the receiver never saw the offer');
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('a shared receiver is refused unasked when the sender runs unattended, and the receiver is told', async () => {
+    let asked = false;
+    const run = await beam({
+      sender: {
+        sendTo: async () => {
+          asked = true;
+          return true;
+        },
+      },
+      sendRequest: { refuseSharedReceivers: true, githubLogin: 'alice' },
+      receiveRequest: { env: { HOME: '/nonexistent-home', CODESPACES: 'true', CODESPACE_NAME: 'shared-box', GITHUB_USER: 'mallory' } },
+    });
+    assert.match((await failure(run.sent)).message, /refused to send to a shared machine .*: nothing was sent/);
+    assert.match((await failure(run.received)).message, /the sender stopped: the sender refused to send to a shared machine/);
+    assert.equal(asked, false, 'nobody was asked');
+    const told = run.senderNews.find((news) => news.type === 'receiver');
+    assert.deepEqual(told?.type === 'receiver' ? told.risks : undefined, ['the receiver is a Codespace owned by GitHub user mallory, not alice']);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('a shared receiver is only reported when a person decides', async () => {
+    let risksSeen: readonly string[] = [];
+    const run = await beam({
+      sender: {
+        sendTo: async (_receiver, risks) => {
+          risksSeen = risks;
+          return true;
+        },
+      },
+      sendRequest: { githubLogin: 'alice' },
+      receiveRequest: { env: { HOME: '/nonexistent-home', CODESPACES: 'true', GITHUB_USER: 'mallory' } },
+    });
+    await Promise.all([run.sent, run.received]);
+    assert.deepEqual(risksSeen, ['the receiver is a Codespace owned by GitHub user mallory, not alice']);
+  });
+
+  test('phrases: both sides see the same one; a mismatch on the receiver stops both', async () => {
+    const run = await beam({ sendRequest: { verify: true }, receiver: { phraseMatches: async () => false } });
+    assert.match((await failure(run.received)).message, /^the verification phrases did not match: nothing was received$/);
+    assert.match((await failure(run.sent)).message, /the receiver declined: the verification phrases did not match/);
+    assert.equal(run.phrases.receiver.length, 1);
+    assert.match(run.phrases.receiver[0]!, /^[a-z]+ [a-z]+ [a-z]+ [a-z]+$/);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('phrases: a mismatch on the sender stops both, after the receiver asked for the check', async () => {
+    const run = await beam({ receiveRequest: { verify: true }, sender: { phraseMatches: async () => false } });
+    assert.match((await failure(run.sent)).message, /^the verification phrases did not match: nothing was sent$/);
+    assert.match((await failure(run.received)).message, /the sender stopped: the verification phrases did not match/);
+    assert.equal(run.phrases.sender.length, 1);
+    assert.deepEqual(run.phrases.sender, run.phrases.receiver, 'both screens show the same phrase');
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('secrets declined after the receiver paired: the receiver is told why', async () => {
+    let receiverPaired: () => void = () => undefined;
+    const paired = new Promise<void>((resolve) => (receiverPaired = resolve));
+    const run = await beam({
+      withSecret: true,
+      sender: { sendUnredacted: async () => paired.then(() => false) },
+      receiver: { onNews: (news) => news.type === 'paired' && receiverPaired() },
+    });
+    const sent = await failure(run.sent);
+    assert.equal(sent.kind, 'declined');
+    assert.match(sent.message, /not sent: run again with --redact/);
+    assert.match((await failure(run.received)).message, /the sender stopped: not sent: run again with --redact/);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('the code waits for an open question about secrets, and is never shown when the answer stops the send', async () => {
+    const network = new MemoryNetwork();
+    networks.push(network);
+    const laptop = join(await tempDir('beam'), 'laptop');
+    const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 16 * 1024 });
+    await appendSecret(session.dir);
+    let asked: () => void = () => undefined;
+    const questionAsked = new Promise<void>((resolve) => (asked = resolve));
+    let answer: (yes: boolean) => void = () => undefined;
+    let shown = 0;
+    const sent = send(
+      {
+        copilotHome: laptop,
+        session: session.id,
+        currentDir: laptop,
+        showCodeDuringScan: true,
+        // The code could be shown as soon as the question is open, and not before.
+        network: { openSwarm: () => network.open({ announceGate: questionAsked }) },
+      },
+      {
+        tell: () => undefined,
+        showCode: () => void shown++,
+        sendUnredacted: () => {
+          asked();
+          return new Promise<boolean>((resolve) => (answer = resolve));
+        },
+        phraseMatches: async () => true,
+        sendTo: async () => true,
+      },
+    );
+    await questionAsked;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(shown, 0, 'no code while the question is open');
+    answer(false);
+    assert.match((await failure(sent)).message, /not sent: run again with --redact/);
+    assert.equal(shown, 0, 'no code after the answer stopped the send');
+  });
+
+  test('a session that changes while it is sent: the sender stops, the receiver is told, nothing is installed', async () => {
+    let sessionDir = '';
+    const run = await beam({
+      sender: {
+        // workspace.yaml travels last: it is still unread when the receiver accepts.
+        onNews: (news) => {
+          if (news.type === 'offered') void appendFile(join(sessionDir, 'workspace.yaml'), 'summary_count: 1\n');
+        },
+      },
+    });
+    sessionDir = run.sessionDir;
+    const sent = await failure(run.sent);
+    assert.equal(sent.kind, 'session');
+    assert.match(sent.message, /the session changed while it was being sent \(workspace\.yaml\); close Copilot and send again: nothing was installed on the other side/);
+    assert.match((await failure(run.received)).message, /the sender stopped: the session changed while it was being sent \(workspace\.yaml\)/);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('an install that fails on the receiver is reported back to the sender', async () => {
+    let codespace = '';
+    let sessionId = '';
+    const run = await beam({
+      receiver: {
+        // Another session with the same id appears between the offer check and the install.
+        onNews: (news) => {
+          if (news.type === 'received') void mkdir(join(codespace, 'session-state', sessionId), { recursive: true });
+        },
+      },
+    });
+    ({ codespace, sessionId } = run);
+    const received = await failure(run.received);
+    assert.equal(received.kind, 'install');
+    assert.match(received.message, /already exists .*pass --force/);
+    const sent = await failure(run.sent);
+    assert.equal(sent.kind, 'install');
+    assert.match(sent.message, /^the receiver could not install the session: session .* already exists/);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state', sessionId)), [], 'the other session is left as it was');
+    assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), []);
+  });
+
+  test('cancelling the receiver mid-transfer disconnects the sender and leaves nothing behind', async () => {
+    const cancel = new AbortController();
+    const run = await beam({
+      session: { binaryBytes: 8 * 1024 * 1024 },
+      receiveRequest: { signal: cancel.signal },
+      receiver: { onNews: (news) => news.type === 'progress' && cancel.abort() },
+    });
+    const received = await failure(run.received);
+    assert.equal(received.kind, 'interrupted');
+    const sent = await failure(run.sent);
+    assert.notEqual(sent.kind, 'interrupted');
+    await assertNothingInstalled(run.codespace);
+  });
+});
+
+/** Puts a secret-shaped token in the session's history, as command output would. */
+async function appendSecret(sessionDir: string): Promise<void> {
+  const line = JSON.stringify({ type: 'tool.execution_complete', data: { toolCallId: 'x', result: { content: `export GITHUB_TOKEN=${FAKE_GITHUB_TOKEN}` } } });
+  await appendFile(join(sessionDir, 'events.jsonl'), `${line}\n`);
+}
