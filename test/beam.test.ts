@@ -39,6 +39,9 @@ interface Beam {
   readonly codespace: string;
   readonly sessionId: string;
   readonly sessionDir: string;
+  readonly network: MemoryNetwork;
+  /** The code the sender showed. */
+  readonly code: Promise<string>;
 }
 
 const networks: MemoryNetwork[] = [];
@@ -133,7 +136,7 @@ async function beam(
     ),
   );
   received.catch(() => undefined);
-  return { sent, received, senderNews, receiverNews, phrases, laptop, codespace, sessionId: session.id, sessionDir: session.dir };
+  return { sent, received, senderNews, receiverNews, phrases, laptop, codespace, sessionId: session.id, sessionDir: session.dir, network, code };
 }
 
 async function failure(promise: Promise<unknown>): Promise<BeamError> {
@@ -363,6 +366,69 @@ describe('the beam choreography, in memory', () => {
     const sent = await failure(run.sent);
     assert.notEqual(sent.kind, 'interrupted');
     await assertNothingInstalled(run.codespace);
+  });
+});
+
+describe('cancelling and single use, in memory', () => {
+  test('cancelling while the person looks at the offer stops at once and installs nothing', async () => {
+    const cancel = new AbortController();
+    let asked: () => void = () => undefined;
+    const offerShown = new Promise<void>((resolve) => (asked = resolve));
+    const run = await beam({
+      receiveRequest: { signal: cancel.signal },
+      receiver: {
+        acceptOffer: () => {
+          asked();
+          return new Promise<boolean>(() => undefined); // a person who never answers
+        },
+      },
+    });
+    await offerShown;
+    cancel.abort();
+    const received = await failure(run.received);
+    assert.equal(received.kind, 'interrupted');
+    await failure(run.sent);
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('a code works once: a receiver that comes after the pairing finds no sender', async () => {
+    let late: Promise<ReceiveResult> | undefined;
+    const run = await beam({
+      receiver: {
+        acceptOffer: async () => {
+          late = receive(
+            {
+              code: await run.code,
+              copilotHome: join(run.codespace, 'late'),
+              currentDir: run.codespace,
+              searchTimeoutMs: 300,
+              network: { openSwarm: () => run.network.open() },
+            },
+            { tell: () => undefined, phraseMatches: async () => true, acceptOffer: async () => true },
+          );
+          late.catch(() => undefined);
+          await late.catch(() => undefined);
+          return true;
+        },
+      },
+    });
+    await Promise.all([run.sent, run.received]);
+    assert.ok(late, 'the late receiver ran');
+    assert.match((await failure(late)).message, /no sender answered/);
+  });
+
+  test('a beam cancelled before it starts does nothing', async () => {
+    const cancel = new AbortController();
+    cancel.abort();
+    let told = 0;
+    const error = await failure(
+      send(
+        { copilotHome: '/nonexistent', currentDir: '/nonexistent', signal: cancel.signal },
+        { tell: () => void told++, showCode: () => undefined, sendUnredacted: async () => true, phraseMatches: async () => true, sendTo: async () => true },
+      ),
+    );
+    assert.equal(error.kind, 'interrupted');
+    assert.equal(told, 0);
   });
 });
 

@@ -2,6 +2,9 @@ import { BeamError, toBeamError } from '../errors.js';
 
 type Cleanup = () => Promise<unknown> | unknown;
 
+/** How long a cancelled beam's own steps get to stop before its cleanups run regardless. */
+const SETTLE_AFTER_CANCEL_MS = 2000;
+
 /**
  * What one beam holds (a swarm, a staging folder, redacted copies) and how it may be cancelled.
  * Cleanups run once, newest first, when the beam ends however it ends; an abort also runs the
@@ -10,20 +13,27 @@ type Cleanup = () => Promise<unknown> | unknown;
 export class Lifetime {
   private readonly cleanups: Cleanup[] = [];
   private readonly abortHandlers: Cleanup[] = [];
+  private closed = false;
+  private readonly stopListening: () => void = () => undefined;
   /** Rejects with an "interrupted" error when the signal aborts; never resolves. */
   readonly aborted: Promise<never>;
 
   constructor(private readonly signal?: AbortSignal) {
+    let stop: () => void = () => undefined;
     this.aborted = new Promise<never>((_resolve, reject) => {
-      const stop = (): void => {
+      stop = (): void => {
         reject(cancelledError());
         for (const handler of this.abortHandlers.splice(0)) void Promise.resolve().then(handler).catch(() => undefined);
       };
-      if (signal?.aborted) stop();
-      else signal?.addEventListener('abort', stop, { once: true });
     });
     // Only waits that race it observe this rejection; a beam that never waits must not crash.
     this.aborted.catch(() => undefined);
+    if (signal?.aborted) {
+      stop();
+    } else if (signal) {
+      signal.addEventListener('abort', stop, { once: true });
+      this.stopListening = () => signal.removeEventListener('abort', stop);
+    }
   }
 
   get cancelled(): boolean {
@@ -35,8 +45,26 @@ export class Lifetime {
     return Promise.race([Promise.resolve(step), this.aborted]);
   }
 
-  /** Runs `cleanup` when the beam ends; the returned function forgets it (the work was kept). */
+  /** A question to a person; a cancelled beam asks nothing more and stops waiting for answers. */
+  ask<T>(question: () => Promise<T>): Promise<T> {
+    if (this.cancelled) return Promise.reject(cancelledError());
+    return this.until(question());
+  }
+
+  /** News for a person; a cancelled beam has no more to tell. */
+  tell(news: () => void): void {
+    if (!this.cancelled) news();
+  }
+
+  /**
+   * Runs `cleanup` when the beam ends (at once if it already has); the returned function forgets
+   * it (the work was kept).
+   */
   defer(cleanup: Cleanup): () => void {
+    if (this.closed) {
+      void Promise.resolve().then(cleanup).catch(() => undefined);
+      return () => undefined;
+    }
     this.cleanups.push(cleanup);
     return () => {
       const index = this.cleanups.indexOf(cleanup);
@@ -56,6 +84,8 @@ export class Lifetime {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.stopListening();
     for (const cleanup of this.cleanups.splice(0).reverse()) {
       await Promise.resolve().then(cleanup).catch(() => undefined);
     }
@@ -63,18 +93,30 @@ export class Lifetime {
 }
 
 /**
- * Runs one beam in a lifetime of its own: a cancelled beam rejects at once (with the
- * cancellation, whatever failed after it) and every cleanup has run before the promise settles.
+ * Runs one beam in a lifetime of its own. A cancelled beam rejects promptly with the
+ * cancellation, whatever failed after it; its steps first get a moment to stop (they fail fast
+ * once the swarm is gone), so that no step writes after the cleanups, and every cleanup has run
+ * before the promise settles.
  */
 export async function withLifetime<T>(signal: AbortSignal | undefined, run: (lifetime: Lifetime) => Promise<T>): Promise<T> {
+  if (signal?.aborted) throw cancelledError();
   const lifetime = new Lifetime(signal);
+  const running = run(lifetime);
   try {
-    return await lifetime.until(run(lifetime));
+    return await lifetime.until(running);
   } catch (error) {
+    if (lifetime.cancelled) await settledWithin(running, SETTLE_AFTER_CANCEL_MS);
     throw lifetime.explain(error);
   } finally {
     await lifetime.close();
   }
+}
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise.then(() => undefined, () => undefined), timeout]);
+  clearTimeout(timer);
 }
 
 function cancelledError(): BeamError {

@@ -28,13 +28,21 @@ export function networkSettings(texts: { readonly bootstrap?: string; readonly r
  */
 export function joinNetwork(settings: NetworkSettings, lifetime: Lifetime): Promise<PeerSwarm> {
   const opening = (settings.openSwarm ?? (() => openHyperswarm(settings)))();
-  const destroy = async (): Promise<void> => (await opening.catch(() => undefined))?.destroy();
+  let opened: PeerSwarm | undefined;
+  // The beam may stop (a failed scan, Ctrl-C) before anyone awaits the join.
+  opening.then((swarm) => (opened = swarm)).catch(() => undefined);
+  const destroy = async (): Promise<void> => {
+    if (opened) return opened.destroy();
+    // Still joining (the DHT can take seconds to answer): nobody waits for that; it is torn
+    // down as soon as it is up.
+    void opening.then((swarm) => swarm.destroy()).catch(() => undefined);
+  };
   lifetime.defer(destroy);
   lifetime.onAbort(destroy);
   return opening;
 }
 
-/** libsodium (for the PAKE) loads while the DHT is joined; only the pairing needs it. */
+/** libsodium (for the PAKE) loads while the DHT is joined or the code shown; only the pairing needs it. */
 export function sodiumForPairing(): Promise<Sodium> {
   const loading = loadSodium();
   // Awaited by the pairing, which may never start (no peer came).

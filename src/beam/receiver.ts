@@ -92,7 +92,16 @@ interface ReceiveSettings {
  * installed, nothing is left behind, and the sender is told why.
  */
 export function receive(request: ReceiveRequest, decisions: ReceiverDecisions): Promise<ReceiveResult> {
-  return withLifetime(request.signal, (lifetime) => runReceiver(request, decisions, lifetime));
+  return withLifetime(request.signal, (lifetime) => runReceiver(request, guarded(decisions, lifetime), lifetime));
+}
+
+/** Nobody is told or asked anything once the beam is cancelled, and no answer is awaited. */
+function guarded(decisions: ReceiverDecisions, lifetime: Lifetime): ReceiverDecisions {
+  return {
+    tell: (news) => lifetime.tell(() => decisions.tell(news)),
+    phraseMatches: (phrase) => lifetime.ask(() => decisions.phraseMatches(phrase)),
+    acceptOffer: (manifest) => lifetime.ask(() => decisions.acceptOffer(manifest)),
+  };
 }
 
 async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions, lifetime: Lifetime): Promise<ReceiveResult> {
@@ -123,7 +132,7 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   decisions.tell({ type: 'looking', nameplate: code.nameplate });
   const channel = await meeting.paired;
   decisions.tell({ type: 'paired' });
-  const { manifest, destination } = await agreeOnOffer(channel, settings, decisions, lifetime);
+  const { manifest, destination } = await agreeOnOffer(channel, settings, decisions);
   return installOffered(channel, manifest, destination, settings, decisions, lifetime);
 }
 
@@ -132,13 +141,12 @@ async function agreeOnOffer(
   channel: SecureChannel,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
-  lifetime: Lifetime,
 ): Promise<{ manifest: SessionManifest; destination: Destination }> {
   const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
   if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
   const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
   if (settings.verify || senderWantsCheck) {
-    const matched = await refuseOnError(channel, () => lifetime.until(decisions.phraseMatches(verificationPhrase(channel.verificationKey))));
+    const matched = await refuseOnError(channel, () => decisions.phraseMatches(verificationPhrase(channel.verificationKey)));
     if (!matched) {
       await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
       throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
@@ -163,7 +171,7 @@ async function agreeOnOffer(
   );
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
-  const accepted = await refuseOnError(channel, () => lifetime.until(decisions.acceptOffer(manifest)));
+  const accepted = await refuseOnError(channel, () => decisions.acceptOffer(manifest));
   if (!accepted) {
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
     throw new BeamError('declined', 'declined: nothing was installed');
@@ -189,7 +197,7 @@ async function installOffered(
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
-    const senderTold = await reportInstalled(channel, manifest.sessionId);
+    const senderTold = await tellSenderInstalled(channel, manifest.sessionId);
     if (!senderTold) decisions.tell({ type: 'warning', message: 'the session is installed, but the sender could not be told (it disconnected)' });
     const checkout = move.mapping?.to;
     return {
@@ -242,7 +250,7 @@ async function receiveAndTransform(
 }
 
 /** Installed is installed: a sender that vanished now does not make this a failure. */
-async function reportInstalled(channel: SecureChannel, sessionId: string): Promise<boolean> {
+async function tellSenderInstalled(channel: SecureChannel, sessionId: string): Promise<boolean> {
   try {
     await channel.send(MessageKind.Installed, encodeJson({ sessionId, hostname: hostname() }), true);
     await channel.finish();

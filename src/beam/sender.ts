@@ -59,7 +59,18 @@ const DEFAULT_CODE_LIFETIME_MS = 10 * 60_000;
  * receiver's install report. The session folder is only ever read.
  */
 export function send(request: SendRequest, decisions: SenderDecisions): Promise<SendResult> {
-  return withLifetime(request.signal, (lifetime) => runSender(request, decisions, lifetime));
+  return withLifetime(request.signal, (lifetime) => runSender(request, guarded(decisions, lifetime), lifetime));
+}
+
+/** Nobody is told or asked anything once the beam is cancelled, and no answer is awaited. */
+function guarded(decisions: SenderDecisions, lifetime: Lifetime): SenderDecisions {
+  return {
+    tell: (news) => lifetime.tell(() => decisions.tell(news)),
+    showCode: (code) => lifetime.ask(async () => decisions.showCode(code)),
+    sendUnredacted: (secrets) => lifetime.ask(() => decisions.sendUnredacted(secrets)),
+    phraseMatches: (phrase) => lifetime.ask(() => decisions.phraseMatches(phrase)),
+    sendTo: (receiver, risks) => lifetime.ask(() => decisions.sendTo(receiver, risks)),
+  };
 }
 
 async function runSender(request: SendRequest, decisions: SenderDecisions, lifetime: Lifetime): Promise<SendResult> {
@@ -72,11 +83,12 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   const joining = await unlessFailed(located, reviewed);
   if (!request.showCodeDuringScan) await reviewed;
 
+  const sodium = sodiumForPairing();
   decisions.tell({ type: 'connecting' });
   const swarm = await unlessFailed(joining.swarm, reviewed);
   const meeting = rendezvous({
     swarm,
-    sodium: sodiumForPairing(),
+    sodium,
     role: 'sender',
     code,
     deadlineMs: codeLifetimeMs,
@@ -101,7 +113,7 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   paired.catch(() => undefined);
   const outgoing = await unlessFailed(reviewed, paired).catch((error: unknown) => tellPairedReceiver(paired, error));
   const channel = await paired;
-  await introduce(channel, request, decisions, lifetime);
+  await introduce(channel, request, decisions);
   return transfer(channel, outgoing, decisions, idleTimeoutMs);
 }
 
@@ -134,7 +146,7 @@ function prepareWhileJoining(
     decisions.tell({ type: 'secrets', summary: outgoing.secrets });
     if (needsConsent(outgoing)) {
       questionOpen = true;
-      await consentToSecrets(outgoing, decisions, lifetime);
+      await consentToSecrets(outgoing, decisions);
     }
     return outgoing;
   });
@@ -148,8 +160,8 @@ function needsConsent(outgoing: OutgoingSession): boolean {
   return outgoing.secrets.found > 0 && !outgoing.secrets.redacted;
 }
 
-async function consentToSecrets(outgoing: OutgoingSession, decisions: SenderDecisions, lifetime: Lifetime): Promise<void> {
-  if (!(await lifetime.until(decisions.sendUnredacted(outgoing.secrets)))) {
+async function consentToSecrets(outgoing: OutgoingSession, decisions: SenderDecisions): Promise<void> {
+  if (!(await decisions.sendUnredacted(outgoing.secrets))) {
     throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
   }
 }
@@ -165,7 +177,7 @@ async function tellPairedReceiver(paired: Promise<SecureChannel>, error: unknown
  * Before the session is even named: the phrase check if either side asked for it, then who the
  * receiver is. A machine that may be shared is reported, and refused when the request says so.
  */
-async function introduce(channel: SecureChannel, request: SendRequest, decisions: SenderDecisions, lifetime: Lifetime): Promise<void> {
+async function introduce(channel: SecureChannel, request: SendRequest, decisions: SenderDecisions): Promise<void> {
   // HELLO was sent on pairing; the receiver answers with its environment.
   const reply = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
   if (reply.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(reply.body)}`);
@@ -176,15 +188,14 @@ async function introduce(channel: SecureChannel, request: SendRequest, decisions
     throw new BeamError('declined', `${message}: nothing was sent`);
   };
   if (request.verify || receiver.verify) {
-    const matched = await lifetime.until(decisions.phraseMatches(verificationPhrase(channel.verificationKey)));
-    if (!matched) await stop('the verification phrases did not match');
+    if (!(await decisions.phraseMatches(verificationPhrase(channel.verificationKey)))) await stop('the verification phrases did not match');
   }
   const risks = sharedEnvironmentRisks(receiver, request.githubLogin);
   decisions.tell({ type: 'receiver', receiver, risks });
   if (risks.length > 0 && request.refuseSharedReceivers) {
     await stop('the sender refused to send to a shared machine (use --allow-shared to send anyway)');
   }
-  if (!(await lifetime.until(decisions.sendTo(receiver, risks)))) await stop('the sender said no');
+  if (!(await decisions.sendTo(receiver, risks))) await stop('the sender said no');
 }
 
 async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decisions: SenderDecisions, idleTimeoutMs: number): Promise<SendResult> {

@@ -68,9 +68,8 @@ export function validateManifest<Source>(raw: unknown, limits: BundleLimits, rul
   if (record.format !== MANIFEST_FORMAT) {
     throw invalid(`format ${String(record.format)} is not supported (this copilot-beam reads format ${MANIFEST_FORMAT})`);
   }
-  const sessionId = record.sessionId;
-  if (typeof sessionId !== 'string') throw invalid('the session id is missing');
-  const badId = rules.whyIdIsInvalid(sessionId);
+  const sessionId = typeof record.sessionId === 'string' ? record.sessionId : '';
+  const badId = rules.whyIdIsInvalid(sessionId) ?? (sessionId === '' ? 'the session id is missing' : null);
   if (badId !== null) throw invalid(badId);
   const directories = validateDirectories(record.directories, limits);
   const files = validateFiles(record.files, limits);

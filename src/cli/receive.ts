@@ -42,9 +42,9 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
     ...(options.cwd === undefined ? {} : { checkout: options.cwd }),
     force: Boolean(options.force),
     verify: Boolean(options.verify),
-    maxBytes: parseSize(options.maxSize, '--max-size'),
     searchTimeoutMs: parseDuration(options.timeout, '--timeout'),
     idleTimeoutMs: parseDuration(options.idleTimeout, '--idle-timeout'),
+    maxBytes: parseSize(options.maxSize, '--max-size'),
     env,
     network: networkSettings(options, env),
   };

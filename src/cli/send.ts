@@ -34,9 +34,9 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     copilotHome: copilotHome(env),
     ...(query === undefined ? {} : { session: query }),
     currentDir: process.cwd(),
-    codeWords: parseWordCount(options.codeLength),
     codeLifetimeMs: parseDuration(options.timeout, '--timeout'),
     idleTimeoutMs: parseDuration(options.idleTimeout, '--idle-timeout'),
+    codeWords: parseWordCount(options.codeLength),
     redact: Boolean(options.redact),
     verify: Boolean(options.verify),
     // Without --yes and without a person to ask, secrets would stop the send: then no code is

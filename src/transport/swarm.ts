@@ -42,6 +42,7 @@ export class BeamSwarm implements PeerSwarm {
   private topic: Uint8Array | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
+  private destroying: Promise<void> | undefined;
   private markClosed: () => void = () => undefined;
   /** Resolves when destroy() starts, so waits on this swarm can end. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -104,8 +105,13 @@ export class BeamSwarm implements PeerSwarm {
     if (this.topic && !this.destroyed) await this.swarm.leave(this.topic).catch(() => undefined);
   }
 
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
+  /** Every caller waits for the same teardown (the first call starts it). */
+  destroy(): Promise<void> {
+    this.destroying ??= this.tearDown();
+    return this.destroying;
+  }
+
+  private async tearDown(): Promise<void> {
     this.destroyed = true;
     this.locked = true;
     this.markClosed();
