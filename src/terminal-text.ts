@@ -1,19 +1,25 @@
 /**
- * Text that reaches a terminal must not be able to drive it: escape sequences (CSI such as
- * clear-screen, OSC such as set-title, and two-byte ones) and other control characters are
- * removed. One definition serves every place that prints. The control characters in these
+ * Text that reaches a terminal must not be able to drive it or disguise itself: escape sequences
+ * (CSI such as clear-screen, OSC such as set-title, and two-byte ones), other control characters
+ * and invisible format characters are removed. One definition serves every place that prints. The control characters in these
  * patterns are the point of them.
  */
 const ESCAPE_SEQUENCE = /\u001b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-_])/g;
+/**
+ * Invisible format characters (Unicode category Cf) and the line and paragraph separators: the
+ * bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a shown name or
+ * path read as something else, zero-width ones hide text, and U+2028/U+2029 break lines.
+ */
+const INVISIBLE = /[\p{Cf}\u2028\u2029]/gu;
 
 /** For a line we print ourselves: keeps tab and newline (our own line breaks), drops the rest. */
 export function stripTerminalControls(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return text.replace(ESCAPE_SEQUENCE, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(INVISIBLE, '');
 }
 
 /** For one value from outside (a hostname, a session name): a single line, capped in length. */
 export function singleLineText(text: string, maxLength: number): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, maxLength);
+  return text.replace(ESCAPE_SEQUENCE, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(INVISIBLE, '').slice(0, maxLength);
 }
 
 /**
