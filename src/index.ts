@@ -25,6 +25,7 @@ export {
   type SourceEnvironment,
   type Destination,
   type TransformReport,
+  type InstallReview,
 } from './beam/index.js';
 export { BeamError, EXIT_CODES, type ErrorKind } from './errors.js';
 export { parseCode, formatCode, type Code } from './code/code.js';

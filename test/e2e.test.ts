@@ -67,7 +67,7 @@ describe('copilot-beam end to end', () => {
 
     const installed = join(codespace, 'session-state', session.id);
     const appended = await assertBeamedCopy(session.dir, installed);
-    assert.deepEqual(appended.map((event) => event.type), ['session.handoff'], 'nothing to neutralise in a finished session');
+    assert.deepEqual(appended.map((event) => event.type), ['session.mode_changed', 'session.permissions_changed', 'session.handoff'], 'only the unconditional closing block in a finished session');
     assert.equal((await stat(join(installed, 'session.db'))).size, 20480);
     assert.equal((await stat(join(installed, 'events.jsonl'))).mode & 0o777, 0o600);
     assert.equal((await stat(installed)).mode & 0o777, 0o700);

@@ -170,14 +170,15 @@ test('path remap: whole prefixes move, longer names and other text stay', () => 
   );
 });
 
-test('event transform: afterwards every tool call has exactly one completion, and history is kept', async () => {
+test('event transform: afterwards every tool call has exactly one completion, the main agent is interactive with manual approval, and history is kept', async () => {
   const dir = await tempDir('property-events');
   const path = join(dir, 'events.jsonl');
   const step = fc.oneof(
     fc.record({ kind: fc.constant('request' as const), id: fc.integer({ min: 0, max: 9 }) }),
     fc.record({ kind: fc.constant('start' as const), id: fc.integer({ min: 0, max: 9 }) }),
     fc.record({ kind: fc.constant('complete' as const), id: fc.integer({ min: 0, max: 9 }) }),
-    fc.record({ kind: fc.constant('mode' as const), mode: fc.constantFrom('interactive', 'plan', 'autopilot') }),
+    fc.record({ kind: fc.constant('mode' as const), mode: fc.constantFrom('interactive', 'plan', 'autopilot'), subAgent: fc.boolean() }),
+    fc.record({ kind: fc.constant('permissions' as const), data: fc.constantFrom<Record<string, unknown>>({ allowAllPermissions: true, allowAllPermissionMode: 'on' }, { mode: 'allow-all' }, { allowAllPermissionMode: 'auto' }, {}), subAgent: fc.boolean() }),
   );
   await fc.assert(
     fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
@@ -185,7 +186,8 @@ test('event transform: afterwards every tool call has exactly one completion, an
       const lines = steps.map((s, i) => {
         const id = `e${i}`;
         const parentId = i === 0 ? null : `e${i - 1}`;
-        if (s.kind === 'mode') return { type: 'session.mode_changed', data: { previousMode: 'interactive', newMode: s.mode }, id, parentId };
+        if (s.kind === 'mode') return { type: 'session.mode_changed', data: { previousMode: 'interactive', newMode: s.mode }, id, parentId, ...(s.subAgent ? { agentId: 'sub' } : {}) };
+        if (s.kind === 'permissions') return { type: 'session.permissions_changed', data: s.data, id, parentId, ...(s.subAgent ? { agentId: 'sub' } : {}) };
         const call = `call_${s.id}`;
         if (s.kind === 'request') return { type: 'assistant.message', data: { content: '', toolRequests: [{ toolCallId: call, name: 'bash', arguments: { command: 'ls' } }] }, id, parentId };
         if (s.kind === 'start') return { type: 'tool.execution_start', data: { toolCallId: call, toolName: 'bash', arguments: { command: 'ls' } }, id, parentId };
@@ -198,11 +200,17 @@ test('event transform: afterwards every tool call has exactly one completion, an
       await transformEvents(path, { sourceHost: 'a', destinationHost: 'b', movedAt: new Date(0) });
       const after = await readFile(path, 'utf8');
       assert.ok(after.startsWith(original));
-      const events = after.trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: { toolCallId?: string; toolRequests?: Array<{ toolCallId: string }>; newMode?: string } });
+      type Line = { type: string; agentId?: string; data: { toolCallId?: string; toolRequests?: Array<{ toolCallId: string }>; newMode?: string; allowAllPermissionMode?: string; allowAllPermissions?: boolean } };
+      const events = after.trim().split('\n').map((line) => JSON.parse(line) as Line);
       const calls = new Set(events.flatMap((e) => (e.type === 'assistant.message' ? (e.data.toolRequests ?? []).map((r) => r.toolCallId) : e.type === 'tool.execution_start' ? [e.data.toolCallId!] : [])));
       for (const call of calls) assert.equal(events.filter((e) => e.type === 'tool.execution_complete' && e.data.toolCallId === call).length, 1, call);
-      const lastMode = events.filter((e) => e.type === 'session.mode_changed').at(-1)?.data.newMode;
-      assert.notEqual(lastMode, 'autopilot');
+      // What the client restores on resume: the last main-agent mode, and the last permissions event of anyone.
+      const lastMode = events.filter((e) => e.type === 'session.mode_changed' && e.agentId === undefined).at(-1);
+      assert.equal(lastMode?.data.newMode, 'interactive');
+      const lastPermissions = events.filter((e) => e.type === 'session.permissions_changed').at(-1);
+      assert.equal(lastPermissions?.data.allowAllPermissionMode, 'off');
+      assert.equal(lastPermissions?.data.allowAllPermissions, false);
+      assert.equal(lastPermissions?.agentId, undefined);
       assert.equal(events.at(-1)?.type, 'session.handoff');
     }),
     settings,

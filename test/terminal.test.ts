@@ -63,6 +63,10 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     receiver.type('BSpace', 'Enter');
     await receiver.waitFor(/Accept this session\? \[y\/N\]/);
     receiver.type('y', 'Enter');
+    const review = await receiver.waitFor(/Install it\? \[y\/N\]/, 30_000);
+    // No checkout of the session's repository here: only what must never act outside one is reset.
+    assert.match(review, /Received and made safe to resume here:\n +was active on the source +nothing\n +neutralised here +[^\n]*rewind entr[^\n]*\n(?: .*\n)* +left out +nothing/);
+    receiver.type('y', 'Enter');
     const done = await receiver.waitFor(/EXIT:\d+/, 30_000);
     assert.match(done, /EXIT:0/);
     assert.match(done, /Resume it with:/);

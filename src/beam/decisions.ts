@@ -2,6 +2,7 @@ import type { ReceiverEnvironment } from '../bundle/hello.js';
 import type { SecretSummary } from '../session/secrets/scan.js';
 import type { Destination } from '../session/destination.js';
 import type { SessionManifest } from '../session/manifest.js';
+import type { InstallReview } from '../session/review.js';
 import type { TransformReport } from '../session/transform/index.js';
 
 /**
@@ -21,6 +22,8 @@ export type SenderNews =
       readonly sessionName?: string;
       readonly files: number;
       readonly bytes: number;
+      /** Entries of the session folder that are not part of a Copilot session: never sent. */
+      readonly leftOut: readonly string[];
     }
   | { readonly type: 'secrets'; readonly summary: SecretSummary }
   | { readonly type: 'connecting' }
@@ -30,7 +33,9 @@ export type SenderNews =
   /** Who the receiver is, and why its machine may be shared with others (empty when not). */
   | { readonly type: 'receiver'; readonly receiver: ReceiverEnvironment; readonly risks: readonly string[] }
   | { readonly type: 'offered' }
-  | { readonly type: 'progress'; readonly done: number; readonly total: number };
+  | { readonly type: 'progress'; readonly done: number; readonly total: number }
+  /** Everything arrived and was verified; the receiver's person looks at it before it is installed. */
+  | { readonly type: 'reviewing' };
 
 /** The code to show the receiving person, once it can be used. */
 export interface CodeToShow {
@@ -74,4 +79,9 @@ export interface ReceiverDecisions {
   phraseMatches(phrase: string): Promise<boolean>;
   /** Install this session here? It was checked as hostile input and shown with the 'offer' news. */
   acceptOffer(manifest: SessionManifest): Promise<boolean>;
+  /**
+   * The second look: the content arrived, was verified and made safe to resume here. Install it?
+   * `review` says what was active in it and what was neutralised or left out.
+   */
+  installReviewed(review: InstallReview): Promise<boolean>;
 }

@@ -8,3 +8,4 @@ export type { SecretSummary } from '../session/secrets/scan.js';
 export type { SessionManifest, SourceEnvironment } from '../session/manifest.js';
 export type { Destination } from '../session/destination.js';
 export type { TransformReport } from '../session/transform/index.js';
+export type { InstallReview } from '../session/review.js';

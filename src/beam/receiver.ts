@@ -19,8 +19,11 @@ import {
   sessionExists,
   type Staging,
 } from '../session/install.js';
+import { sessionDir } from '../session/home.js';
+import { removeForeignEntries } from '../session/layout.js';
 import { decodeSessionManifest, type SessionManifest } from '../session/manifest.js';
 import { resumeCommand } from '../session/resume-line.js';
+import { reviewOf } from '../session/review.js';
 import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -101,6 +104,7 @@ function guarded(decisions: ReceiverDecisions, lifetime: Lifetime): ReceiverDeci
     tell: (news) => lifetime.tell(() => decisions.tell(news)),
     phraseMatches: (phrase) => lifetime.ask(() => decisions.phraseMatches(phrase)),
     acceptOffer: (manifest) => lifetime.ask(() => decisions.acceptOffer(manifest)),
+    installReviewed: (review) => lifetime.ask(() => decisions.installReviewed(review)),
   };
 }
 
@@ -190,9 +194,16 @@ async function installOffered(
 ): Promise<ReceiveResult> {
   const staging = await createStaging(settings.home);
   const forgetStaging = lifetime.defer(() => discardStaging(staging));
+  let senderKnowsWhy = false;
   try {
     await channel.send(MessageKind.Accept, new Uint8Array(0));
-    const { move, report } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
+    const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
+    await channel.send(MessageKind.Reviewing, new Uint8Array(0));
+    if (!(await decisions.installReviewed(reviewOf(manifest.sessionId, report, leftOut)))) {
+      senderKnowsWhy = true;
+      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no after reviewing what arrived' }));
+      throw new BeamError('declined', 'declined after the review: nothing was installed');
+    }
     // A beam cancelled by now reports the cancellation; it must not also install.
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
@@ -211,7 +222,7 @@ async function installOffered(
     };
   } catch (error) {
     const failure = toBeamError(error);
-    await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
+    if (!senderKnowsWhy) await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
     throw failure;
   } finally {
     forgetStaging();
@@ -226,7 +237,7 @@ async function receiveAndTransform(
   staging: Staging,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
-): Promise<{ move: MoveDescription; report: TransformReport }> {
+): Promise<{ move: MoveDescription; report: TransformReport; leftOut: string[] }> {
   decisions.tell({ type: 'receiving', bytes: manifest.totalBytes });
   const move: MoveDescription = {
     sourceHost: displayText(manifest.source.hostname, 100),
@@ -244,9 +255,15 @@ async function receiveAndTransform(
   });
   const seconds = (performance.now() - receivingSince) / 1000;
   decisions.tell({ type: 'received', bytes: manifest.totalBytes, seconds });
-  const report = await transformReceivedSession(staging.dir, move, events.report ? { rewrittenEvents: events.report } : {});
+  // Verified, but not the client's: never installed (a hook configuration, instructions, a repository).
+  const leftOut = await removeForeignEntries(staging.dir, manifest);
+  const report = await transformReceivedSession(staging.dir, move, {
+    ...(events.report ? { rewrittenEvents: events.report } : {}),
+    sessionId: manifest.sessionId,
+    forbidden: [settings.home, sessionDir(settings.home, manifest.sessionId)],
+  });
   decisions.tell({ type: 'transformed', destination, report });
-  return { move, report };
+  return { move, report, leftOut };
 }
 
 /** Installed is installed: a sender that vanished now does not make this a failure. */

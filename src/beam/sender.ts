@@ -9,7 +9,7 @@ import { BeamError, toBeamError } from '../errors.js';
 import { sharedEnvironmentRisks } from '../session/environment.js';
 import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
 import { rendezvous, type PeerSwarm } from '../transport/rendezvous.js';
-import type { SecureChannel } from '../transport/secure-channel.js';
+import type { SealedMessage, SecureChannel } from '../transport/secure-channel.js';
 import type { SenderDecisions } from './decisions.js';
 import { withLifetime, type Lifetime } from './lifetime.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
@@ -142,6 +142,7 @@ function prepareWhileJoining(
       ...(manifest.sessionName ? { sessionName: manifest.sessionName } : {}),
       files: manifest.files.length,
       bytes: manifest.totalBytes,
+      leftOut: outgoing.leftOut,
     });
     decisions.tell({ type: 'secrets', summary: outgoing.secrets });
     if (needsConsent(outgoing)) {
@@ -214,7 +215,8 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
     await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
     throw new BeamError('session', `${message}: nothing was installed on the other side`);
   }
-  const outcome = await receiveAfterCredits(channel, idleTimeoutMs);
+  const outcome = await installReport(channel, decisions, idleTimeoutMs);
+  if (outcome.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(outcome.body)}`);
   if (outcome.kind === MessageKind.Failed) {
     throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);
   }
@@ -223,4 +225,12 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   }
   await channel.finish();
   return { sessionId: manifest.sessionId, bytes: manifest.totalBytes };
+}
+
+/** The receiver's last word after END; while its person reviews the content, we wait for them. */
+async function installReport(channel: SecureChannel, decisions: SenderDecisions, idleTimeoutMs: number): Promise<SealedMessage> {
+  const first = await receiveAfterCredits(channel, idleTimeoutMs);
+  if (first.kind !== MessageKind.Reviewing) return first;
+  decisions.tell({ type: 'reviewing' });
+  return channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
 }

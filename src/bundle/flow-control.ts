@@ -1,5 +1,5 @@
 import { BeamError } from '../errors.js';
-import type { SecureChannel } from '../transport/secure-channel.js';
+import type { SealedMessage, SecureChannel } from '../transport/secure-channel.js';
 import { decodeReason, MessageKind } from './messages.js';
 
 /**
@@ -44,9 +44,9 @@ export class SendWindow {
 
 /**
  * The next message from the receiver during or after the transfer, skipping credits: what the
- * sender waits for once its stream is out (INSTALLED or FAILED).
+ * sender waits for once its stream is out (REVIEWING, then INSTALLED, REJECT or FAILED).
  */
-export async function receiveAfterCredits(channel: SecureChannel, timeoutMs: number): Promise<{ kind: number; body: Uint8Array; final: boolean }> {
+export async function receiveAfterCredits(channel: SecureChannel, timeoutMs: number): Promise<SealedMessage> {
   for (;;) {
     const message = await channel.receive(timeoutMs, 'the receiver');
     if (message.kind !== MessageKind.Credit) return message;

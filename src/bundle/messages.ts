@@ -2,8 +2,8 @@ import { displayText } from '../terminal-text.js';
 
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
- * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, CREDIT..., then INSTALLED,
- * or REJECT / FAILED. The final message of each stream carries secretstream's FINAL tag.
+ * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, CREDIT..., REVIEWING, then
+ * INSTALLED, or REJECT / FAILED. The final message of each stream carries secretstream's FINAL tag.
  */
 export enum MessageKind {
   Hello = 5,
@@ -18,6 +18,8 @@ export enum MessageKind {
   Environment = 14,
   /** Receiver to sender during the transfer: "I have consumed this many more DATA bytes". */
   Credit = 15,
+  /** Receiver to sender after END: all verified; a person reviews it before it is installed. */
+  Reviewing = 16,
 }
 
 export function encodeJson(value: unknown): Uint8Array {

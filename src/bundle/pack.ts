@@ -12,8 +12,8 @@ export interface ScannedFolder {
 }
 
 export interface ListOptions {
-  /** Files (by name) that belong to this machine only and never travel. */
-  readonly leaveOut?: (name: string) => boolean;
+  /** Entries (by path and name) that never travel: a folder left out is not walked. */
+  readonly leaveOut?: (path: string, name: string, isFolder: boolean) => boolean;
 }
 
 /** A file found by listFolder, before it is hashed. */
@@ -54,15 +54,15 @@ export async function hashListed(root: string, files: readonly ListedFile[]): Pr
   return hashed;
 }
 
-async function walk(root: string, relative: string, result: ListedFolder, leaveOut: (name: string) => boolean): Promise<void> {
+async function walk(root: string, relative: string, result: ListedFolder, leaveOut: NonNullable<ListOptions['leaveOut']>): Promise<void> {
   const entries = await readdir(join(root, relative));
   for (const name of entries) {
     const path = relative === '' ? name : `${relative}/${name}`;
     const stats = await lstat(join(root, path));
-    if (stats.isDirectory()) {
+    if (stats.isDirectory() && !leaveOut(path, name, true)) {
       result.directories.push(path);
       await walk(root, path, result, leaveOut);
-    } else if (stats.isFile() && !leaveOut(name)) {
+    } else if (stats.isFile() && !leaveOut(path, name, false)) {
       result.files.push({ path, size: stats.size, mode: stats.mode & 0o777 });
     } else {
       result.skipped.push(path);

@@ -8,18 +8,20 @@ import type { CommandContext } from './context.js';
 export async function runInspect(query: string | undefined, context: CommandContext): Promise<void> {
   const outgoing = await prepareOutgoing(copilotHome(context.env), query, process.cwd(), { redact: false });
   try {
-    const { manifest, secrets, skipped } = outgoing;
+    const { manifest, secrets, skipped, leftOut } = outgoing;
+    const machineLocal = skipped.filter((path) => !leftOut.includes(path));
     const root = manifest.source.gitRoot ?? manifest.source.cwd;
     const lines = [
       `Session ${manifest.sessionId}${manifest.sessionName ? ` "${displayText(manifest.sessionName, 80)}"` : ''}`,
-      `  ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}; left out (machine-local): ${skipped.length ? skipped.join(', ') : 'nothing'}`,
+      `  ${manifest.files.length} files, ${formatBytes(manifest.totalBytes)}; left out (machine-local): ${machineLocal.length ? machineLocal.map((path) => displayText(path)).join(', ') : 'nothing'}`,
+      ...(leftOut.length ? [`  left out (not part of a Copilot session): ${leftOut.map((path) => displayText(path)).join(', ')}`] : []),
       ...manifest.files.map((file) => `    ${formatBytes(file.size).padStart(8)}  ${file.path}`),
       `  secrets: ${secrets.found === 0 ? 'none found' : Object.entries(secrets.kinds).map(([kind, count]) => `${count} ${kind}`).join(', ')} (${secrets.filesScanned} text files scanned)`,
       `  paths to remap on the receiver: ${root ? `everything under ${displayText(root)}` : 'none recorded'}`,
       `  repository: ${manifest.source.git?.remote ? displayText(manifest.source.git.remote) : 'unknown (the receiver will need --cwd)'}`,
       `  written by Copilot CLI ${manifest.source.copilotVersion ?? '(unknown version)'}`,
     ];
-    context.ui.result('inspect', { manifest, secrets, skipped, remapRoot: root ?? null }, lines);
+    context.ui.result('inspect', { manifest, secrets, skipped, leftOut, remapRoot: root ?? null }, lines);
   } finally {
     await outgoing.dispose();
   }

@@ -2,6 +2,7 @@ import {
   networkSettings,
   receive,
   type Destination,
+  type InstallReview,
   type ReceiverDecisions,
   type ReceiverNews,
   type ReceiveResult,
@@ -57,6 +58,10 @@ function receiverDecisions(options: ReceiveOptions, context: CommandContext): Re
     tell: (news) => tellReceiver(news, context),
     phraseMatches: (phrase) => confirmPhrase(context.ui, phrase),
     acceptOffer: () => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes) }),
+    installReviewed: (review) => {
+      showReview(context, review);
+      return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes) });
+    },
   };
 }
 
@@ -89,12 +94,26 @@ function tellReceiver(news: ReceiverNews, context: CommandContext): void {
   }
 }
 
+function showReview(context: CommandContext, review: InstallReview): void {
+  // One item per line, under its heading: long lists stay readable on a narrow terminal.
+  const section = (heading: string, items: readonly string[]): string[] =>
+    (items.length > 0 ? items : ['nothing']).map((item, index) => `  ${(index === 0 ? heading : '').padEnd(27)}${displayText(item)}`);
+  context.ui.result('review', { sessionId: review.sessionId, wasActive: review.wasActive, neutralised: review.neutralised, leftOut: review.leftOut }, [
+    'Received and made safe to resume here:',
+    ...section('was active on the source', review.wasActive),
+    ...section('neutralised here', review.neutralised),
+    ...section('left out', review.leftOut),
+  ]);
+}
+
 function reportInstalled(context: CommandContext, result: ReceiveResult): void {
   const { transform } = result;
   const summary = {
     cwd: result.checkout ?? null,
     neutralisedToolCalls: transform.neutralisedToolCalls.length,
     droppedApprovals: transform.droppedApprovals,
+    cancelledSchedules: transform.cancelledSchedules,
+    remoteSwitches: transform.remoteSwitches,
     modeReset: transform.modeReset ?? null,
     permissionReset: transform.permissionReset ?? null,
   };
@@ -121,6 +140,8 @@ function showTransform(context: CommandContext, destination: Destination, report
     ...(report.modeReset ? [`${report.modeReset} mode`] : []),
     ...(report.permissionReset ? [`${report.permissionReset} permissions`] : []),
     ...(report.droppedApprovals > 0 ? [`${report.droppedApprovals} skill tool approval(s)`] : []),
+    ...(report.cancelledSchedules > 0 ? [`${report.cancelledSchedules} scheduled prompt(s)`] : []),
+    ...(report.remoteSwitches > 0 ? [`${report.remoteSwitches} remote-steering or MCP switch(es)`] : []),
   ];
   if (dropped.length > 0) ui.status('permissions', `Dropped from the source: ${dropped.join(', ')}. Approvals start afresh here.`);
 }

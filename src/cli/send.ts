@@ -78,11 +78,16 @@ function tellSender(news: SenderNews, context: CommandContext): void {
       return ui.status('scanning', 'Hashing the session and scanning it for secrets...');
     case 'prepared': {
       const name = news.sessionName ? ` "${displayText(news.sessionName, 80)}"` : '';
-      return ui.status('prepared', `Session ${news.sessionId}${name}: ${news.files} files, ${formatBytes(news.bytes)}`, {
+      ui.status('prepared', `Session ${news.sessionId}${name}: ${news.files} files, ${formatBytes(news.bytes)}`, {
         sessionId: news.sessionId,
         files: news.files,
         bytes: news.bytes,
       });
+      if (news.leftOut.length > 0) {
+        const shown = news.leftOut.slice(0, 5).map((path) => displayText(path, 100)).join(', ');
+        ui.warn(`not part of a Copilot session, so not sent: ${shown}${news.leftOut.length > 5 ? `, and ${news.leftOut.length - 5} more` : ''}`);
+      }
+      return;
     }
     case 'secrets':
       return reportSecrets(news.summary, context);
@@ -100,6 +105,8 @@ function tellSender(news: SenderNews, context: CommandContext): void {
       return ui.status('offered', 'Waiting for the receiver to accept...');
     case 'progress':
       return ui.progress('sending', news.done, news.total);
+    case 'reviewing':
+      return ui.status('reviewing', 'Sent and verified; the receiver is reviewing it before installing...');
   }
 }
 

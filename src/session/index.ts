@@ -10,3 +10,4 @@ export * from './manifest.js';
 export * from './session-files.js';
 export * from './resume-line.js';
 export * from './destination.js';
+export * from './review.js';

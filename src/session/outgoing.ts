@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
 import type { SessionManifest } from './manifest.js';
 import { hashListed } from '../bundle/pack.js';
-import { listSessionFolder } from './session-files.js';
+import { isMachineLocalFile, listSessionFolder } from './session-files.js';
 import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
@@ -14,8 +14,10 @@ import { describeSource, readWorkspace } from './source-info.js';
 export interface OutgoingSession {
   readonly location: SessionLocation;
   readonly manifest: SessionManifest;
-  /** Entries left out of the bundle (locks, links, devices). */
+  /** Entries left out of the bundle (locks, links, devices, anything not of a session's layout). */
   readonly skipped: readonly string[];
+  /** Of those, the ones a person should hear about: not this machine's locks. */
+  readonly leftOut: readonly string[];
   readonly secrets: SecretSummary;
   /** Where to read a file from: the session folder, or its redacted copy. */
   locate(file: ManifestFile): string;
@@ -75,6 +77,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
       location,
       manifest,
       skipped: listed.skipped,
+      leftOut: listed.skipped.filter((path) => !isMachineLocalFile(basename(path))),
       secrets: summary,
       locate: (file) => replacements.get(file.path)?.path ?? join(location.dir, file.path),
       dispose,

@@ -1,4 +1,5 @@
-import { listFolder, scanFolder, type ListedFolder, type ScannedFolder } from '../bundle/pack.js';
+import { listFolder, scanFolder, type ListedFolder, type ListOptions, type ScannedFolder } from '../bundle/pack.js';
+import { isSessionFile, isSessionFolder } from './layout.js';
 
 /**
  * Lock and in-use markers belong to the process that made them on the source machine; copied,
@@ -8,12 +9,17 @@ export function isMachineLocalFile(name: string): boolean {
   return name.endsWith('.lock') || /^inuse\.\d+\.hold$/.test(name);
 }
 
-/** The files of a session folder that travel (no locks), not yet hashed. */
+/** Locks stay on this machine; what is not part of a session's layout never travels. */
+const SESSION_ENTRIES: ListOptions = {
+  leaveOut: (path, name, isFolder) => isMachineLocalFile(name) || !(isFolder ? isSessionFolder(path) : isSessionFile(path)),
+};
+
+/** The files of a session folder that travel, not yet hashed; the rest is listed as skipped. */
 export function listSessionFolder(dir: string): Promise<ListedFolder> {
-  return listFolder(dir, { leaveOut: isMachineLocalFile });
+  return listFolder(dir, SESSION_ENTRIES);
 }
 
-/** The files of a session folder that travel (no locks), hashed. */
+/** The files of a session folder that travel, hashed; the rest is listed as skipped. */
 export function scanSessionFolder(dir: string): Promise<ScannedFolder> {
-  return scanFolder(dir, { leaveOut: isMachineLocalFile });
+  return scanFolder(dir, SESSION_ENTRIES);
 }

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +76,29 @@ export function runCopilot(options: CopilotOptions): Promise<CopilotRun> {
       resolve({ exitCode: code ?? (signal === 'SIGKILL' ? 137 : 1), stdout, stderr });
     });
   });
+}
+
+/** The version of the real client npm installed. */
+export function copilotPackageVersion(): string {
+  const url = new URL('../../../node_modules/@github/copilot/package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The event schema the installed client ships (inside the package it unpacks on first run: a
+ * `copilot --version` in the shared HOME unpacks it), or undefined without the client.
+ */
+export async function clientEventSchema(): Promise<string | undefined> {
+  if (!copilotAvailable()) return undefined;
+  const pkg = join(SHARED_HOME, '.cache', 'copilot', 'pkg');
+  const find = (): string | undefined => {
+    for (const platform of existsSync(pkg) ? readdirSync(pkg) : []) {
+      const path = join(pkg, platform, copilotPackageVersion(), 'copilot-sdk', 'generated', 'session-events.d.ts');
+      if (existsSync(path)) return path;
+    }
+    return undefined;
+  };
+  if (!find()) await runCopilot({ copilotHome: join(SHARED_HOME, 'unused-copilot-home'), modelUrl: 'http://127.0.0.1:9/v1', cwd: tmpdir(), args: ['--version'], timeoutMs: 120_000 });
+  const found = find();
+  return found ? readFileSync(found, 'utf8') : undefined;
 }

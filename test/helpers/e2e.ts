@@ -122,15 +122,22 @@ export async function listOrEmpty(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 
+/** The files the receiver rebuilds or neutralises rather than installs as sent. */
+export const REWRITTEN_FILES = ['events.jsonl', 'workspace.yaml', 'checkpoints/index.md', 'rewind-file-snapshots/index.json'];
+
 /**
- * A beamed session equals its source except events.jsonl, which keeps the source's bytes as its
- * prefix and gains the receiver's closing events (the last one the handoff note).
+ * A beamed session equals its source except the files the receiver rewrites; events.jsonl keeps
+ * the source's bytes as its prefix and gains the receiver's closing events (the last one the
+ * handoff note).
  */
 export async function assertBeamedCopy(source: string, installed: string): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
   const expected = contentOnly(await treeDigest(source, { skipLocks: true }));
   const actual = contentOnly(await treeDigest(installed));
-  expected.delete('events.jsonl');
-  actual.delete('events.jsonl');
+  for (const rewritten of REWRITTEN_FILES) {
+    assert.equal(actual.has(rewritten), expected.has(rewritten), rewritten);
+    expected.delete(rewritten);
+    actual.delete(rewritten);
+  }
   assert.deepEqual(actual, expected);
   const [before, after] = await Promise.all([readFile(join(source, 'events.jsonl')), readFile(join(installed, 'events.jsonl'))]);
   assert.ok(after.subarray(0, before.length).equals(before), 'the history is kept byte for byte');

@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { emptyActiveState, observe, type ActiveState, type AgentMode, type Json, type PermissionState } from './active-state.js';
+import { closingBlock } from './closing-block.js';
+import { eventClass } from './event-types.js';
+import { withoutGrants, type GrantCounts } from './grants.js';
 import type { PathRemapper } from './path-mapping.js';
 
 /**
@@ -22,12 +25,22 @@ export interface EventTransformReport {
   readonly events: number;
   readonly remappedStrings: number;
   readonly neutralisedToolCalls: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  /** Tool approvals skills carried (field or front matter), removed. */
   readonly droppedApprovals: number;
-  readonly modeReset?: string;
-  readonly permissionReset?: string;
+  /** Remote steering and MCP "all tools" switches, turned off. */
+  readonly remoteSwitches: number;
+  /** Events of types the client never writes to disk (or may reopen from it), left out. */
+  readonly droppedEvents: number;
+  /** Scheduled prompts left open by the source, cancelled. */
+  readonly cancelledSchedules: number;
+  /** A custom agent the main agent had selected, deselected. */
+  readonly deselectedAgent?: string;
+  /** The main agent's mode, when it was not interactive (it is now). */
+  readonly modeReset?: AgentMode;
+  /** The permissions in force, when they were not manual approval (they are now). */
+  readonly permissionReset?: PermissionState;
 }
 
-type Json = Record<string, unknown>;
 interface SessionEvent {
   type?: unknown;
   data?: Json;
@@ -35,18 +48,19 @@ interface SessionEvent {
   [key: string]: unknown;
 }
 
+/** What the rewrite keeps track of across lines. */
 interface Tracker {
-  requested: Map<string, string>;
-  completed: Set<string>;
-  mode: string;
-  permission: string;
+  readonly state: ActiveState;
   lastId: string | null;
-  remapped: { count: number };
-  droppedApprovals: number;
+  readonly remapped: { count: number };
+  readonly grants: GrantCounts;
   context?: Json;
+  /** Dropped events' ids, with the nearest ancestor that was kept. */
+  readonly droppedParents: Map<string, string | null>;
+  droppedEvents: number;
 }
 
-export const NOT_EXECUTED_CODE = 'not_executed_session_moved';
+export { NOT_EXECUTED_CODE } from './closing-block.js';
 const CHUNK_BYTES = 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -60,13 +74,12 @@ const NEWLINE = Buffer.from('\n');
  */
 export class EventLogRewriter {
   private readonly tracker: Tracker = {
-    requested: new Map(),
-    completed: new Set(),
-    mode: 'interactive',
-    permission: 'manual',
+    state: emptyActiveState(),
     lastId: null,
     remapped: { count: 0 },
-    droppedApprovals: 0,
+    grants: { approvals: 0, switches: 0 },
+    droppedParents: new Map(),
+    droppedEvents: 0,
   };
   private events = 0;
   /** A line cut by a chunk boundary waits here; joined once its end arrives, so long lines cost O(n). */
@@ -109,15 +122,19 @@ export class EventLogRewriter {
     const parts: Uint8Array[] = [];
     if (this.carried.length > 0) this.rewriteLine(Buffer.concat(this.carried), parts);
     this.carried = [];
-    const appended = closingEvents(this.tracker, this.move);
-    for (const event of appended.events) parts.push(Buffer.from(`${JSON.stringify(event)}\n`));
+    const block = closingBlock(this.tracker.state, this.tracker.lastId, this.move, this.move.mapping ? this.tracker.context : undefined);
+    for (const event of block.events) parts.push(Buffer.from(`${JSON.stringify(event)}\n`));
     this.result = {
       events: this.events,
       remappedStrings: this.tracker.remapped.count,
-      neutralisedToolCalls: appended.neutralised,
-      droppedApprovals: this.tracker.droppedApprovals,
-      ...(appended.modeReset ? { modeReset: appended.modeReset } : {}),
-      ...(appended.permissionReset ? { permissionReset: appended.permissionReset } : {}),
+      neutralisedToolCalls: block.neutralised,
+      droppedApprovals: this.tracker.grants.approvals,
+      remoteSwitches: this.tracker.grants.switches,
+      droppedEvents: this.tracker.droppedEvents,
+      cancelledSchedules: block.cancelledSchedules,
+      ...(block.deselectedAgent !== undefined ? { deselectedAgent: block.deselectedAgent } : {}),
+      ...(block.modeReset ? { modeReset: block.modeReset } : {}),
+      ...(block.permissionReset ? { permissionReset: block.permissionReset } : {}),
     };
     return parts;
   }
@@ -139,8 +156,15 @@ export class EventLogRewriter {
       return;
     }
     this.events++;
+    if (eventClass(typeof event.type === 'string' ? event.type : '') === 'dropped') {
+      // Its children are chained to its parent instead, so the chain has no hole.
+      if (typeof event.id === 'string') this.tracker.droppedParents.set(event.id, liveParent(event, this.tracker));
+      this.tracker.droppedEvents++;
+      return;
+    }
+    const chained = withLiveParent(event, this.tracker);
     // Most lines hold no source path: skipping the deep remap for them changes nothing but time.
-    const rewritten = rewriteEvent(event, this.tracker, this.remapper?.mayOccurIn(line) ? this.remapper : undefined);
+    const rewritten = rewriteEvent(chained, this.tracker, this.remapper?.mayOccurIn(line) ? this.remapper : undefined);
     // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
     if (rewritten === event) parts.push(raw, NEWLINE);
     else parts.push(Buffer.from(`${JSON.stringify(rewritten)}\n`));
@@ -172,121 +196,38 @@ export async function writeParts(output: Writable, parts: readonly Uint8Array[])
   if (!ready) await once(output, 'drain');
 }
 
+/** The event's parent, or the nearest ancestor that was not dropped. */
+function liveParent(event: SessionEvent, tracker: Tracker): string | null {
+  const parent = typeof event.parentId === 'string' ? event.parentId : null;
+  return parent !== null && tracker.droppedParents.has(parent) ? (tracker.droppedParents.get(parent) ?? null) : parent;
+}
+
+function withLiveParent(event: SessionEvent, tracker: Tracker): SessionEvent {
+  if (typeof event.parentId !== 'string' || !tracker.droppedParents.has(event.parentId)) return event;
+  return { ...event, parentId: liveParent(event, tracker) };
+}
+
+function withField(data: Json, key: string, value: unknown): Json {
+  return data[key] === value ? data : { ...data, [key]: value };
+}
+
 function rewriteEvent(event: SessionEvent, tracker: Tracker, remapper: PathRemapper | undefined): SessionEvent {
   if (typeof event.id === 'string') tracker.lastId = event.id;
   const type = typeof event.type === 'string' ? event.type : '';
   const original = event.data;
   if (!original || typeof original !== 'object') return event;
   let data = original;
-  let changed = false;
-  const remap = <T>(value: T): T => {
-    if (!remapper) return value;
-    const before = tracker.remapped.count;
-    const remapped = remapper.remapJson(value, tracker.remapped);
-    if (tracker.remapped.count > before) changed = true;
-    return remapped;
-  };
+  const remap = <T>(value: T): T => (remapper ? remapper.remapJson(value, tracker.remapped) : value);
 
+  // Copy on write: an event that needs no change stays the same object and keeps its bytes.
   if (type.startsWith('tool.') || type === 'session.context_changed') data = remap(data);
-  else if (data.context && typeof data.context === 'object') data = { ...data, context: remap(data.context) };
-  if (type === 'assistant.message' && Array.isArray(data.toolRequests)) data = { ...data, toolRequests: remap(data.toolRequests) };
+  else if (data.context && typeof data.context === 'object') data = withField(data, 'context', remap(data.context));
+  if (type === 'assistant.message') data = withField(data, 'toolRequests', remap(data.toolRequests));
+  data = withoutGrants(type, data, tracker.grants);
 
-  track(type, data, tracker);
-  if (type === 'skill.invoked' && Array.isArray(data.allowedTools) && data.allowedTools.length > 0) {
-    tracker.droppedApprovals += data.allowedTools.length;
-    const { allowedTools: _dropped, ...rest } = data;
-    data = rest;
-    changed = true;
+  observe(tracker.state, type, event, data);
+  if (type === 'session.start' || type === 'session.resume' || type === 'session.context_changed') {
+    tracker.context = (type === 'session.context_changed' ? data : (data.context as Json | undefined)) ?? tracker.context;
   }
-  return changed ? { ...event, data } : event;
-}
-
-function track(type: string, data: Json, tracker: Tracker): void {
-  switch (type) {
-    case 'assistant.message':
-      for (const request of Array.isArray(data.toolRequests) ? (data.toolRequests as Json[]) : []) {
-        if (typeof request.toolCallId === 'string') tracker.requested.set(request.toolCallId, String(request.name ?? 'tool'));
-      }
-      break;
-    case 'tool.execution_start':
-      if (typeof data.toolCallId === 'string' && !tracker.requested.has(data.toolCallId)) {
-        tracker.requested.set(data.toolCallId, String(data.toolName ?? 'tool'));
-      }
-      break;
-    case 'tool.execution_complete':
-      if (typeof data.toolCallId === 'string') tracker.completed.add(data.toolCallId);
-      break;
-    case 'session.mode_changed':
-      if (typeof data.newMode === 'string') tracker.mode = data.newMode;
-      break;
-    case 'session.permissions_changed':
-      if (typeof data.mode === 'string') tracker.permission = data.mode;
-      break;
-    case 'session.start':
-    case 'session.resume':
-    case 'session.context_changed':
-      tracker.context = (type === 'session.context_changed' ? data : (data.context as Json | undefined)) ?? tracker.context;
-      break;
-  }
-}
-
-interface ClosingEvents {
-  events: SessionEvent[];
-  neutralised: Array<{ id: string; name: string }>;
-  modeReset?: string;
-  permissionReset?: string;
-}
-
-function closingEvents(tracker: Tracker, move: MoveDescription): ClosingEvents {
-  const events: SessionEvent[] = [];
-  const timestamp = move.movedAt.toISOString();
-  const append = (type: string, data: Json): void => {
-    const id = randomUUID();
-    events.push({ type, data, id, timestamp, parentId: tracker.lastId });
-    tracker.lastId = id;
-  };
-  const when = timestamp.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-
-  const neutralised = [...tracker.requested].filter(([id]) => !tracker.completed.has(id)).map(([id, name]) => ({ id, name }));
-  for (const call of neutralised) {
-    const message =
-      `Not executed: copilot-beam moved this session from ${move.sourceHost} to ${move.destinationHost} at ${when} ` +
-      `before this ${call.name} call completed. It did not run on ${move.destinationHost} and will not run; ` +
-      'check the state of the files and ask the user before doing it again.';
-    append('tool.execution_complete', { toolCallId: call.id, success: false, error: { code: NOT_EXECUTED_CODE, message }, result: { content: message } });
-  }
-
-  const modeReset = tracker.mode === 'autopilot' ? tracker.mode : undefined;
-  if (modeReset) append('session.mode_changed', { previousMode: modeReset, newMode: 'interactive' });
-  const permissionReset = tracker.permission !== 'manual' ? tracker.permission : undefined;
-  if (permissionReset) append('session.permissions_changed', { previousMode: permissionReset, mode: 'manual' });
-
-  if (move.mapping && tracker.context) {
-    // tracker.context was taken from the already remapped events.
-    const { cwd, gitRoot, branch } = tracker.context;
-    append('session.context_changed', {
-      cwd: typeof cwd === 'string' ? cwd : move.mapping.to,
-      ...(typeof gitRoot === 'string' ? { gitRoot } : {}),
-      ...(typeof branch === 'string' ? { branch } : {}),
-    });
-  }
-
-  const notes = [
-    `This session was moved with copilot-beam from ${move.sourceHost} to ${move.destinationHost} at ${when}.`,
-    move.mapping
-      ? `Paths under ${move.mapping.from} on ${move.sourceHost} now refer to ${move.mapping.to} on ${move.destinationHost}.`
-      : `Paths from ${move.sourceHost} were kept as they were; they may not exist on ${move.destinationHost}.`,
-    neutralised.length > 0
-      ? `${neutralised.length} tool call(s) that had not completed on ${move.sourceHost} were not run here (${neutralised.map((c) => c.name).join(', ')}).`
-      : 'No tool call was left unfinished.',
-    `Permissions granted on ${move.sourceHost} do not carry over: approvals must be given again here` +
-      (modeReset ? `, and the session is back in interactive mode (it was in ${modeReset}).` : '.'),
-  ];
-  append('session.handoff', {
-    handoffTime: timestamp,
-    sourceType: 'local',
-    summary: `Moved from ${move.sourceHost} to ${move.destinationHost} by copilot-beam`,
-    context: notes.join(' '),
-  });
-  return { events, neutralised, ...(modeReset ? { modeReset } : {}), ...(permissionReset ? { permissionReset } : {}) };
+  return data === original ? event : { ...event, data };
 }

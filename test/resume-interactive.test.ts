@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Testnet } from 'hyperdht/testnet.js';
+import { copilotAvailable } from './helpers/copilot-cli.js';
+import { APPROVAL_BOX, AUTOPILOT_DIALOG, CopilotTerminal, killTmuxServer, statusOf } from './helpers/copilot-tmux.js';
+import { jsonEvents, privateHome, spawnBeam, startSender, startTestnet, tempDir } from './helpers/e2e.js';
+import { FakeModel, type ChatMessage, type ChatRequest } from './helpers/fake-model.js';
+import {
+  appendEvents,
+  copySession,
+  GRANT_FLAGS,
+  gitCheckout,
+  HOSTILE_APPENDS,
+  RealSessions,
+  type GrantPath,
+  type HostileAppend,
+  type RealSession,
+} from './helpers/real-sessions.js';
+import { tmuxAvailable } from './helpers/tmux.js';
+
+/**
+ * The proof of issue 12: nothing granted on the source runs on the receiver. Real sessions made by
+ * the real Copilot CLI with every grant that the client persists (and hostile edits of one), beamed
+ * by two real copilot-beam processes over a loopback testnet, resumed interactively by the real
+ * client in tmux on the receiving side with no permission flags. There, a prompt makes the model
+ * ask for `touch <marker>`: the client must be in Interactive · Manual Approval, must ask, and the
+ * marker must not appear. A control case (the same --allow-all session copied by hand, no beam)
+ * shows that the test sees the difference: it resumes in Allow All and the command runs unasked.
+ */
+
+const skip = !tmuxAvailable()
+  ? 'skipped: tmux is not installed'
+  : !copilotAvailable()
+    ? 'skipped: @github/copilot is not installed (npm could not install it here)'
+    : !existsSync('/proc/self/environ')
+      ? 'skipped: no /proc here to make sure no client process is left running'
+      : false;
+
+const SAFE_STATUS = 'Interactive · Manual Approval';
+
+interface ResumeOutcome {
+  readonly statusAtStart: string;
+  /**
+   * What the client did with the prompt and the model's `touch` call: asked in an approval box, ran it
+   * unasked, neither, or (in autopilot without Allow All) asked first to enable all permissions.
+   */
+  readonly decision: 'asked' | 'ran' | 'neither' | 'autopilot dialog';
+  /** After the autopilot dialog, answered "Use Manual Approval for this session". */
+  readonly afterDialog?: 'asked' | 'ran' | 'neither' | 'autopilot dialog';
+  readonly decisionScreen: string;
+  /** The status line once the turn was over (the approval box hides it while open). */
+  readonly statusAfter: string | undefined;
+  readonly markerExists: boolean;
+  /** User or system messages sent to the model that neither the source client, nor this receiver, nor the prompt explains. */
+  readonly injected: readonly string[];
+  readonly exitedCleanly: boolean;
+  readonly leftoverProcesses: readonly number[];
+}
+
+function textOf(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((part) => (typeof part === 'object' && part && 'text' in part ? String((part as { text: unknown }).text) : JSON.stringify(part))).join('');
+  return JSON.stringify(content ?? '');
+}
+
+function shortened(text: string): string {
+  return text.length > 600 ? `${text.slice(0, 600)} …(${text.length - 600} more characters)` : text;
+}
+
+/** A user message without the client's date stamp. */
+function normalised(text: string): string {
+  return text.replace(/<current_datetime>[^<]*<\/current_datetime>/g, '').trim();
+}
+
+/**
+ * The client's own notice that a mode ended ("Autopilot mode is no longer active. ..."): its answer
+ * to the receiver's reset. A notice that turns a mode on (it carries `<autopilot_mode>` or
+ * `<plan_mode>` instructions) is not removed: that mode came from the source.
+ */
+function withoutModeEndedNotices(text: string): string {
+  return text.replace(/<mode_changed_notice>([\s\S]*?)<\/mode_changed_notice>/g, (notice, inner: string) => (/<\w+_mode>/.test(inner) || !/no longer active/.test(inner) ? notice : ''));
+}
+
+describe('a beamed session resumed interactively grants nothing from the source (issue 12)', { skip }, () => {
+  let testnet: Testnet;
+  let bootstrap: string;
+  let beamHome: string;
+  const model = new FakeModel();
+  let modelUrl: string;
+  let root: string;
+  let laptopCheckout: string;
+  let codespaceCheckout: string;
+  const sessions = new Map<GrantPath, RealSession>();
+  const socket = `copilot-beam-resume-${process.pid}`;
+  let cases = 0;
+
+  const beamEnv = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: beamHome, COPILOT_HOME: home, COPILOT_BEAM_BOOTSTRAP: bootstrap });
+
+  before(
+    async () => {
+      ({ testnet, bootstrap } = await startTestnet());
+      beamHome = await privateHome();
+      modelUrl = await model.start();
+      root = await tempDir('resume-interactive');
+      laptopCheckout = await gitCheckout(join(root, 'laptop', 'code', 'app'));
+      codespaceCheckout = await gitCheckout(join(root, 'codespace', 'workspaces', 'app'));
+      const maker = new RealSessions({ model, modelUrl, copilotHome: join(root, 'laptop', '.copilot'), checkout: laptopCheckout });
+      for (const grant of Object.keys(GRANT_FLAGS) as GrantPath[]) sessions.set(grant, await maker.make(grant));
+    },
+    { timeout: 300_000 },
+  );
+
+  after(async () => {
+    killTmuxServer(socket);
+    await model.stop();
+    await testnet?.destroy();
+  });
+
+  /** Two real copilot-beam processes: `send <id>` from the source home, `receive <code> --yes --json` in the receiving checkout. */
+  async function beam(source: RealSession, label: string): Promise<{ home: string; appended: Array<{ data?: unknown }> }> {
+    const home = join(root, `receiver-${label}`, '.copilot');
+    const { sender, code } = await startSender(beamEnv(source.copilotHome), [source.id]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], beamEnv(home), undefined, codespaceCheckout);
+    const [sent, received] = await Promise.all([sender.exited, receiver.exited]);
+    assert.equal(received, 0, receiver.stdout + receiver.stderr);
+    assert.equal(sent, 0, sender.stdout + sender.stderr);
+    assert.equal(jsonEvents(receiver.stdout).at(-1)?.cwd, codespaceCheckout, receiver.stdout);
+    // The events the receiver added (ids the source's history does not have): its own note to the model may be sent on.
+    const events = async (dir: string): Promise<Array<{ id?: unknown; data?: unknown }>> =>
+      (await readFile(join(dir, 'events.jsonl'), 'utf8'))
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { id?: unknown; data?: unknown });
+    const sourceIds = new Set((await events(source.dir)).map((event) => event.id));
+    const appended = (await events(join(home, 'session-state', source.id))).filter((event) => !sourceIds.has(event.id));
+    return { home, appended };
+  }
+
+  /**
+   * `copilot --resume=<id>` in tmux in the receiving checkout, no permission flags; a prompt that
+   * makes the model ask for `touch <marker>`; then quit. Everything seen is returned, asserted by the caller.
+   */
+  async function resumeAndTouch(copilotHome: string, session: RealSession, ownTexts: readonly string[]): Promise<ResumeOutcome> {
+    const n = ++cases;
+    const marker = join(codespaceCheckout, `beam-marker-${n}.txt`);
+    const prompt = `Please touch the marker of case ${n}`;
+    const terminal = CopilotTerminal.start({ socket, name: `resume-${n}`, copilotHome, modelUrl, cwd: codespaceCheckout, args: [`--resume=${session.id}`] });
+    try {
+      const statusAtStart = await terminal.ready();
+      const first = model.requests.length;
+      model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command: `touch ${marker}`, description: 'touch the marker' } }] });
+      await terminal.submit(prompt);
+      const promptRequest = (): ChatRequest | undefined => model.requests.slice(first).find((request) => request.messages.some((message) => message.role === 'user' && textOf(message).includes(prompt)));
+      const toolResultSent = (): boolean => model.requests.slice(first).some((request) => request.messages.at(-1)?.role === 'tool');
+      const next = (): Promise<{ decision: ResumeOutcome['decision']; decisionScreen: string }> =>
+        terminal.until(
+          'an approval box, or the command to have run',
+          (screen) => {
+            if (APPROVAL_BOX.test(screen)) return { decision: 'asked' as const, decisionScreen: screen };
+            if (AUTOPILOT_DIALOG.test(screen)) return { decision: 'autopilot dialog' as const, decisionScreen: screen };
+            if (existsSync(marker) && toolResultSent()) return { decision: 'ran' as const, decisionScreen: screen };
+            if (/^EXIT:\d+/m.test(screen) || (promptRequest() && toolResultSent())) return { decision: 'neither' as const, decisionScreen: screen };
+            return undefined;
+          },
+          60_000,
+        );
+      const { decision, decisionScreen } = await next();
+      let afterDialog: ResumeOutcome['afterDialog'];
+      if (decision === 'autopilot dialog') {
+        // Its default is "1. Enable all permissions (recommended)": one Enter from Allow All. Choose
+        // "2. Use Manual Approval for this session" instead, so that the prompt goes on to the model.
+        terminal.keys('Down');
+        await terminal.until('choice 2', (screen) => (/❯ 2\. Use Manual Approval/.test(screen) ? true : undefined), 10_000);
+        terminal.keys('Enter');
+        await terminal.until('the dialog to close', (screen) => (AUTOPILOT_DIALOG.test(screen) ? undefined : true), 10_000);
+        afterDialog = (await next()).decision;
+      }
+      if (decision === 'asked' || afterDialog === 'asked') terminal.keys('Escape'); // refuse
+      const statusAfter = await terminal.until('the status line after the turn', (screen) => statusOf(screen) ?? (/^EXIT:\d+/m.test(screen) ? '' : undefined), 30_000);
+      const request = await terminal.until('the prompt to reach the model', () => promptRequest(), 10_000);
+      const injected = injectedMessages(request, session, prompt, ownTexts);
+      const { exitedCleanly, leftover } = await terminal.quit();
+      return {
+        statusAtStart,
+        decision,
+        ...(afterDialog ? { afterDialog } : {}),
+        decisionScreen,
+        statusAfter: statusAfter || undefined,
+        markerExists: existsSync(marker),
+        injected,
+        exitedCleanly,
+        leftoverProcesses: leftover,
+      };
+    } catch (error) {
+      await terminal.quit();
+      throw error;
+    }
+  }
+
+  /**
+   * Every user and system message of the request that carried the prompt must be explained: the
+   * client's own system prompt (as many as when the session was made), a user turn the source
+   * client sent while making the session, the receiver's own note, or the prompt just typed.
+   */
+  function injectedMessages(request: ChatRequest, session: RealSession, prompt: string, ownTexts: readonly string[]): string[] {
+    const history = new Set(session.requests.flatMap((made) => made.messages.filter((message) => message.role === 'user').map((message) => normalised(textOf(message)))));
+    const systemCount = Math.max(...session.requests.map((made) => made.messages.filter((message) => message.role === 'system').length));
+    const unexplained: string[] = [];
+    const systems = request.messages.filter((message) => message.role === 'system');
+    if (systems.length > systemCount) unexplained.push(...systems.slice(systemCount).map((message) => `system: ${shortened(textOf(message))}`));
+    for (const message of request.messages.filter((message) => message.role === 'user')) {
+      let text = normalised(textOf(message));
+      if (history.has(text)) continue;
+      text = withoutModeEndedNotices(text).replace(prompt, '');
+      for (const own of ownTexts) text = text.replace(own, '');
+      if (text.trim() !== '') unexplained.push(`user: ${shortened(text.trim())}`);
+    }
+    return unexplained;
+  }
+
+  /** The demands of issue 12, all checked, reported together with the screens. */
+  function assertNothingGranted(outcome: ResumeOutcome): void {
+    const problems: string[] = [];
+    if (outcome.statusAtStart !== SAFE_STATUS) problems.push(`resumed as "${outcome.statusAtStart}", not "${SAFE_STATUS}"`);
+    if (outcome.statusAfter !== undefined && outcome.statusAfter !== SAFE_STATUS) problems.push(`after the turn the status line was "${outcome.statusAfter}"`);
+    if (outcome.decision !== 'asked') {
+      const why = {
+        ran: 'it ran unasked',
+        neither: 'it neither asked nor ran',
+        'autopilot dialog': `the client first offered "Enable autopilot mode … 1. Enable all permissions (recommended)"; with "Use Manual Approval" chosen: ${outcome.afterDialog}`,
+      }[outcome.decision];
+      problems.push(`no approval box for the touch command (${why})`);
+    }
+    if (outcome.markerExists) problems.push('the marker file exists: the command ran');
+    if (outcome.injected.length > 0) problems.push(`text the model received that neither the source's history, nor the receiver, nor the typed prompt explains:\n${outcome.injected.join('\n')}`);
+    if (outcome.leftoverProcesses.length > 0) problems.push(`client processes left running after quitting: ${outcome.leftoverProcesses.join(', ')}`);
+    if (!outcome.exitedCleanly) problems.push('the client did not exit on /exit');
+    if (problems.length > 0) assert.fail(`${problems.join('\n')}\n--- the screen when the command was requested:\n${outcome.decisionScreen}`);
+  }
+
+  for (const grant of ['allow-all', 'yolo', 'autopilot', 'plan'] as const) {
+    test(`made with ${GRANT_FLAGS[grant].join(' ')}: resumes in ${SAFE_STATUS} and asks before running a command`, { timeout: 240_000 }, async () => {
+      const session = sessions.get(grant)!;
+      const { home, appended } = await beam(session, grant);
+      assertNothingGranted(await resumeAndTouch(home, session, ownTexts(appended)));
+    });
+  }
+
+  for (const name of Object.keys(HOSTILE_APPENDS) as HostileAppend[]) {
+    test(`hostile sender, ${name}: resumes in ${SAFE_STATUS} and asks before running a command`, { timeout: 240_000 }, async () => {
+      const label = `hostile-${Object.keys(HOSTILE_APPENDS).indexOf(name) + 1}`;
+      const source = await copySession(sessions.get('manual')!, join(root, label, '.copilot'));
+      await appendEvents(source.dir, HOSTILE_APPENDS[name]);
+      const { home, appended } = await beam(source, label);
+      assertNothingGranted(await resumeAndTouch(home, source, ownTexts(appended)));
+    });
+  }
+
+  test('control: the --allow-all session copied by hand (no beam) resumes in Allow All and runs the command unasked', { timeout: 240_000 }, async () => {
+    const copied = await copySession(sessions.get('allow-all')!, join(root, 'copied-by-hand', '.copilot'));
+    const outcome = await resumeAndTouch(copied.copilotHome, copied, []);
+    assert.equal(outcome.statusAtStart, 'Interactive · Allow All', outcome.decisionScreen);
+    assert.equal(outcome.decision, 'ran', outcome.decisionScreen);
+    assert.ok(outcome.markerExists, 'the marker was created');
+    assert.deepEqual(outcome.leftoverProcesses, []);
+    assert.ok(outcome.exitedCleanly, 'the client exited on /exit');
+  });
+});
+
+/** The texts the receiver put into the events it appended (its note to the model, above all). */
+function ownTexts(appended: ReadonlyArray<{ data?: unknown }>): string[] {
+  const texts: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') texts.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  for (const event of appended) collect(event.data);
+  return texts.filter((text) => text.length > 20).sort((a, b) => b.length - a.length);
+}
