@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Testnet } from 'hyperdht/testnet.js';
+import { test } from 'node:test';
 import { parseCode } from '../src/code/index.js';
 import { loadSodium, type Sodium } from '../src/crypto/index.js';
 import { BeamError } from '../src/errors.js';
-import { BeamSwarm, parseBootstrapList, rendezvous, type SecureChannel } from '../src/transport/index.js';
-import { startTestnet } from './helpers/e2e.js';
+import { rendezvous, type AttemptEvent, type BeamSwarm, type SecureChannel } from '../src/transport/index.js';
+import { useTestnetSwarms } from './helpers/testnet-swarms.js';
 
 const sodium = await loadSodium();
-let testnet: Testnet;
-let bootstrap: string;
-const swarms: BeamSwarm[] = [];
-
-before(async () => {
-  ({ testnet, bootstrap } = await startTestnet());
-});
-after(async () => {
-  await Promise.all(swarms.map((swarm) => swarm.destroy()));
-  await testnet.destroy();
-});
-
-async function openSwarm(): Promise<BeamSwarm> {
-  const swarm = await BeamSwarm.open({ bootstrap: parseBootstrapList(bootstrap) });
-  swarms.push(swarm);
-  return swarm;
-}
+const swarms = useTestnetSwarms();
+const openSwarm = (): Promise<BeamSwarm> => swarms.open();
 
 interface SenderOptions {
-  readonly onAttempt?: (event: 'connected' | 'wrong-code') => void;
+  readonly onAttempt?: (event: AttemptEvent) => void;
   /** Connections wait for this before their key exchange starts. */
   readonly sodium?: Promise<Sodium>;
 }
@@ -56,7 +40,7 @@ test('a stranger on the same nameplate does not stop the receiver finding its se
   // appears after that, within the receiver's grace period.
   let strangerRejected: () => void = () => undefined;
   const strangerSawWrongCode = new Promise<void>((resolve) => (strangerRejected = resolve));
-  const stranger = await sender('77-abyss-acid', { onAttempt: (event) => event === 'wrong-code' && strangerRejected() });
+  const stranger = await sender('77-abyss-acid', { onAttempt: (event) => event.kind === 'failed' && strangerRejected() });
   const looking = await receiver('77-aardvark-zucchini');
   await strangerSawWrongCode;
   const real = await sender('77-aardvark-zucchini');
@@ -75,7 +59,7 @@ test('two receivers racing for one code: exactly one wins, the other is told the
   const { paired } = await sender('78-aardvark-zucchini', {
     sodium: racing.then(() => sodium),
     onAttempt: (event) => {
-      if (event === 'connected' && ++connections === 2) bothConnected();
+      if (event.kind === 'connected' && ++connections === 2) bothConnected();
     },
   });
   const first = await receiver('78-aardvark-zucchini', 10_000);

@@ -27,8 +27,8 @@ export type SenderNews =
     }
   | { readonly type: 'secrets'; readonly summary: SecretSummary }
   | { readonly type: 'connecting' }
-  /** Someone used this code's nameplate with the wrong words: a typo, or a guess. */
-  | { readonly type: 'wrong-code' }
+  /** A receiver's key confirmation failed: a typo, or someone guessing; the code burns at 0 left. */
+  | { readonly type: 'wrong-code'; readonly attemptsLeft: number }
   | { readonly type: 'paired' }
   /** Who the receiver is, and why its machine may be shared with others (empty when not). */
   | { readonly type: 'receiver'; readonly receiver: ReceiverEnvironment; readonly risks: readonly string[] }
@@ -62,6 +62,8 @@ export interface SenderDecisions {
 export type ReceiverNews =
   | { readonly type: 'connecting' }
   | { readonly type: 'looking'; readonly nameplate: string }
+  /** A key confirmation with a peer on this nameplate failed: a typo, or a guessing peer. */
+  | { readonly type: 'wrong-code'; readonly attemptsLeft: number }
   | { readonly type: 'paired' }
   /** The receiver has described itself; the sender's person decides now. */
   | { readonly type: 'introduced' }

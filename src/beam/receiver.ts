@@ -132,6 +132,9 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
     code,
     deadlineMs: request.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
     stepTimeoutMs: settings.idleTimeoutMs,
+    onAttempt: (event) => {
+      if (event.kind === 'failed') decisions.tell({ type: 'wrong-code', attemptsLeft: event.attemptsLeft });
+    },
   });
   decisions.tell({ type: 'looking', nameplate: code.nameplate });
   const channel = await meeting.paired;

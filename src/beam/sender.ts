@@ -94,7 +94,7 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
     deadlineMs: codeLifetimeMs,
     stepTimeoutMs: idleTimeoutMs,
     onAttempt: (event) => {
-      if (event === 'wrong-code') decisions.tell({ type: 'wrong-code' });
+      if (event.kind === 'failed') decisions.tell({ type: 'wrong-code', attemptsLeft: event.attemptsLeft });
     },
   });
   await unlessFailed(meeting.ready, reviewed);

@@ -72,6 +72,10 @@ function tellReceiver(news: ReceiverNews, context: CommandContext): void {
       return ui.status('connecting', 'Connecting to the DHT...');
     case 'looking':
       return ui.status('looking', `Looking for the sender of code ${news.nameplate}...`);
+    case 'wrong-code':
+      return ui.warn(`a key confirmation with a peer on this code failed (${news.attemptsLeft} attempt(s) left): a typo, or someone guessing the code`, {
+        attemptsLeft: news.attemptsLeft,
+      });
     case 'paired':
       return ui.status('paired', 'Connected; the sender proved the code.');
     case 'introduced':

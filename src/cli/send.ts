@@ -94,7 +94,7 @@ function tellSender(news: SenderNews, context: CommandContext): void {
     case 'connecting':
       return ui.status('connecting', 'Connecting to the DHT...');
     case 'wrong-code':
-      return ui.warn('someone tried a wrong code');
+      return ui.warn(`someone tried a wrong code (${news.attemptsLeft} attempt(s) left before the code burns)`, { attemptsLeft: news.attemptsLeft });
     case 'paired':
       return ui.status('paired', 'Receiver connected and proved the code.');
     case 'receiver':

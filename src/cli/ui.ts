@@ -66,8 +66,8 @@ export class Ui {
     else this.line(this.options.stderr, message);
   }
 
-  warn(message: string): void {
-    if (this.options.json) this.emit('warning', { message });
+  warn(message: string, fields: JsonFields = {}): void {
+    if (this.options.json) this.emit('warning', { message, ...fields });
     else this.line(this.options.stderr, `warning: ${message}`);
   }
 

@@ -40,16 +40,41 @@ export function channelIdentifier(nameplate: string, senderNoiseKey: Uint8Array,
   return lvCat(utf8(PROTOCOL_LABEL), utf8(nameplate), senderNoiseKey, receiverNoiseKey);
 }
 
+/**
+ * Derives the session keys from CPace's intermediate session key, then zeroes that key: it has
+ * no other use, and the caller (pairing) never sees it again. Best effort, as for wipeSessionKeys.
+ */
 export function deriveSessionKeys(sodium: Sodium, intermediateKey: Uint8Array): SessionKeys {
   const derive = (purpose: string): Uint8Array =>
     sodium.crypto_generichash(32, utf8(`${PROTOCOL_LABEL} ${purpose}`), intermediateKey);
-  return {
-    confirmReceiver: derive('confirm receiver'),
-    confirmSender: derive('confirm sender'),
-    senderToReceiver: derive('stream sender to receiver'),
-    receiverToSender: derive('stream receiver to sender'),
-    verification: derive('verification phrase'),
-  };
+  try {
+    return {
+      confirmReceiver: derive('confirm receiver'),
+      confirmSender: derive('confirm sender'),
+      senderToReceiver: derive('stream sender to receiver'),
+      receiverToSender: derive('stream receiver to sender'),
+      verification: derive('verification phrase'),
+    };
+  } finally {
+    sodium.memzero(intermediateKey);
+  }
+}
+
+/**
+ * Zeroes every key in `keys`, for callers done with them. Sealer and Opener copy their key into
+ * their own state when built, so the stream keys may go as soon as both exist; a key still held
+ * elsewhere by reference (the verification key a SecureChannel keeps) is zeroed there too.
+ *
+ * Best effort: sodium.memzero clears these Uint8Arrays only. libsodium-wrappers copied the keys
+ * through its WebAssembly heap, and the JavaScript engine may keep other copies; this shortens
+ * how long they stay in memory, it cannot promise they are gone.
+ */
+export function wipeSessionKeys(sodium: Sodium, keys: SessionKeys): void {
+  sodium.memzero(keys.confirmReceiver);
+  sodium.memzero(keys.confirmSender);
+  sodium.memzero(keys.senderToReceiver);
+  sodium.memzero(keys.receiverToSender);
+  sodium.memzero(keys.verification);
 }
 
 /** The confirmation tag covers the whole channel binding again, so it cannot be moved between runs. */

@@ -8,8 +8,10 @@ import {
   RECEIVER_LABEL,
   SENDER_LABEL,
   tagsEqual,
+  wipeSessionKeys,
+  type SessionKeys,
 } from '../crypto/key-schedule.js';
-import { Opener, Sealer } from '../crypto/sealed-stream.js';
+import { Opener, SEALED_STREAM_HEADER_BYTES, Sealer } from '../crypto/sealed-stream.js';
 import type { Sodium } from '../crypto/sodium.js';
 import { utf8, concatBytes } from '../crypto/bytes.js';
 import { BeamError } from '../errors.js';
@@ -31,6 +33,31 @@ export enum RefuseReason {
   WrongCode = 1,
   CodeUsed = 2,
   CodeBurned = 3,
+  /** Too many connections are exchanging keys with this code at once: someone may be guessing it. */
+  Busy = 4,
+}
+
+/**
+ * The guesses one code allows, shared by every connection of a rendezvous. A side reserves an
+ * attempt synchronously at the moment a confirmation tag would be checked (sender) or revealed
+ * (receiver), before anything is awaited, so parallel connections cannot get more than `limit`
+ * tags checked or revealed however their messages are timed.
+ */
+export class AttemptBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Takes one attempt; false when all are taken (the code is spent). */
+  reserve(): boolean {
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+
+  get left(): number {
+    return this.limit - this.used;
+  }
 }
 
 export interface PairingOptions {
@@ -41,9 +68,22 @@ export interface PairingOptions {
   readonly timeoutMs: number;
   /** Sender only: asked once the receiver proved the code; false means another receiver won. */
   readonly mayProceed?: () => boolean;
+  /** The attempts this code allows, across every connection (unlimited when absent). */
+  readonly budget?: AttemptBudget;
+  /** Called when this connection took one of them (its outcome is then a counted attempt). */
+  readonly onAttemptCounted?: () => void;
 }
 
 const TAG_BYTES = 32;
+/** CONFIRM: the 32-byte tag, then the sender's or receiver's secretstream header. */
+export const CONFIRM_BYTES = TAG_BYTES + SEALED_STREAM_HEADER_BYTES;
+
+/** Thrown when the code's attempts are all used: no tag was checked or revealed for this one. */
+export function spentError(role: Role): BeamError {
+  return role === 'sender'
+    ? new BeamError('wrong-code', 'code burned after too many wrong attempts: nothing was sent; start a new send')
+    : new BeamError('wrong-code', 'too many failed attempts with this code: someone may be guessing it; ask the sender to start again with a new code');
+}
 
 export function wrongCodeError(): BeamError {
   return new BeamError('wrong-code', 'wrong code: check it with the sender and try again');
@@ -81,17 +121,45 @@ async function runPairing(connection: FramedConnection, options: PairingOptions)
   await connection.send(FrameType.PakeShare, state.share);
   const peerShare = expectFrame(await connection.receive(timeoutMs, 'the peer'), FrameType.PakeShare);
   const keys = deriveSessionKeys(sodium, finishCpace(sodium, state, peerShare, peerLabel));
+  try {
+    return await confirmKeys(connection, options, keys, channelId, sessionId);
+  } finally {
+    // Best effort: the sealed streams hold their own copies, and nothing else needs these now.
+    wipeSessionKeys(sodium, keys);
+  }
+}
+
+/** Explicit key confirmation, receiver first: each side proves it derived the same keys. */
+async function confirmKeys(
+  connection: FramedConnection,
+  options: PairingOptions,
+  keys: SessionKeys,
+  channelId: Uint8Array,
+  sessionId: Uint8Array,
+): Promise<SecureChannel> {
+  const { sodium, role, timeoutMs } = options;
 
   const ownTag = confirmationTag(sodium, role === 'sender' ? keys.confirmSender : keys.confirmReceiver, channelId, sessionId);
   const peerTagKey = role === 'sender' ? keys.confirmReceiver : keys.confirmSender;
   const sealer = new Sealer(role === 'sender' ? keys.senderToReceiver : keys.receiverToSender);
   const openKey = role === 'sender' ? keys.receiverToSender : keys.senderToReceiver;
 
-  if (role === 'receiver') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
+  if (role === 'receiver') {
+    // Our tag lets its holder check one guess of the code: at most `limit` of them ever leave.
+    if (options.budget && !options.budget.reserve()) throw spentError(role);
+    options.onAttemptCounted?.();
+    await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
+  }
   const confirm = expectFrame(await connection.receive(timeoutMs, 'the peer'), FrameType.Confirm);
+  // Reserved before the check, with nothing awaited in between: checks in flight count.
+  if (role === 'sender' && options.budget && !options.budget.reserve()) {
+    await refuse(connection, RefuseReason.CodeBurned);
+    throw spentError(role);
+  }
+  if (role === 'sender') options.onAttemptCounted?.();
   const peerTag = confirm.subarray(0, TAG_BYTES);
   const expected = confirmationTag(sodium, peerTagKey, channelId, sessionId);
-  if (confirm.length <= TAG_BYTES || !tagsEqual(sodium, peerTag, expected)) {
+  if (confirm.length !== CONFIRM_BYTES || !tagsEqual(sodium, peerTag, expected)) {
     if (role === 'sender') await refuse(connection, RefuseReason.WrongCode);
     throw wrongCodeError();
   }
@@ -101,7 +169,7 @@ async function runPairing(connection: FramedConnection, options: PairingOptions)
   }
   const opener = new Opener(openKey, confirm.subarray(TAG_BYTES));
   if (role === 'sender') await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
-  return new SecureChannel(connection, sealer, opener, keys.verification);
+  return new SecureChannel(connection, sealer, opener, Uint8Array.from(keys.verification));
 }
 
 /** Tells a peer why it is turned away, then closes; best effort, since it may already be gone. */
@@ -126,6 +194,8 @@ function refusalError(reason: number | undefined): BeamError {
       return new BeamError('declined', 'this code was already used by another receiver: ask the sender for a new one');
     case RefuseReason.CodeBurned:
       return new BeamError('wrong-code', 'the sender gave up after too many wrong codes: ask for a new code');
+    case RefuseReason.Busy:
+      return new BeamError('network', 'the sender is busy with too many connections using this code (someone may be guessing it): try again, or ask for a new code');
     default:
       return new BeamError('protocol', 'the peer refused the connection for an unknown reason');
   }

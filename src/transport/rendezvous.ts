@@ -4,7 +4,7 @@ import type { Sodium } from '../crypto/sodium.js';
 import { BeamError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { FramedConnection, type ByteStream } from './connection.js';
-import { pair, refuse, RefuseReason, type NoiseBinding, type Role } from './pairing.js';
+import { AttemptBudget, pair, refuse, RefuseReason, type NoiseBinding, type Role } from './pairing.js';
 import type { SecureChannel } from './secure-channel.js';
 
 /** A connection as the swarm hands it out: bytes both ways, and what its Noise handshake proved. */
@@ -54,10 +54,16 @@ export interface RendezvousOptions {
   readonly deadlineMs: number;
   /** How long one pairing exchange may stall. */
   readonly stepTimeoutMs: number;
-  /** Sender: wrong codes tolerated before the code is burned. */
+  /** Attempts one code allows: tags the sender checks, or the receiver reveals. */
   readonly maxFailures?: number;
-  readonly onAttempt?: (event: 'connected' | 'wrong-code') => void;
+  readonly onAttempt?: (event: AttemptEvent) => void;
 }
+
+/** A peer connected, or a counted attempt failed (a wrong code, or a guess). */
+export type AttemptEvent = { readonly kind: 'connected' } | { readonly kind: 'failed'; readonly attemptsLeft: number };
+
+/** PAKE runs one side keeps going at once; more connections are turned away as busy. */
+export const MAX_PAIRINGS_AT_ONCE = 8;
 
 export const DEFAULT_MAX_FAILURES = 3;
 /**
@@ -70,7 +76,8 @@ export const RECEIVER_GRACE_MS = 2000;
  * Meets the other side on the code's topic: the sender announces it, the receiver looks it up.
  * Pairs with the first peer that proves the code, then locks the swarm. Strangers can share a
  * nameplate, so every connection gets its own PAKE run; the first success wins and every other
- * peer is turned away. The sender burns the code after `maxFailures` wrong codes.
+ * peer is turned away. Both sides allow `maxFailures` attempts in all, counted the moment a tag is
+ * checked (sender) or revealed (receiver): then the code is burned.
  */
 export function rendezvous(options: RendezvousOptions): Rendezvous {
   const { swarm, role, code } = options;
@@ -95,12 +102,15 @@ export function rendezvous(options: RendezvousOptions): Rendezvous {
 
 function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
   const { swarm, sodium, role, code } = options;
-  const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
+  const budget = new AttemptBudget(options.maxFailures ?? DEFAULT_MAX_FAILURES);
   const attempts = new Set<FramedConnection>();
   let winner: SecureChannel | undefined;
   let settled = false;
-  let failures = 0;
+  /** A peer proved the code and is finishing its pairing: a late failure must not burn the code under it. */
+  let provenBy: FramedConnection | undefined;
   let lastError: BeamError | undefined;
+  /** Counted attempts that failed: what people are told, as "attempts left" before the code burns. */
+  let failures = 0;
 
   return new Promise<SecureChannel>((resolve, reject) => {
     const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs, swarm.discoveredPeers)), options.deadlineMs);
@@ -124,16 +134,29 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
         void refuse(connection, winner ? RefuseReason.CodeUsed : RefuseReason.CodeBurned);
         return;
       }
+      // A guesser opening many connections at once gets no more checks (the budget sees to that)
+      // and no more of our memory and CPU than this.
+      if (attempts.size >= MAX_PAIRINGS_AT_ONCE) {
+        void refuse(connection, RefuseReason.Busy);
+        return;
+      }
       attempts.add(connection);
       clearTimeout(grace);
-      options.onAttempt?.('connected');
+      options.onAttempt?.({ kind: 'connected' });
+      let counted = false;
       Promise.resolve(sodium).then((ready) => pair(connection, {
         sodium: ready,
         role,
         code,
         binding: socket,
         timeoutMs: options.stepTimeoutMs,
-        mayProceed: () => !settled,
+        mayProceed: () => {
+          if (settled || provenBy) return false;
+          provenBy = connection;
+          return true;
+        },
+        budget,
+        onAttemptCounted: () => (counted = true),
       })).then(
         (channel) => {
           attempts.delete(connection);
@@ -147,15 +170,17 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
         (error: unknown) => {
           attempts.delete(connection);
           connection.close();
-          const failure = error instanceof BeamError ? error : new BeamError('network', String(error));
+          if (provenBy === connection) provenBy = undefined;
           if (role === 'receiver') peer.ban(true);
-          if (failure.kind === 'wrong-code') {
-            options.onAttempt?.('wrong-code');
-            failures++;
-          }
-          lastError = failure;
-          if (role === 'sender' && failures >= maxFailures) {
-            finish(undefined, new BeamError('wrong-code', `code burned after ${failures} wrong attempts: nothing was sent; start a new send`));
+          lastError = error instanceof BeamError ? error : new BeamError('network', String(error));
+          const reportFailure = (): void => options.onAttempt?.({ kind: 'failed', attemptsLeft: budget.limit - ++failures });
+          if (counted && !settled) reportFailure();
+          if (budget.left === 0 && !settled && !provenBy && (role === 'sender' || attempts.size === 0)) {
+            // Every attempt the code allows was checked (sender) or revealed (receiver) and failed:
+            // a check is never awaited after its reservation, so the sender's are all done by now,
+            // and those whose connections are still closing are reported with this one.
+            while (failures < budget.limit) reportFailure();
+            finish(undefined, burnedError(role, budget.limit, code.nameplate));
           } else if (role === 'receiver' && attempts.size === 0) {
             // Every peer found so far failed; unless another turns up, say why the last one did.
             clearTimeout(grace);
@@ -167,6 +192,15 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
       );
     });
   });
+}
+
+function burnedError(role: Role, attempts: number, nameplate: string): BeamError {
+  return role === 'sender'
+    ? new BeamError('wrong-code', `code burned after ${attempts} wrong attempts: nothing was sent; start a new send`)
+    : new BeamError(
+        'wrong-code',
+        `${attempts} key confirmations with code ${nameplate} failed: someone may be guessing the code (or it was mistyped); nothing was received: start again with a new code`,
+      );
 }
 
 function expiredError(role: Role, deadlineMs: number, discoveredPeers: number): BeamError {
