@@ -216,7 +216,7 @@ describe('the beam choreography, in memory', () => {
         'interactive mode and manual approval restored',
         // No checkout of the session's repository here: no rewind may write anywhere.
         '1 rewind entr(ies) naming files outside this checkout removed',
-        '1 checkpoint title(s) replaced (they reach the model as system text)',
+        '1 checkpoint title(s) and file name(s) replaced (they reach the model as system text)',
       ],
       leftOut: [],
     });

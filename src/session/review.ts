@@ -28,7 +28,7 @@ export function reviewOf(sessionId: string, report: TransformReport, leftOut: re
     ...(report.droppedEvents > 0 ? [`${report.droppedEvents} event(s) of kinds the client never writes to disk left out`] : []),
     ...(report.workspace.droppedFields.length > 0 ? [`workspace.yaml fields not kept: ${report.workspace.droppedFields.join(', ')}`] : []),
     ...(report.droppedRewindEntries > 0 ? [`${report.droppedRewindEntries} rewind entr(ies) naming files outside this checkout removed`] : []),
-    ...(report.checkpointTitles > 0 ? [`${report.checkpointTitles} checkpoint title(s) replaced (they reach the model as system text)`] : []),
+    ...(report.checkpointTitles > 0 ? [`${report.checkpointTitles} checkpoint title(s) and file name(s) replaced (they reach the model as system text)`] : []),
   ];
   return { sessionId, wasActive, neutralised, leftOut };
 }

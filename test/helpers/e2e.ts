@@ -138,6 +138,18 @@ export async function assertBeamedCopy(source: string, installed: string): Promi
     expected.delete(rewritten);
     actual.delete(rewritten);
   }
+  // Checkpoint files are renamed ("checkpoint-N.md": their names reach the system prompt); the
+  // contents stay.
+  const takeCheckpoints = (digest: Map<string, string>): string[] => {
+    const contents: string[] = [];
+    for (const [path, value] of [...digest]) {
+      if (!path.startsWith('checkpoints/') || path === 'checkpoints/') continue;
+      contents.push(value);
+      digest.delete(path);
+    }
+    return contents.sort();
+  };
+  assert.deepEqual(takeCheckpoints(actual), takeCheckpoints(expected), 'checkpoint contents');
   assert.deepEqual(actual, expected);
   const [before, after] = await Promise.all([readFile(join(source, 'events.jsonl')), readFile(join(installed, 'events.jsonl'))]);
   assert.ok(after.subarray(0, before.length).equals(before), 'the history is kept byte for byte');

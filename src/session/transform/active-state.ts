@@ -17,8 +17,11 @@ export interface ActiveState {
   mode: AgentMode;
   /** Decided by the last permissions event, whoever it claims to come from. */
   permission: PermissionState;
-  /** Scheduled prompts never cancelled, by id: restored on resume, they fire as user messages. */
-  readonly schedules: Set<string>;
+  /**
+   * Scheduled prompts never cancelled, by id (an integer in the client's schema): restored on
+   * resume, they go to the model with the person's next message.
+   */
+  readonly schedules: Set<number>;
   /** A custom agent the main agent selected and never deselected. */
   selectedAgent: string | undefined;
 }
@@ -81,10 +84,10 @@ export function observe(state: ActiveState, type: string, event: Json, data: Jso
       state.permission = permissionAfter(data);
       return;
     case 'session.schedule_created':
-      if (typeof data.id === 'string') state.schedules.add(data.id);
+      if (Number.isSafeInteger(data.id)) state.schedules.add(data.id as number);
       return;
     case 'session.schedule_cancelled':
-      if (typeof data.id === 'string') state.schedules.delete(data.id);
+      if (Number.isSafeInteger(data.id)) state.schedules.delete(data.id as number);
       return;
     case 'subagent.selected':
       if (!isSubAgentEvent(event, data)) state.selectedAgent = typeof data.agentName === 'string' ? data.agentName : 'a custom agent';
