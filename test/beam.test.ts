@@ -416,7 +416,7 @@ describe('the beam choreography, in memory', () => {
     assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), []);
   });
 
-  test('cancelling the receiver mid-transfer disconnects the sender and leaves nothing behind', async () => {
+  test('cancelling the receiver mid-transfer stops both, the sender hears "the receiver cancelled", nothing is left', async () => {
     const cancel = new AbortController();
     const run = await beam({
       session: { binaryBytes: 8 * 1024 * 1024 },
@@ -426,7 +426,57 @@ describe('the beam choreography, in memory', () => {
     const received = await failure(run.received);
     assert.equal(received.kind, 'interrupted');
     const sent = await failure(run.sent);
-    assert.notEqual(sent.kind, 'interrupted');
+    assert.equal(sent.message, 'the receiver cancelled');
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('cancelling the sender mid-transfer: the receiver hears "the sender cancelled" and installs nothing', async () => {
+    const cancel = new AbortController();
+    const run = await beam({
+      session: { binaryBytes: 8 * 1024 * 1024 },
+      sendRequest: { signal: cancel.signal },
+      sender: { onNews: (news) => news.type === 'progress' && cancel.abort() },
+    });
+    assert.equal((await failure(run.sent)).kind, 'interrupted');
+    assert.equal((await failure(run.received)).message, 'the sender cancelled');
+    await assertNothingInstalled(run.codespace);
+  });
+
+  test('a receiver that leaves while the sender is asked withdraws the question, and the sender says why', async () => {
+    const cancel = new AbortController();
+    let asked: AbortSignal | undefined;
+    const run = await beam({
+      receiveRequest: { signal: cancel.signal },
+      receiver: { onNews: (news) => news.type === 'introduced' && setTimeout(() => cancel.abort(), 50) },
+      sender: {
+        sendTo: (_receiver, _risks, signal) => {
+          asked = signal;
+          return new Promise<boolean>(() => undefined); // a person who has not answered yet
+        },
+      },
+    });
+    const sent = await failure(run.sent);
+    assert.equal(sent.message, 'the receiver cancelled');
+    assert.equal(asked?.aborted, true, 'the open question was withdrawn');
+    assert.equal((await failure(run.received)).kind, 'interrupted');
+  });
+
+  test('a sender that leaves while the receiver looks at the offer withdraws that question too', async () => {
+    const cancel = new AbortController();
+    let asked: AbortSignal | undefined;
+    const run = await beam({
+      sendRequest: { signal: cancel.signal },
+      sender: { onNews: (news) => news.type === 'offered' && setTimeout(() => cancel.abort(), 50) },
+      receiver: {
+        acceptOffer: (_manifest, signal) => {
+          asked = signal;
+          return new Promise<boolean>(() => undefined);
+        },
+      },
+    });
+    assert.equal((await failure(run.received)).message, 'the sender cancelled');
+    assert.equal(asked?.aborted, true);
+    assert.equal((await failure(run.sent)).kind, 'interrupted');
     await assertNothingInstalled(run.codespace);
   });
 });

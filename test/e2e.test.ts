@@ -52,6 +52,7 @@ describe('copilot-beam end to end', () => {
 
     const senderEvents = jsonEvents(sender.stdout);
     assert.equal(senderEvents[0]?.event, 'code', 'the first line of send --json is the code');
+    assert.equal(senderEvents[0]?.command, `copilot-beam receive ${code} --bootstrap ${network.bootstrap}`, 'the printed command works as printed: it names the private DHT');
     // The sample session's text files: all it sends but session.db and the rewind backup, which are binary.
     const textFiles = ['events.jsonl', 'workspace.yaml', 'plan.md', 'checkpoints/index.md', 'checkpoints/001-parser-done.md', 'research/notes/toml.md', 'files/empty.txt', 'rewind-file-snapshots/index.json', 'rewind-file-snapshots/tracking.json'];
     const textBytes = (await Promise.all(textFiles.map((path) => stat(join(session.dir, path))))).reduce((sum, stats) => sum + stats.size, 0);
@@ -131,7 +132,7 @@ describe('copilot-beam end to end', () => {
     await assertBeamedCopy(session.dir, join(codespace, 'session-state', session.id));
   });
 
-  test('a receiver killed mid-transfer leaves no session behind, and a new beam then works', async () => {
+  test('a receiver killed mid-transfer leaves no session behind, and a new beam then works (its code typed as separate words)', async () => {
     const { laptop, codespace } = await homes();
     const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 40 * 1024 * 1024, binaryBytes: 4 * 1024 * 1024 });
     const before = await treeDigest(session.dir);
@@ -152,7 +153,8 @@ describe('copilot-beam end to end', () => {
     assert.deepEqual(await treeDigest(session.dir), before);
 
     const retry = await startSender(envFor(laptop), [session.id]);
-    const again = spawnBeam(['receive', retry.code, '--yes', '--json'], envFor(codespace));
+    // "receive 4821 tugboat wrongdoing": the parts of the code as separate arguments.
+    const again = spawnBeam(['receive', ...retry.code.split('-'), '--yes', '--json'], envFor(codespace));
     assert.equal(await again.exited, 0, again.stdout + again.stderr);
     assert.equal(await retry.sender.exited, 0);
     assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), [], 'abandoned staging is swept');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { BEAM_BIN } from '../scripts/spawn-beam.js';
-import { listOrEmpty, startSender, tempDir, useTestNetwork } from './helpers/e2e.js';
+import { lastEvent, listOrEmpty, spawnBeam, startSender, tempDir, useTestNetwork, type BeamProcess } from './helpers/e2e.js';
 import { Terminal, tmuxAvailable } from './helpers/tmux.js';
 
 /** The CLI as a person sees it, in a real terminal (tmux): QR code, prompts, progress, Ctrl-C. */
@@ -43,8 +43,38 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     const screen = await receiver.waitFor(/EXIT:\d+/);
     assert.match(screen, /EXIT:130/);
     assert.notEqual(await sender.exited, 0);
+    assert.equal(lastEvent(sender.stdout)?.message, 'the receiver cancelled', 'the sender is told in words');
     assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
     assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), [], 'the staging folder was removed');
+  });
+
+  /** An interactive sender in tmux, and a receiver process with --yes paired with it; resolves at the sender's last question. */
+  async function senderAsking(): Promise<{ sender: Terminal; receiver: BeamProcess }> {
+    const root = await tempDir('tty');
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop') });
+    const sender = open(['send', session.id, '--no-qr'], { COPILOT_HOME: join(root, 'laptop') });
+    const shown = await sender.waitFor(/copilot-beam receive (\S+)/);
+    const code = /copilot-beam receive (\S+)/.exec(shown)![1]!;
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'codespace'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+    await sender.waitFor(/Send the session to .*\? \[y\/N\]/);
+    return { sender, receiver };
+  }
+
+  test('Ctrl-C at the question exits 130 and the receiver hears "the sender cancelled", not "said no"', async () => {
+    const { sender, receiver } = await senderAsking();
+    sender.type('C-c');
+    assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:130/);
+    assert.equal(await receiver.exited, 7);
+    assert.equal(lastEvent(receiver.stdout)?.message, 'the sender cancelled');
+  });
+
+  test('a receiver that leaves while the sender is asked: the question goes away and the sender says so at once', async () => {
+    const { sender, receiver } = await senderAsking();
+    receiver.child.kill('SIGINT');
+    assert.equal(await receiver.exited, 130);
+    const screen = await sender.waitFor(/EXIT:\d+/, 10_000);
+    assert.match(screen, /copilot-beam: the receiver cancelled\n/);
+    assert.match(screen, /EXIT:7/);
   });
 
   test('receive prompts for the code, completes words with Tab, asks, and shows progress', async () => {

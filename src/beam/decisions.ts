@@ -52,10 +52,13 @@ export interface SenderDecisions {
   showCode(code: CodeToShow): Promise<void> | void;
   /** The scan found secrets and redaction is off: may they travel as they are? */
   sendUnredacted(secrets: SecretSummary): Promise<boolean>;
-  /** Both screens show `phrase`: does the other one show the same? Never answer this unseen. */
-  phraseMatches(phrase: string): Promise<boolean>;
+  /**
+   * Both screens show `phrase`: does the other one show the same? Never answer this unseen.
+   * `signal` aborts when the other side leaves while the question is open: withdraw it then.
+   */
+  phraseMatches(phrase: string, signal?: AbortSignal): Promise<boolean>;
   /** May the session go to this receiver? `risks` says why its machine may be shared. */
-  sendTo(receiver: ReceiverEnvironment, risks: readonly string[]): Promise<boolean>;
+  sendTo(receiver: ReceiverEnvironment, risks: readonly string[], signal?: AbortSignal): Promise<boolean>;
 }
 
 /** News on the receiver's side, in the order it can happen. */
@@ -77,13 +80,16 @@ export type ReceiverNews =
 
 export interface ReceiverDecisions {
   tell(news: ReceiverNews): void;
-  /** Both screens show `phrase`: does the other one show the same? Never answer this unseen. */
-  phraseMatches(phrase: string): Promise<boolean>;
+  /**
+   * Both screens show `phrase`: does the other one show the same? Never answer this unseen.
+   * In every question, `signal` aborts when the sender leaves while it is open: withdraw it then.
+   */
+  phraseMatches(phrase: string, signal?: AbortSignal): Promise<boolean>;
   /** Install this session here? It was checked as hostile input and shown with the 'offer' news. */
-  acceptOffer(manifest: SessionManifest): Promise<boolean>;
+  acceptOffer(manifest: SessionManifest, signal?: AbortSignal): Promise<boolean>;
   /**
    * The second look: the content arrived, was verified and made safe to resume here. Install it?
    * `review` says what was active in it and what was neutralised or left out.
    */
-  installReviewed(review: InstallReview): Promise<boolean>;
+  installReviewed(review: InstallReview, signal?: AbortSignal): Promise<boolean>;
 }

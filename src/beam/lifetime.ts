@@ -14,6 +14,8 @@ export class Lifetime {
   private readonly cleanups: Cleanup[] = [];
   private readonly abortHandlers: Cleanup[] = [];
   private closed = false;
+  /** The abort handlers' run, once cancelled: cleanups wait for it (the peer is told first). */
+  private aborting: Promise<void> = Promise.resolve();
   private readonly stopListening: () => void = () => undefined;
   /** Rejects with an "interrupted" error when the signal aborts; never resolves. */
   readonly aborted: Promise<never>;
@@ -23,7 +25,11 @@ export class Lifetime {
     this.aborted = new Promise<never>((_resolve, reject) => {
       stop = (): void => {
         reject(cancelledError());
-        for (const handler of this.abortHandlers.splice(0)) void Promise.resolve().then(handler).catch(() => undefined);
+        // Newest first, one after the other: the peer is told before the network goes.
+        const handlers = this.abortHandlers.splice(0).reverse();
+        this.aborting = (async () => {
+          for (const handler of handlers) await Promise.resolve().then(handler).catch(() => undefined);
+        })();
       };
     });
     // Only waits that race it observe this rejection; a beam that never waits must not crash.
@@ -72,10 +78,20 @@ export class Lifetime {
     };
   }
 
-  /** Runs `handler` as soon as the beam is cancelled (at once if it already is). */
-  onAbort(handler: Cleanup): void {
-    if (this.cancelled) void Promise.resolve().then(handler).catch(() => undefined);
-    else this.abortHandlers.push(handler);
+  /**
+   * Runs `handler` as soon as the beam is cancelled (at once if it already is); handlers run
+   * newest first, each awaited. The returned function forgets it.
+   */
+  onAbort(handler: Cleanup): () => void {
+    if (this.cancelled) {
+      void Promise.resolve().then(handler).catch(() => undefined);
+      return () => undefined;
+    }
+    this.abortHandlers.push(handler);
+    return () => {
+      const index = this.abortHandlers.indexOf(handler);
+      if (index >= 0) this.abortHandlers.splice(index, 1);
+    };
   }
 
   /** The error to report for `error`: a cancelled beam reports the cancellation, whatever failed after it. */
@@ -86,6 +102,7 @@ export class Lifetime {
   async close(): Promise<void> {
     this.closed = true;
     this.stopListening();
+    await this.aborting;
     for (const cleanup of this.cleanups.splice(0).reverse()) {
       await Promise.resolve().then(cleanup).catch(() => undefined);
     }

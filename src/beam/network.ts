@@ -1,5 +1,6 @@
 import { loadSodium, type Sodium } from '../crypto/sodium.js';
 import { resolveBootstrap, type BootstrapNode } from '../transport/bootstrap.js';
+export { BOOTSTRAP_ENV } from '../transport/bootstrap-env.js';
 import { resolveRelay } from '../transport/relay-key.js';
 import type { PeerSwarm } from '../transport/rendezvous.js';
 import { BeamSwarm } from '../transport/swarm.js';

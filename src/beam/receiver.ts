@@ -30,6 +30,7 @@ import type { SecureChannel } from '../transport/secure-channel.js';
 import { displayText } from '../terminal-text.js';
 import type { ReceiverDecisions } from './decisions.js';
 import { withLifetime, type Lifetime } from './lifetime.js';
+import { askWhilePeerWaits } from './peer-leaving.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_SEARCH_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
@@ -102,9 +103,9 @@ export function receive(request: ReceiveRequest, decisions: ReceiverDecisions): 
 function guarded(decisions: ReceiverDecisions, lifetime: Lifetime): ReceiverDecisions {
   return {
     tell: (news) => lifetime.tell(() => decisions.tell(news)),
-    phraseMatches: (phrase) => lifetime.ask(() => decisions.phraseMatches(phrase)),
-    acceptOffer: (manifest) => lifetime.ask(() => decisions.acceptOffer(manifest)),
-    installReviewed: (review) => lifetime.ask(() => decisions.installReviewed(review)),
+    phraseMatches: (phrase, signal) => lifetime.ask(() => decisions.phraseMatches(phrase, signal)),
+    acceptOffer: (manifest, signal) => lifetime.ask(() => decisions.acceptOffer(manifest, signal)),
+    installReviewed: (review, signal) => lifetime.ask(() => decisions.installReviewed(review, signal)),
   };
 }
 
@@ -138,6 +139,8 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   });
   decisions.tell({ type: 'looking', nameplate: code.nameplate });
   const channel = await meeting.paired;
+  // Ctrl-C (or the embedding tool's abort) from here on is told to the sender, in words.
+  lifetime.onAbort(() => channel.cancel('the receiver cancelled'));
   decisions.tell({ type: 'paired' });
   const { manifest, destination } = await agreeOnOffer(channel, settings, decisions);
   return installOffered(channel, manifest, destination, settings, decisions, lifetime);
@@ -153,7 +156,8 @@ async function agreeOnOffer(
   if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
   const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
   if (settings.verify || senderWantsCheck) {
-    const matched = await refuseOnError(channel, () => decisions.phraseMatches(verificationPhrase(channel.verificationKey)));
+    const phrase = verificationPhrase(channel.verificationKey);
+    const matched = await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.phraseMatches(phrase, signal)));
     if (!matched) {
       await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
       throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
@@ -178,7 +182,7 @@ async function agreeOnOffer(
   );
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
-  const accepted = await refuseOnError(channel, () => decisions.acceptOffer(manifest));
+  const accepted = await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.acceptOffer(manifest, signal)));
   if (!accepted) {
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
     throw new BeamError('declined', 'declined: nothing was installed');
@@ -202,7 +206,8 @@ async function installOffered(
     await channel.send(MessageKind.Accept, new Uint8Array(0));
     const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
     await channel.send(MessageKind.Reviewing, new Uint8Array(0));
-    if (!(await decisions.installReviewed(reviewOf(manifest.sessionId, report, leftOut)))) {
+    const review = reviewOf(manifest.sessionId, report, leftOut);
+    if (!(await askWhilePeerWaits(channel, 'the sender', (signal) => decisions.installReviewed(review, signal)))) {
       senderKnowsWhy = true;
       await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no after reviewing what arrived' }));
       throw new BeamError('declined', 'declined after the review: nothing was installed');

@@ -13,6 +13,7 @@ import type { SealedMessage, SecureChannel } from '../transport/secure-channel.j
 import type { SenderDecisions } from './decisions.js';
 import { withLifetime, type Lifetime } from './lifetime.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
+import { askWhilePeerWaits, withPeerReason } from './peer-leaving.js';
 import { unlessFailed } from './steps.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
@@ -68,8 +69,8 @@ function guarded(decisions: SenderDecisions, lifetime: Lifetime): SenderDecision
     tell: (news) => lifetime.tell(() => decisions.tell(news)),
     showCode: (code) => lifetime.ask(async () => decisions.showCode(code)),
     sendUnredacted: (secrets) => lifetime.ask(() => decisions.sendUnredacted(secrets)),
-    phraseMatches: (phrase) => lifetime.ask(() => decisions.phraseMatches(phrase)),
-    sendTo: (receiver, risks) => lifetime.ask(() => decisions.sendTo(receiver, risks)),
+    phraseMatches: (phrase, signal) => lifetime.ask(() => decisions.phraseMatches(phrase, signal)),
+    sendTo: (receiver, risks, signal) => lifetime.ask(() => decisions.sendTo(receiver, risks, signal)),
   };
 }
 
@@ -113,6 +114,8 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   paired.catch(() => undefined);
   const outgoing = await unlessFailed(reviewed, paired).catch((error: unknown) => tellPairedReceiver(paired, error));
   const channel = await paired;
+  // Ctrl-C (or the embedding tool's abort) from here on is told to the receiver, in words.
+  lifetime.onAbort(() => channel.cancel('the sender cancelled'));
   await introduce(channel, request, decisions);
   return transfer(channel, outgoing, decisions, idleTimeoutMs);
 }
@@ -188,15 +191,17 @@ async function introduce(channel: SecureChannel, request: SendRequest, decisions
     await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
     throw new BeamError('declined', `${message}: nothing was sent`);
   };
+  const ask = <T>(question: (signal: AbortSignal) => Promise<T>): Promise<T> => askWhilePeerWaits(channel, 'the receiver', question);
   if (request.verify || receiver.verify) {
-    if (!(await decisions.phraseMatches(verificationPhrase(channel.verificationKey)))) await stop('the verification phrases did not match');
+    const phrase = verificationPhrase(channel.verificationKey);
+    if (!(await ask((signal) => decisions.phraseMatches(phrase, signal)))) await stop('the verification phrases did not match');
   }
   const risks = sharedEnvironmentRisks(receiver, request.githubLogin);
   decisions.tell({ type: 'receiver', receiver, risks });
   if (risks.length > 0 && request.refuseSharedReceivers) {
     await stop('the sender refused to send to a shared machine (use --allow-shared to send anyway)');
   }
-  if (!(await decisions.sendTo(receiver, risks))) await stop('the sender said no');
+  if (!(await ask((signal) => decisions.sendTo(receiver, risks, signal)))) await stop('the sender said no');
 }
 
 async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decisions: SenderDecisions, idleTimeoutMs: number): Promise<SendResult> {
@@ -210,7 +215,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   try {
     await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => decisions.tell({ type: 'progress', done, total }), idleTimeoutMs);
   } catch (error) {
-    if (!(error instanceof SourceChangedError)) throw error;
+    if (!(error instanceof SourceChangedError)) throw await withPeerReason(channel, error);
     const message = `the session changed while it was being sent (${error.path}); close Copilot and send again`;
     await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
     throw new BeamError('session', `${message}: nothing was installed on the other side`);

@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     program
       .command('receive')
       .description('receive a session with the code the sender shows')
-      .argument('[code]', `the code, like 4821-tugboat-wrongdoing (or env ${CODE_ENV})`)
+      .argument('[code...]', `the code, like 4821-tugboat-wrongdoing or 4821 tug wro (or env ${CODE_ENV})`)
       .option('-y, --yes', 'accept the offered session without asking')
       .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
       .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
@@ -74,7 +74,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     '2m',
   )
     .addHelpText('after', '\nExamples:\n  copilot-beam receive 4821-tugboat-wrongdoing\n  copilot-beam receive            # prompts for the code (Tab completes words)\n  copilot-beam receive --cwd /workspaces/app')
-    .action(async (code: string | undefined, options: ReceiveOptions) => (await import('./receive.js')).runReceive(code, options, context));
+    // The code may come as one argument or as its parts ("4821 tug wro"): the parser reads both.
+    .action(async (code: string[], options: ReceiveOptions) => (await import('./receive.js')).runReceive(code.length > 0 ? code.join(' ') : undefined, options, context));
 
   program
     .command('list')

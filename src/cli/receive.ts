@@ -56,11 +56,11 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
 function receiverDecisions(options: ReceiveOptions, context: CommandContext): ReceiverDecisions {
   return {
     tell: (news) => tellReceiver(news, context),
-    phraseMatches: (phrase) => confirmPhrase(context.ui, phrase),
-    acceptOffer: () => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes) }),
-    installReviewed: (review) => {
+    phraseMatches: (phrase, signal) => confirmPhrase(context.ui, phrase, signal),
+    acceptOffer: (_manifest, signal) => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) }),
+    installReviewed: (review, signal) => {
       showReview(context, review);
-      return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes) });
+      return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { BOOTSTRAP_ENV } from '../beam/network.js';
 import {
   networkSettings,
   send,
@@ -61,13 +62,14 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
   const assumeYes = Boolean(options.yes);
   return {
     tell: (news) => tellSender(news, context),
-    showCode: ({ code, expiresInMs }) => showCode(context, code, expiresInMs, options.qr),
+    showCode: ({ code, expiresInMs }) => showCode(context, receiveCommand(code, options, context.env), code, expiresInMs, options.qr),
     sendUnredacted: async (secrets) => {
       ui.alarm(`${secrets.found} secret(s) would travel as they are; --redact replaces them in the copy that is sent`);
       return ui.confirm('Send them unredacted?', { assumeYes });
     },
-    phraseMatches: (phrase) => confirmPhrase(ui, phrase),
-    sendTo: (receiver) => ui.confirm(`Send the session to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes }),
+    phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
+    sendTo: (receiver, _risks, signal) =>
+      ui.confirm(`Send the session to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, ...(signal ? { signal } : {}) }),
   };
 }
 
@@ -110,13 +112,21 @@ function tellSender(news: SenderNews, context: CommandContext): void {
   }
 }
 
-function showCode(context: CommandContext, code: string, lifetimeMs: number, qr: boolean): void {
+/**
+ * The command the other person runs, exactly as it works: with the sender's private bootstrap
+ * nodes, if any (the public DHT cannot find a code announced on a private one).
+ */
+function receiveCommand(code: string, options: SendOptions, env: NodeJS.ProcessEnv): string {
+  const bootstrap = options.bootstrap ?? env[BOOTSTRAP_ENV];
+  return `copilot-beam receive ${code}${bootstrap && bootstrap.trim() !== '' ? ` --bootstrap ${bootstrap.trim()}` : ''}`;
+}
+
+function showCode(context: CommandContext, command: string, code: string, lifetimeMs: number, qr: boolean): void {
   const { ui } = context;
-  const command = `copilot-beam receive ${code}`;
   const lines = ['On the other machine, run:', '', `    ${command}`, ''];
   if (qr && ui.interactive) lines.push(renderQr(command));
   lines.push(`The code works once and expires in ${formatDuration(lifetimeMs)}. Waiting for the receiver...`);
-  ui.result('code', { code, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
+  ui.result('code', { code, command, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
 }
 
 /** What the scan found: kinds and counts, never values. */

@@ -110,12 +110,12 @@ export class Ui {
    * Asks a yes/no question. Without a terminal, --yes is required, except for questions only a
    * person can answer (the phrase check), which then read one line from standard input.
    */
-  async confirm(question: string, options: { assumeYes?: boolean; readPipe?: boolean } = {}): Promise<boolean> {
+  async confirm(question: string, options: { assumeYes?: boolean; readPipe?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
     if (options.assumeYes) return true;
     if (!this.options.stdin.isTTY && !options.readPipe) {
       throw new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
     }
-    const answer = await this.readLine(`${question} [y/N] `);
+    const answer = await this.readLine(`${question} [y/N] `, undefined, options.signal);
     return /^y(es)?$/i.test((answer ?? '').trim());
   }
 
@@ -124,13 +124,35 @@ export class Ui {
     return this.readLine(this.options.stdin.isTTY ? question : '', completer);
   }
 
-  /** One line from standard input after showing `prompt`; undefined when the input ends first. */
-  private async readLine(prompt: string, completer?: (line: string) => [string[], string]): Promise<string | undefined> {
+  /**
+   * One line from standard input after showing `prompt`; undefined when the input ends first.
+   * Ctrl-C at the prompt is an interrupt, never an answer: it goes to the process's own handler
+   * (exit 130, the other side told), and the question stays unanswered. A question withdrawn
+   * through `signal` (the other side left) rejects.
+   */
+  private async readLine(prompt: string, completer?: (line: string) => [string[], string], signal?: AbortSignal): Promise<string | undefined> {
     const terminal = Boolean(this.options.stdin.isTTY);
     const reader = createInterface({ input: this.options.stdin, output: this.options.stderr, terminal, ...(terminal && completer ? { completer } : {}) });
+    let interrupted = false;
+    reader.on('SIGINT', () => {
+      interrupted = true;
+      process.kill(process.pid, 'SIGINT');
+    });
     const ended = new Promise<undefined>((resolve) => reader.once('close', () => resolve(undefined)));
+    const withdrawn = new Promise<never>((_resolve, reject) => {
+      const withdraw = (): void => {
+        this.options.stderr.write('\n');
+        reject(new BeamError('declined', 'the question was withdrawn'));
+      };
+      if (signal?.aborted) withdraw();
+      else signal?.addEventListener('abort', withdraw, { once: true });
+    });
+    withdrawn.catch(() => undefined);
     try {
-      return await Promise.race([reader.question(prompt), ended]);
+      const answer = await Promise.race([reader.question(prompt), ended, withdrawn]);
+      // The input closing because of Ctrl-C is no answer either: wait for the handler to exit.
+      if (interrupted) return await new Promise<never>(() => undefined);
+      return answer;
     } finally {
       reader.close();
     }

@@ -36,6 +36,9 @@ export class FramedConnection {
   private paused = false;
   private closedByUs = false;
   private bytesSinceDrain = 0;
+  private markEnded: (reason: BeamError) => void = () => undefined;
+  /** Resolves with the reason once the connection has ended, for whoever is not reading it. */
+  readonly ended = new Promise<BeamError>((resolve) => (this.markEnded = resolve));
 
   constructor(
     readonly socket: ByteStream,
@@ -147,6 +150,7 @@ export class FramedConnection {
   private fail(error: BeamError): void {
     if (this.failure) return;
     this.failure = error;
+    this.markEnded(error);
     if (this.waiter) {
       const { reject } = this.waiter;
       this.waiter = undefined;

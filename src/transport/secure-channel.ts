@@ -1,4 +1,5 @@
 import { BeamError } from '../errors.js';
+import { singleLineText } from '../terminal-text.js';
 import type { Opener, Sealer } from '../crypto/sealed-stream.js';
 import type { FramedConnection } from './connection.js';
 import { FrameType } from './framing.js';
@@ -8,6 +9,21 @@ export interface SealedMessage {
   readonly body: Uint8Array;
   /** True for the last message the peer will ever send on this channel. */
   readonly final: boolean;
+}
+
+/**
+ * Kind 255 is the channel's own: "I am stopping, and why" (Ctrl-C, a closed terminal, an
+ * application that gave up), the last message of its direction. receive() turns it into an error
+ * that carries the peer's words, whatever the caller was waiting for.
+ */
+export const CANCEL_KIND = 255;
+
+/** The other side cancelled the beam; `message` says so in its words (shown sanitised). */
+export class PeerCancelledError extends BeamError {
+  constructor(message: string) {
+    super('declined', message);
+    this.name = 'PeerCancelledError';
+  }
 }
 
 /**
@@ -39,7 +55,24 @@ export class SecureChannel {
       throw this.fail(error as BeamError);
     }
     if (opened.plaintext.length < 1) throw this.fail(new BeamError('protocol', 'the peer sent an empty message'));
-    return { kind: opened.plaintext[0]!, body: opened.plaintext.subarray(1), final: opened.final };
+    const kind = opened.plaintext[0]!;
+    if (kind === CANCEL_KIND) throw this.fail(new PeerCancelledError(cancelReason(opened.plaintext.subarray(1))));
+    return { kind, body: opened.plaintext.subarray(1), final: opened.final };
+  }
+
+  /** Resolves once the connection has ended, with why: a reader elsewhere can stop waiting. */
+  get ended(): Promise<BeamError> {
+    return this.connection.ended;
+  }
+
+  /** Tells the peer we stop, and why, as our last message; best effort and quick. */
+  async cancel(message: string): Promise<void> {
+    try {
+      await this.send(CANCEL_KIND, new TextEncoder().encode(message.slice(0, 200)), true);
+      await this.connection.finish(500);
+    } catch {
+      this.connection.close();
+    }
   }
 
   /**
@@ -67,4 +100,9 @@ export class SecureChannel {
     this.connection.close(error);
     return error;
   }
+}
+
+function cancelReason(body: Uint8Array): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(body).slice(0, 200);
+  return singleLineText(text, 200) || 'the other side cancelled';
 }

@@ -1,0 +1,60 @@
+import { BeamError } from '../errors.js';
+import { PeerCancelledError, type SecureChannel } from '../transport/secure-channel.js';
+
+/**
+ * Asks a person something while the other side waits for the answer. If the other side leaves
+ * meanwhile (it cancelled, or its connection ended), the question is withdrawn through its signal
+ * and the beam stops with what the other side said, instead of an answer that nobody hears.
+ */
+export async function askWhilePeerWaits<T>(channel: SecureChannel, peer: string, ask: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const withdraw = new AbortController();
+  let answered = false;
+  // A question withdrawn below fails; the peer's reason is what counts then, so it never settles.
+  const asked = ask(withdraw.signal).catch((error: unknown) => {
+    if (withdraw.signal.aborted) return new Promise<never>(() => undefined);
+    throw error;
+  });
+  const left = channel.ended.then(async (reason): Promise<never> => {
+    if (answered) return new Promise<never>(() => undefined);
+    const why = await whyPeerLeft(channel, peer, reason);
+    withdraw.abort();
+    throw why;
+  });
+  left.catch(() => undefined);
+  try {
+    return await Promise.race([asked, left]);
+  } finally {
+    answered = true;
+  }
+}
+
+/** A CANCEL that arrived before the connection ended says why; otherwise the end itself does. */
+async function whyPeerLeft(channel: SecureChannel, peer: string, ended: BeamError): Promise<BeamError> {
+  try {
+    await channel.receive(1000, peer);
+    return new BeamError('protocol', `${peer} broke the protocol (a message while a person was being asked)`);
+  } catch (error) {
+    if (error instanceof PeerCancelledError) return error;
+    return new BeamError('network', `${peer} left (${ended.message}): nothing more happens on this side`);
+  }
+}
+
+/**
+ * A failure while the other side may have cancelled (our write hit its closed connection, say):
+ * its CANCEL, when one arrived, says better what happened than the broken write does.
+ */
+export async function withPeerReason(channel: SecureChannel, error: unknown): Promise<unknown> {
+  if (error instanceof PeerCancelledError || !(error instanceof BeamError) || (error.kind !== 'network' && error.kind !== 'timeout')) return error;
+  // Messages the peer sent before its CANCEL (credits it granted, say) are still queued first.
+  for (let unread = 0; unread < MAX_MESSAGES_BEFORE_CANCEL; unread++) {
+    try {
+      await channel.receive(200);
+    } catch (reason) {
+      return reason instanceof PeerCancelledError ? reason : error;
+    }
+  }
+  return error;
+}
+
+/** More than a connection's receive queue holds: the search for a CANCEL always ends. */
+const MAX_MESSAGES_BEFORE_CANCEL = 128;
