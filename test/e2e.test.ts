@@ -87,7 +87,8 @@ describe('copilot-beam end to end', () => {
       const receiver = spawnBeam(['receive', wrong, '--yes', '--json'], envFor(codespace));
       assert.equal(await receiver.exited, 3, receiver.stdout + receiver.stderr);
       const events = jsonEvents(receiver.stdout);
-      assert.match(String(lastEvent(receiver.stdout)?.message), /^wrong code/);
+      // The third is told the code is gone, not to try again.
+      assert.match(String(lastEvent(receiver.stdout)?.message), attempt < 3 ? /^wrong code: check it with the sender and try again/ : /the sender gave up after too many wrong codes: ask for a new code/);
       assert.equal(events.filter((e) => e.event === 'offer').length, 0, 'no session metadata before key confirmation');
       assert.ok(!receiver.stdout.includes(session.id), 'the session id never reaches a wrong-code receiver');
     }

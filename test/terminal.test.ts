@@ -56,7 +56,8 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     const shown = await sender.waitFor(/copilot-beam receive (\S+)/);
     const code = /copilot-beam receive (\S+)/.exec(shown)![1]!;
     const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'codespace'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
-    await sender.waitFor(/Send the session to .*\? \[y\/N\]/);
+    // The question names the session and its size.
+    await sender.waitFor(/Send session "Fix the config parser" \([\d.]+ [KM]B\) to .*\? \[y\/N\]/);
     return { sender, receiver };
   }
 

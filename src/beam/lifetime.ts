@@ -71,11 +71,7 @@ export class Lifetime {
       void Promise.resolve().then(cleanup).catch(() => undefined);
       return () => undefined;
     }
-    this.cleanups.push(cleanup);
-    return () => {
-      const index = this.cleanups.indexOf(cleanup);
-      if (index >= 0) this.cleanups.splice(index, 1);
-    };
+    return register(this.cleanups, cleanup);
   }
 
   /**
@@ -87,11 +83,7 @@ export class Lifetime {
       void Promise.resolve().then(handler).catch(() => undefined);
       return () => undefined;
     }
-    this.abortHandlers.push(handler);
-    return () => {
-      const index = this.abortHandlers.indexOf(handler);
-      if (index >= 0) this.abortHandlers.splice(index, 1);
-    };
+    return register(this.abortHandlers, handler);
   }
 
   /** The error to report for `error`: a cancelled beam reports the cancellation, whatever failed after it. */
@@ -134,6 +126,15 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   await Promise.race([promise.then(() => undefined, () => undefined), timeout]);
   clearTimeout(timer);
+}
+
+/** Adds `item` to `list`; the returned function takes it out again. */
+function register(list: Cleanup[], item: Cleanup): () => void {
+  list.push(item);
+  return () => {
+    const index = list.indexOf(item);
+    if (index >= 0) list.splice(index, 1);
+  };
 }
 
 function cancelledError(): BeamError {

@@ -7,7 +7,7 @@ import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
-import { chooseDestination, type Destination } from '../session/destination.js';
+import { checkoutFolder, chooseDestination, type Destination } from '../session/destination.js';
 import { receiverEnvironment } from '../session/environment.js';
 import {
   assertRoomFor,
@@ -121,6 +121,8 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
     checkout: request.checkout,
     env: request.env ?? process.env,
   };
+  // What can be checked before pairing is: a mistake found later would use up the code.
+  if (settings.checkout !== undefined) await checkoutFolder(settings.checkout);
   const sodium = sodiumForPairing();
   await removeAbandonedStaging(settings.home);
 

@@ -106,6 +106,8 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
 
   // HELLO goes out as soon as the receiver is paired, so it is not left waiting on our scan.
   const paired = meeting.paired.then(async (channel) => {
+    // Ctrl-C (or the embedding tool's abort) from here on is told to the receiver, in words.
+    lifetime.onAbort(() => channel.cancel('the sender cancelled'));
     decisions.tell({ type: 'paired' });
     await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(request.verify) }));
     return channel;
@@ -114,8 +116,6 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   paired.catch(() => undefined);
   const outgoing = await unlessFailed(reviewed, paired).catch((error: unknown) => tellPairedReceiver(paired, error));
   const channel = await paired;
-  // Ctrl-C (or the embedding tool's abort) from here on is told to the receiver, in words.
-  lifetime.onAbort(() => channel.cancel('the sender cancelled'));
   await introduce(channel, request, decisions);
   return transfer(channel, outgoing, decisions, idleTimeoutMs);
 }

@@ -14,6 +14,7 @@ import { copilotHome } from '../session/home.js';
 import { displayText } from '../terminal-text.js';
 import type { CommandContext, NetworkOptions } from './context.js';
 import { cancelOnInterrupt } from './interrupt.js';
+import { noTerminalError } from './ui.js';
 import { parseDuration, parseWordCount } from './options.js';
 import { renderQr } from './qr.js';
 import { confirmPhrase } from './verify.js';
@@ -60,16 +61,25 @@ function withLogin(login: string | undefined): { githubLogin?: string } {
 function senderDecisions(options: SendOptions, context: CommandContext): SenderDecisions {
   const { ui } = context;
   const assumeYes = Boolean(options.yes);
+  let session = 'the session';
   return {
-    tell: (news) => tellSender(news, context),
-    showCode: ({ code, expiresInMs }) => showCode(context, receiveCommand(code, options, context.env), code, expiresInMs, options.qr),
+    tell: (news) => {
+      if (news.type === 'prepared') session = `session "${displayText(news.sessionName ?? news.sessionId, 60)}" (${formatBytes(news.bytes)})`;
+      tellSender(news, context);
+    },
+    showCode: ({ code, expiresInMs }) => {
+      // Without --yes every send ends in a question; without a terminal nobody could answer it,
+      // and a code shown now could only fail the person who types it.
+      if (!assumeYes && !ui.canAsk) throw noTerminalError();
+      showCode(context, receiveCommand(code, options, context.env), code, expiresInMs, options.qr);
+    },
     sendUnredacted: async (secrets) => {
       ui.alarm(`${secrets.found} secret(s) would travel as they are; --redact replaces them in the copy that is sent`);
       return ui.confirm('Send them unredacted?', { assumeYes });
     },
     phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
     sendTo: (receiver, _risks, signal) =>
-      ui.confirm(`Send the session to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, ...(signal ? { signal } : {}) }),
+      ui.confirm(`Send ${session} to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, ...(signal ? { signal } : {}) }),
   };
 }
 

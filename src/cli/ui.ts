@@ -33,6 +33,11 @@ export class Ui {
     return this.options.json;
   }
 
+  /** Whether a question can be put to a person (standard input is a terminal). */
+  get canAsk(): boolean {
+    return Boolean(this.options.stdin.isTTY);
+  }
+
   get interactive(): boolean {
     return !this.options.json && Boolean(this.options.stdout.isTTY);
   }
@@ -112,9 +117,7 @@ export class Ui {
    */
   async confirm(question: string, options: { assumeYes?: boolean; readPipe?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
     if (options.assumeYes) return true;
-    if (!this.options.stdin.isTTY && !options.readPipe) {
-      throw new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
-    }
+    if (!this.options.stdin.isTTY && !options.readPipe) throw noTerminalError();
     const answer = await this.readLine(`${question} [y/N] `, undefined, options.signal);
     return /^y(es)?$/i.test((answer ?? '').trim());
   }
@@ -179,4 +182,8 @@ export class Ui {
     const safe = text.split('\n').map(stripTerminalControls).join('\n');
     stream.write(`${before}${safe}${after}\n`);
   }
+}
+
+export function noTerminalError(): BeamError {
+  return new BeamError('declined', 'confirmation needed but there is no terminal to ask on: pass --yes to accept');
 }

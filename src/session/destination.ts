@@ -20,6 +20,15 @@ export interface DestinationOptions {
   readonly workspacesDir?: string;
 }
 
+/** The folder given with --cwd, resolved; refused when it is not a folder on this machine. */
+export async function checkoutFolder(given: string): Promise<string> {
+  const folder = resolve(given);
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    throw new BeamError('usage', `--cwd ${given} is not a folder on this machine`);
+  }
+  return folder;
+}
+
 /**
  * Picks the checkout the session's paths should point to here: --cwd if given; else the current
  * checkout when its origin is the same repository; else a checkout of it under /workspaces;
@@ -28,10 +37,7 @@ export interface DestinationOptions {
 export async function chooseDestination(source: SourceEnvironment, options: DestinationOptions): Promise<Destination> {
   const from = source.gitRoot ?? source.cwd;
   if (options.cwdOption !== undefined) {
-    const to = resolve(options.cwdOption);
-    if (!(await stat(to).catch(() => undefined))?.isDirectory()) {
-      throw new BeamError('usage', `--cwd ${options.cwdOption} is not a folder on this machine`);
-    }
+    const to = await checkoutFolder(options.cwdOption);
     if (!from) return { reason: 'the sender did not record where the session ran, so there is nothing to remap' };
     return { mapping: { from, to }, reason: 'given with --cwd' };
   }

@@ -160,7 +160,8 @@ async function confirmKeys(
   const peerTag = confirm.subarray(0, TAG_BYTES);
   const expected = confirmationTag(sodium, peerTagKey, channelId, sessionId);
   if (confirm.length !== CONFIRM_BYTES || !tagsEqual(sodium, peerTag, expected)) {
-    if (role === 'sender') await refuse(connection, RefuseReason.WrongCode);
+    // The guess that used the last attempt is told the code is gone, not to try again.
+    if (role === 'sender') await refuse(connection, options.budget?.left === 0 ? RefuseReason.CodeBurned : RefuseReason.WrongCode);
     throw wrongCodeError();
   }
   if (options.mayProceed && !options.mayProceed()) {
