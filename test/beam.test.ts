@@ -82,6 +82,7 @@ function receiverDecisions(script: ReceiverScript, news: ReceiverNews[], phrases
     },
     acceptOffer: script.acceptOffer ?? (async () => true),
     installReviewed: script.installReviewed ?? (async () => true),
+    replaceExisting: script.replaceExisting ?? (async () => false),
   };
 }
 
@@ -96,6 +97,8 @@ async function beam(
     withSecret?: boolean;
     /** Changes the session folder before the send starts. */
     prepare?: (sessionDir: string) => Promise<void>;
+    /** The receiver already has a session with this id (holding one file, "older.txt"). */
+    installedBefore?: boolean;
   } = {},
 ): Promise<Beam> {
   const network = new MemoryNetwork();
@@ -106,6 +109,10 @@ async function beam(
   const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 64 * 1024, ...options.session });
   if (options.withSecret) await appendSecret(session.dir);
   await options.prepare?.(session.dir);
+  if (options.installedBefore) {
+    await mkdir(join(codespace, 'session-state', session.id), { recursive: true });
+    await writeFile(join(codespace, 'session-state', session.id, 'older.txt'), 'the copy that was here');
+  }
   const senderNews: SenderNews[] = [];
   const receiverNews: ReceiverNews[] = [];
   const phrases = { sender: [] as string[], receiver: [] as string[] };
@@ -238,6 +245,33 @@ describe('the beam choreography, in memory', () => {
     const installed = await listOrEmpty(received.path);
     assert.ok(!installed.includes('.github') && !installed.includes('AGENTS.md'), installed.join(', '));
     assert.ok(!(await listOrEmpty(join(received.path, 'rewind-file-snapshots'))).includes('evil.sh'));
+  });
+
+  test('a session already installed here is replaced only when the person says so, keeping a backup, with one question', async () => {
+    let acceptAsked = false;
+    const run = await beam({
+      installedBefore: true,
+      receiver: {
+        replaceExisting: async () => true,
+        acceptOffer: async () => {
+          acceptAsked = true;
+          return true;
+        },
+      },
+    });
+    const [, received] = await Promise.all([run.sent, run.received]);
+    assert.equal(acceptAsked, false, 'agreeing to replace was accepting');
+    assert.ok(received.backup, 'the old copy was kept');
+    assert.deepEqual(await listOrEmpty(received.backup!), ['older.txt']);
+    assert.ok(!(await listOrEmpty(received.path)).includes('older.txt'));
+  });
+
+  test('a session already installed here is kept when the person says no, and the sender is told why', async () => {
+    const run = await beam({ installedBefore: true, receiver: { replaceExisting: async () => false } });
+    const received = await failure(run.received);
+    assert.match(received.message, /already exists .*pass --force/);
+    assert.match((await failure(run.sent)).message, /the receiver declined: session .* already exists/);
+    assert.deepEqual(await listOrEmpty(join(run.codespace, 'session-state', run.sessionId)), ['older.txt']);
   });
 
   test('no at the second look: nothing is installed, no staging is left and the sender is told', async () => {
@@ -516,7 +550,7 @@ describe('cancelling and single use, in memory', () => {
               searchTimeoutMs: 300,
               network: { openSwarm: () => run.network.open() },
             },
-            { tell: () => undefined, phraseMatches: async () => true, acceptOffer: async () => true, installReviewed: async () => true },
+            { tell: () => undefined, phraseMatches: async () => true, acceptOffer: async () => true, installReviewed: async () => true, replaceExisting: async () => false },
           );
           late.catch(() => undefined);
           await late.catch(() => undefined);

@@ -65,3 +65,15 @@ test('tab completion completes a unique prefix and lists ambiguous ones', () => 
   assert.deepEqual(completeCodeLine('tug'), [[], 'tug'], 'no completion before the number');
   assert.deepEqual(completeCodeLine('4821-qqq'), [[], 'qqq']);
 });
+
+test('a mistyped word suggests the word it most likely meant', () => {
+  assert.throws(() => parseCode('4821-tugbaot-wrongdoing'), /"tugbaot" is not one of the code words \(did you mean "tugboat"\?\)/);
+  assert.throws(() => parseCode('4821-mozarela-wrongdoing'), /did you mean "mozzarella"\?/);
+  assert.throws(() => parseCode('4821-qqqqqqqq-wrongdoing'), (error: Error) => /not one of the code words/.test(error.message) && !/did you mean/.test(error.message));
+});
+
+test('a list of completions that is cut says how many more there are', () => {
+  const [listed] = completeCodeLine('4821-a');
+  assert.equal(listed.length, 21);
+  assert.match(listed.at(-1)!, /^\(and \d+ more: type more letters\)$/);
+});

@@ -92,4 +92,9 @@ export interface ReceiverDecisions {
    * `review` says what was active in it and what was neutralised or left out.
    */
   installReviewed(review: InstallReview, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * A session with this id is already installed here: replace it with the offered one (the old
+   * copy is kept as a backup)? Yes also accepts the offer. Not asked with `force`.
+   */
+  replaceExisting(sessionId: string, signal?: AbortSignal): Promise<boolean>;
 }

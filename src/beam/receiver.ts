@@ -106,6 +106,7 @@ function guarded(decisions: ReceiverDecisions, lifetime: Lifetime): ReceiverDeci
     phraseMatches: (phrase, signal) => lifetime.ask(() => decisions.phraseMatches(phrase, signal)),
     acceptOffer: (manifest, signal) => lifetime.ask(() => decisions.acceptOffer(manifest, signal)),
     installReviewed: (review, signal) => lifetime.ask(() => decisions.installReviewed(review, signal)),
+    replaceExisting: (sessionId, signal) => lifetime.ask(() => decisions.replaceExisting(sessionId, signal)),
   };
 }
 
@@ -144,8 +145,8 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   // Ctrl-C (or the embedding tool's abort) from here on is told to the sender, in words.
   lifetime.onAbort(() => channel.cancel('the receiver cancelled'));
   decisions.tell({ type: 'paired' });
-  const { manifest, destination } = await agreeOnOffer(channel, settings, decisions);
-  return installOffered(channel, manifest, destination, settings, decisions, lifetime);
+  const { manifest, destination, replace } = await agreeOnOffer(channel, settings, decisions);
+  return installOffered(channel, manifest, destination, { ...settings, force: replace }, decisions, lifetime);
 }
 
 /** Introductions, the offer checked as hostile input, and the person's answer to it. */
@@ -153,7 +154,7 @@ async function agreeOnOffer(
   channel: SecureChannel,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
-): Promise<{ manifest: SessionManifest; destination: Destination }> {
+): Promise<{ manifest: SessionManifest; destination: Destination; replace: boolean }> {
   const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
   if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
   const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
@@ -173,7 +174,6 @@ async function agreeOnOffer(
   if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
   const manifest = await refuseOnError(channel, async () => {
     const checked = decodeSessionManifest(offer.body, settings.limits);
-    if (!settings.force && (await sessionExists(settings.home, checked.sessionId))) throw existsError(settings.home, checked.sessionId);
     await assertRoomFor(settings.home, checked.totalBytes);
     return checked;
   });
@@ -184,12 +184,25 @@ async function agreeOnOffer(
   );
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
-  const accepted = await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.acceptOffer(manifest, signal)));
+  const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
+  // Agreeing to replace the copy here with this one is accepting it: one question, not two.
+  const accepted = replacing || (await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.acceptOffer(manifest, signal))));
   if (!accepted) {
     await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
     throw new BeamError('declined', 'declined: nothing was installed');
   }
-  return { manifest, destination };
+  return { manifest, destination, replace: settings.force || replacing };
+}
+
+/**
+ * A session with this id is already installed here: replaced only with --force or when the person
+ * says so (the old copy is kept as a backup); otherwise the offer is refused, saying why.
+ */
+async function agreeToReplace(channel: SecureChannel, settings: ReceiveSettings, sessionId: string, decisions: ReceiverDecisions): Promise<boolean> {
+  if (settings.force || !(await sessionExists(settings.home, sessionId))) return false;
+  const replace = await askWhilePeerWaits(channel, 'the sender', (signal) => decisions.replaceExisting(sessionId, signal));
+  if (!replace) throw existsError(settings.home, sessionId);
+  return true;
 }
 
 /** Receives into staging, transforms, installs, and tells the sender how it went. */

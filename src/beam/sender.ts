@@ -79,7 +79,6 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   const codeLifetimeMs = request.codeLifetimeMs ?? DEFAULT_CODE_LIFETIME_MS;
   const idleTimeoutMs = request.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
-  decisions.tell({ type: 'scanning' });
   const { located, reviewed, asking } = prepareWhileJoining(request, decisions, lifetime);
   const joining = await unlessFailed(located, reviewed);
   if (!request.showCodeDuringScan) await reviewed;
@@ -134,7 +133,11 @@ function prepareWhileJoining(
   const located = new Promise<{ readonly swarm: Promise<PeerSwarm> }>((resolve) => (markLocated = resolve));
   const preparing = prepareOutgoing(request.copilotHome, request.session, request.currentDir, {
     redact: Boolean(request.redact),
-    onLocated: () => markLocated({ swarm: joinNetwork(request.network ?? {}, lifetime) }),
+    // Only a session that exists and is not in use is hashed, so only then is it said.
+    onLocated: () => {
+      decisions.tell({ type: 'scanning' });
+      markLocated({ swarm: joinNetwork(request.network ?? {}, lifetime) });
+    },
   });
   const reviewed = preparing.then(async (outgoing) => {
     lifetime.defer(() => outgoing.dispose());

@@ -60,7 +60,7 @@ export async function runDoctor(options: DoctorOptions, context: CommandContext)
   }
 
   const lines = [
-    `Copilot home   ${home} ${homeExists ? `(${sessions} sessions)` : '(not found: set COPILOT_HOME, or run copilot once)'}`,
+    `Copilot home   ${home} ${homeExists ? `(${sessions} session${sessions === 1 ? '' : 's'})` : '(not found: set COPILOT_HOME, or run copilot once)'}`,
     `copilot        ${copilot ?? 'not found on PATH (needed to resume a received session)'}`,
     `DHT bootstrap  ${describeNodes(nodes)}: ${dht.reachable ? 'reachable' : `UNREACHABLE (${dht.error})`}`,
     ...(dht.reachable

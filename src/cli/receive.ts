@@ -9,7 +9,7 @@ import {
   type SessionManifest,
   type TransformReport,
 } from '../beam/index.js';
-import { parseCode } from '../code/code.js';
+import { parseCode, type Code } from '../code/code.js';
 import { completeCodeLine } from '../code/complete.js';
 import { BeamError } from '../errors.js';
 import { formatBytes } from '../format.js';
@@ -29,13 +29,10 @@ export interface ReceiveOptions extends NetworkOptions {
 }
 
 export async function runReceive(codeArgument: string | undefined, options: ReceiveOptions, context: CommandContext): Promise<void> {
-  const { ui, env } = context;
+  const { env } = context;
   // The code need not sit in the process list: it may come from the environment or stdin.
-  const codeText = codeArgument ?? env[CODE_ENV] ?? (await ui.ask('Code from the sender (Tab completes words): ', completeCodeLine));
-  if (codeText === undefined || codeText.trim() === '') {
-    throw new BeamError('usage', `give the code: copilot-beam receive <code>, ${CODE_ENV}, or on standard input`);
-  }
-  const code = parseCode(codeText);
+  const given = codeArgument ?? env[CODE_ENV];
+  const code = given === undefined ? await askForCode(context) : parseCode(given);
   const request = {
     code,
     copilotHome: copilotHome(env),
@@ -53,11 +50,38 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
   reportInstalled(context, result);
 }
 
+const CODE_PROMPT_TRIES = 3;
+
+/** The code from a prompt (or the first line of standard input); a typo at a prompt is asked again. */
+async function askForCode(context: CommandContext): Promise<Code> {
+  const { ui } = context;
+  for (let attempt = 1; ; attempt++) {
+    const text = await ui.ask('Code from the sender (Tab completes words): ', completeCodeLine);
+    if (text === undefined || text.trim() === '') {
+      throw new BeamError('usage', `give the code: copilot-beam receive <code>, ${CODE_ENV}, or on standard input`);
+    }
+    try {
+      return parseCode(text);
+    } catch (error) {
+      if (!ui.canAsk || attempt >= CODE_PROMPT_TRIES || !(error instanceof BeamError)) throw error;
+      // Nothing has touched the network yet: a typo costs no attempt of the code.
+      ui.warn(`${error.message}; type it again`);
+    }
+  }
+}
+
 function receiverDecisions(options: ReceiveOptions, context: CommandContext): ReceiverDecisions {
   return {
     tell: (news) => tellReceiver(news, context),
     phraseMatches: (phrase, signal) => confirmPhrase(context.ui, phrase, signal),
     acceptOffer: (_manifest, signal) => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) }),
+    // Replacing is never implied by --yes: only --force (which skips this) or a person says so.
+    replaceExisting: async (sessionId, signal) =>
+      !options.yes &&
+      context.ui.canAsk &&
+      context.ui.confirm(`Session ${sessionId} is already installed here. Replace it with this one (the old copy is kept as a backup)?`, {
+        ...(signal ? { signal } : {}),
+      }),
     installReviewed: (review, signal) => {
       showReview(context, review);
       return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) });

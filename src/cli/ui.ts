@@ -15,6 +15,8 @@ export interface UiOptions {
 export type JsonFields = Record<string, unknown>;
 
 const PROGRESS_INTERVAL_MS = 250;
+/** Below this much elapsed time no rate or time left is shown. */
+const MIN_RATE_SECONDS = 0.5;
 
 /**
  * One place decides what a person or a script sees. Human mode: results on stdout, status and
@@ -95,19 +97,18 @@ export class Ui {
     const complete = done >= total;
     if (!complete && now - this.lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.lastProgressAt = now;
-    const seconds = Math.max((now - this.progressStartedAt) / 1000, 0.001);
-    const rate = done / seconds;
+    const seconds = (now - this.progressStartedAt) / 1000;
+    // A rate from the first few milliseconds says nothing (one message in 1 ms is not "46 KB/s").
+    const rate = seconds >= MIN_RATE_SECONDS || complete ? done / Math.max(seconds, 0.001) : undefined;
     if (this.options.json) {
-      this.emit('progress', { phase, bytes: done, total, bytesPerSecond: Math.round(rate) });
+      this.emit('progress', { phase, bytes: done, total, ...(rate === undefined ? {} : { bytesPerSecond: Math.round(rate) }) });
       return;
     }
     if (!this.options.stderr.isTTY) return;
     const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-    const left = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+    const speed = rate === undefined ? '' : ` ${formatBytes(rate)}/s, ${rate > 0 ? Math.ceil((total - done) / rate) : 0} s left`;
     const verb = phase === 'sending' ? 'Sending' : 'Receiving';
-    this.options.stderr.write(
-      `\r${verb} ${formatBytes(done)} / ${formatBytes(total)} (${percent}%) ${formatBytes(rate)}/s, ${left} s left   `,
-    );
+    this.options.stderr.write(`\r${verb} ${formatBytes(done)} / ${formatBytes(total)} (${percent}%)${speed}   `);
     this.progressShown = true;
   }
 

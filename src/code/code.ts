@@ -80,9 +80,40 @@ export function completeWord(typed: string): string {
   const matches = wordsStartingWith(typed);
   if (matches.length === 1) return matches[0]!;
   if (matches.includes(typed)) return typed;
-  if (matches.length === 0) throw codeError(`"${typed}" is not one of the code words`);
+  if (matches.length === 0) {
+    const nearest = nearestWord(typed);
+    throw codeError(`"${typed}" is not one of the code words${nearest ? ` (did you mean "${nearest}"?)` : ''}`);
+  }
   const examples = matches.slice(0, 3).join(', ');
   throw codeError(`"${typed}" could be several words (${examples}, ...): type more letters`);
+}
+
+/** The code word a typo most likely meant: within two edits (insert, delete, change, swap). */
+export function nearestWord(typed: string): string | undefined {
+  let best: { word: string; distance: number } | undefined;
+  for (const word of WORDLIST) {
+    // Compared with the word cut to the typed length too: "mozarel" is a prefix of "mozzarella" with a typo.
+    const distance = Math.min(editDistance(typed, word), editDistance(typed, word.slice(0, typed.length)));
+    if (distance <= MAX_SUGGESTION_EDITS && (!best || distance < best.distance)) best = { word, distance };
+  }
+  return best?.word;
+}
+
+const MAX_SUGGESTION_EDITS = 2;
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = value;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 export function wordsStartingWith(prefix: string): string[] {

@@ -11,5 +11,9 @@ export function completeCodeLine(line: string): [string[], string] {
   const typed = match[1]!.toLowerCase();
   const hits = wordsStartingWith(typed);
   if (hits.length === 1) return [[`${hits[0]}-`], match[1]!];
-  return [hits.slice(0, 20), match[1]!];
+  if (hits.length <= MAX_LISTED) return [hits, match[1]!];
+  // A cut list says it is cut: the extra entry shares no prefix, so readline inserts nothing.
+  return [[...hits.slice(0, MAX_LISTED), `(and ${hits.length - MAX_LISTED} more: type more letters)`], match[1]!];
 }
+
+const MAX_LISTED = 20;
