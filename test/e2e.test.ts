@@ -318,9 +318,19 @@ describe('copilot-beam end to end', () => {
   test('bash completion completes commands and options', async () => {
     const script = spawnBeam(['completion', 'bash'], envFor('/nonexistent'));
     assert.equal(await script.exited, 0);
-    const probe = `${script.stdout}\nCOMP_WORDS=(copilot-beam rec); COMP_CWORD=1; _copilot_beam; echo "\${COMPREPLY[@]}"\nCOMP_WORDS=(copilot-beam receive --ver); COMP_CWORD=2; _copilot_beam; echo "\${COMPREPLY[@]}"`;
+    const folder = await tempDir('completion');
+    await mkdir(join(folder, 'checkout-one'));
+    const complete = (words: string): string => `COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _copilot_beam; echo "\${COMPREPLY[@]}"`;
+    const probe = [script.stdout, `cd ${folder}`, complete('copilot-beam rel'), complete('copilot-beam receive --ver'), complete('copilot-beam send --rel'), complete('copilot-beam receive --cwd check')].join('\n');
     const bash = spawnSync('bash', ['-c', probe], { encoding: 'utf8' });
-    assert.deepEqual(bash.stdout.trim().split('\n'), ['receive', '--verify']);
+    assert.deepEqual(bash.stdout.trim().split('\n'), ['relay', '--verify', '--relay', 'checkout-one']);
+  });
+
+  test('with no arguments the help goes to standard output, with no error', async () => {
+    const bare = spawnBeam([], envFor('/nonexistent'));
+    assert.equal(await bare.exited, 0);
+    assert.match(bare.stdout, /^Usage: copilot-beam /m);
+    assert.equal(bare.stderr, '');
   });
 
   test('list shows id, name, folder, last update and size, as text or JSON', async () => {
@@ -338,7 +348,8 @@ describe('copilot-beam end to end', () => {
     assert.ok(Number(entry?.bytes) > 256 * 1024);
     const text = spawnBeam(['list'], envFor(laptop));
     assert.equal(await text.exited, 0);
-    assert.match(text.stdout, new RegExp(`^${session.id}  2026-11-20T10:00 .* List me  /home/alice/code/app$`, 'm'));
+    assert.match(text.stdout, /^SESSION +UPDATED \(UTC\) +SIZE +NAME +FOLDER$/m, 'a header, and the time zone said');
+    assert.match(text.stdout, new RegExp(`^${session.id}  2026-11-20 10:00 +[\\d.]+ [KM]B  List me +/home/alice/code/app$`, 'm'));
   });
 
   test('unknown and busy sessions are refused before any network use', async () => {

@@ -1,14 +1,19 @@
 import { BeamError } from '../errors.js';
 
-const COMMANDS = ['send', 'receive', 'list', 'inspect', 'doctor', 'completion'];
+const COMMANDS = ['send', 'receive', 'list', 'inspect', 'doctor', 'dht', 'relay', 'completion'];
+const NETWORK = ['--bootstrap', '--relay', '--timeout', '--idle-timeout', '--json', '--no-color', '--help'];
 const OPTIONS: Record<string, string[]> = {
-  send: ['--code-length', '--no-qr', '--yes', '--allow-shared', '--verify', '--redact', '--bootstrap', '--timeout', '--idle-timeout', '--json', '--help'],
-  receive: ['--yes', '--verify', '--force', '--cwd', '--max-size', '--bootstrap', '--timeout', '--idle-timeout', '--json', '--help'],
+  send: ['--code-length', '--no-qr', '--yes', '--allow-shared', '--verify', '--redact', ...NETWORK],
+  receive: ['--yes', '--verify', '--force', '--cwd', '--max-size', ...NETWORK],
   list: ['--json', '--help'],
   inspect: ['--json', '--help'],
-  doctor: ['--bootstrap', '--json', '--help'],
+  doctor: ['--bootstrap', '--relay', '--json', '--help'],
+  dht: ['--port', '--host', '--nodes', '--json', '--help'],
+  relay: ['--bootstrap', '--key-file', '--host', '--port', '--json', '--help'],
   completion: ['bash', 'zsh', 'fish'],
 };
+/** Options whose value is a folder or a file: the shell completes paths there. */
+const PATH_OPTIONS = ['--cwd', '--key-file'];
 
 /** Shell completion scripts: commands and options (session ids come from `copilot-beam list`). */
 export function completionScript(shell: string): string {
@@ -30,7 +35,10 @@ function bash(): string {
     .join('\n');
   return `# copilot-beam bash completion: eval "$(copilot-beam completion bash)"
 _copilot_beam() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}"
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  case "$prev" in
+    ${PATH_OPTIONS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")) ; return ;;
+  esac
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "${COMMANDS.join(' ')} --help --version" -- "$cur"))
     return
@@ -48,8 +56,9 @@ function fish(): string {
   for (const command of COMMANDS) lines.push(`complete -c copilot-beam -n '__fish_use_subcommand' -a ${command}`);
   for (const [command, options] of Object.entries(OPTIONS)) {
     for (const option of options) {
+      const takesPath = PATH_OPTIONS.includes(option) ? ' -r -F' : '';
       lines.push(option.startsWith('--')
-        ? `complete -c copilot-beam -n '__fish_seen_subcommand_from ${command}' -l ${option.slice(2)}`
+        ? `complete -c copilot-beam -n '__fish_seen_subcommand_from ${command}' -l ${option.slice(2)}${takesPath}`
         : `complete -c copilot-beam -n '__fish_seen_subcommand_from ${command}' -a ${option}`);
     }
   }

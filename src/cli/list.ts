@@ -35,13 +35,8 @@ export async function runList(context: CommandContext): Promise<void> {
     context.ui.result('sessions', {}, [`No sessions in ${sessionStateDir(home)}`]);
     return;
   }
-  context.ui.result(
-    'sessions',
-    {},
-    summaries.map((s) =>
-      [s.id, (s.updatedAt ?? '').slice(0, 16).padEnd(16), formatBytes(s.bytes).padStart(7), displayText(s.name ?? '', 40), displayText(s.cwd ?? '', 60)].join('  '),
-    ),
-  );
+  const rows = summaries.map((s) => [s.id, updatedUtc(s.updatedAt), formatBytes(s.bytes), displayText(s.name ?? '', 40), displayText(s.cwd ?? '', 60)]);
+  context.ui.result('sessions', {}, alignedColumns([['SESSION', 'UPDATED (UTC)', 'SIZE', 'NAME', 'FOLDER'], ...rows], [2]));
 }
 
 async function folderSize(dir: string): Promise<number> {
@@ -52,4 +47,19 @@ async function folderSize(dir: string): Promise<number> {
     total += stats.isDirectory() ? await folderSize(join(dir, name)) : stats.isFile() ? stats.size : 0;
   }
   return total;
+}
+
+/** "2026-11-20 10:00" from an ISO time (workspace.yaml's are UTC, which the header says). */
+function updatedUtc(iso: string | null | undefined): string {
+  return iso ? iso.slice(0, 16).replace('T', ' ') : '';
+}
+
+/** Rows padded into columns; the listed columns are aligned right (sizes). */
+function alignedColumns(rows: readonly string[][], rightAligned: readonly number[]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (rightAligned.includes(column) ? cell.padStart(widths[column]!) : column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  '),
+  );
 }

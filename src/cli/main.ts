@@ -131,6 +131,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stdout.write((await import('./completion.js')).completionScript(shell));
     });
 
+  // Asked for nothing: the help is the answer, on standard output, and no error.
+  if (argv.length === 0) {
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     await cleanup.runAll();

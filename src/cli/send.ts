@@ -62,6 +62,7 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
   const { ui } = context;
   const assumeYes = Boolean(options.yes);
   let session = 'the session';
+  let shownCommand: string | undefined;
   return {
     tell: (news) => {
       if (news.type === 'prepared') session = `session "${displayText(news.sessionName ?? news.sessionId, 60)}" (${formatBytes(news.bytes)})`;
@@ -71,9 +72,12 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
       // Without --yes every send ends in a question; without a terminal nobody could answer it,
       // and a code shown now could only fail the person who types it.
       if (!assumeYes && !ui.canAsk) throw noTerminalError();
-      showCode(context, receiveCommand(code, options, context.env), code, expiresInMs, options.qr);
+      shownCommand = receiveCommand(code, options, context.env);
+      showCode(context, shownCommand, code, expiresInMs, options.qr);
     },
     sendUnredacted: async (secrets) => {
+      // The question may push the code off a small screen: it is repeated right above it.
+      if (shownCommand) ui.status('reminder', `The code is still valid; on the other machine: ${shownCommand}`);
       ui.alarm(`${secrets.found} secret(s) would travel as they are; --redact replaces them in the copy that is sent`);
       return ui.confirm('Send them unredacted?', { assumeYes });
     },
