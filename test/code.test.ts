@@ -62,8 +62,10 @@ test('tab completion completes a unique prefix and lists ambiguous ones', () => 
   const [several, typed] = completeCodeLine('4821-ab');
   assert.equal(typed, 'ab');
   assert.ok(several.length > 1 && several.every((word) => word.startsWith('ab')));
-  assert.deepEqual(completeCodeLine('tug'), [[], 'tug'], 'no completion before the number');
-  assert.deepEqual(completeCodeLine('4821-qqq'), [[], 'qqq']);
+  // Where there is nothing to complete, Tab changes nothing (readline inserts a tab on no answer).
+  assert.deepEqual(completeCodeLine('tug'), [['tug'], 'tug'], 'no word completion before the number');
+  assert.deepEqual(completeCodeLine('4821-qqq'), [['qqq'], 'qqq']);
+  assert.deepEqual(completeCodeLine('4821'), [['4821-'], '4821'], 'after the number, Tab adds the separator');
 });
 
 test('a mistyped word suggests the word it most likely meant', () => {
