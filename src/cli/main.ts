@@ -68,7 +68,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .argument('[code...]', `the code, like 4821-tugboat-wrongdoing or 4821 tug wro (or env ${CODE_ENV})`)
       .option('-y, --yes', 'accept the offered session without asking')
       .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
-      .option('--force', 'replace a session with the same id (the old one is kept as a backup)')
+      .option('--force', 'replace a session with the same id without asking (the old one is kept as a backup)')
       .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),
     '2m',
