@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { BEAM_BIN } from '../scripts/spawn-beam.js';
 import { lastEvent, listOrEmpty, spawnBeam, startSender, tempDir, useTestNetwork, type BeamProcess } from './helpers/e2e.js';
+import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
 import { Terminal, tmuxAvailable } from './helpers/tmux.js';
 
 /** The CLI as a person sees it, in a real terminal (tmux): QR code, prompts, progress, Ctrl-C. */
@@ -67,6 +69,40 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:130/);
     assert.equal(await receiver.exited, 7);
     assert.equal(lastEvent(receiver.stdout)?.message, 'the sender cancelled');
+  });
+
+  test('Ctrl-C at the accept question exits 130 and the sender hears "the receiver cancelled"', async () => {
+    const root = await tempDir('tty');
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop') });
+    const { sender, code } = await startSender({ ...process.env, HOME: network.home, COPILOT_HOME: join(root, 'laptop'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap }, [session.id]);
+    const receiver = open(['receive', code], { COPILOT_HOME: join(root, 'codespace') });
+    await receiver.waitFor(/Accept this session\? \[y\/N\]/);
+    receiver.type('C-c');
+    assert.match(await receiver.waitFor(/EXIT:\d+/), /EXIT:130/);
+    assert.equal(await sender.exited, 7);
+    assert.equal(lastEvent(sender.stdout)?.message, 'the receiver cancelled');
+    assert.deepEqual(await listOrEmpty(join(root, 'codespace', 'session-state')), []);
+  });
+
+  test('Ctrl-C at the secrets question exits 130, not as "not sent", and the code stays in view above it', async () => {
+    const laptop = join(await tempDir('tty'), 'laptop');
+    const session = await createSampleSession({ copilotHome: laptop });
+    await writeFile(join(session.dir, 'plan.md'), `deploy with ${FAKE_GITHUB_TOKEN}\n`);
+    const sender = open(['send', session.id, '--no-qr'], { COPILOT_HOME: laptop });
+    const asked = await sender.waitFor(/Send them unredacted\? \[y\/N\]/);
+    assert.match(asked, /The code is still valid; on the other machine: copilot-beam receive \S+[^\n]*\n(?:.*\n)*Send them unredacted/);
+    sender.type('C-c');
+    const screen = await sender.waitFor(/EXIT:\d+/);
+    assert.match(screen, /EXIT:130/);
+    assert.doesNotMatch(screen, /not sent: run again with --redact/);
+  });
+
+  test('Ctrl-C at the code prompt exits 130, not as a usage error', async () => {
+    const receiver = open(['receive'], { COPILOT_HOME: join(await tempDir('tty'), 'codespace') });
+    await receiver.waitFor(/Code from the sender/);
+    receiver.type('42');
+    receiver.type('C-c');
+    assert.match(await receiver.waitFor(/EXIT:\d+/), /EXIT:130/);
   });
 
   test('a receiver that leaves while the sender is asked: the question goes away and the sender says so at once', async () => {
