@@ -160,11 +160,8 @@ async function agreeOnOffer(
   const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
   if (settings.verify || senderWantsCheck) {
     const phrase = verificationPhrase(channel.verificationKey);
-    const matched = await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.phraseMatches(phrase, signal)));
-    if (!matched) {
-      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the verification phrases did not match' }));
-      throw new BeamError('declined', 'the verification phrases did not match: nothing was received');
-    }
+    const matched = await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.phraseMatches(phrase, signal)));
+    if (!matched) await refuseSender(channel, 'the verification phrases did not match', 'the verification phrases did not match: nothing was received');
   }
   await channel.send(MessageKind.Environment, encodeJson(await receiverEnvironment(settings.env, settings.currentDir, settings.verify)));
   decisions.tell({ type: 'introduced' });
@@ -186,11 +183,8 @@ async function agreeOnOffer(
   if (skew) decisions.tell({ type: 'warning', message: skew });
   const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
   // Agreeing to replace the copy here with this one is accepting it: one question, not two.
-  const accepted = replacing || (await refuseOnError(channel, () => askWhilePeerWaits(channel, 'the sender', (signal) => decisions.acceptOffer(manifest, signal))));
-  if (!accepted) {
-    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no' }));
-    throw new BeamError('declined', 'declined: nothing was installed');
-  }
+  const accepted = replacing || (await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.acceptOffer(manifest, signal))));
+  if (!accepted) await refuseSender(channel, 'the receiver said no', 'declined: nothing was installed');
   return { manifest, destination, replace: settings.force || replacing };
 }
 
@@ -200,7 +194,7 @@ async function agreeOnOffer(
  */
 async function agreeToReplace(channel: SecureChannel, settings: ReceiveSettings, sessionId: string, decisions: ReceiverDecisions): Promise<boolean> {
   if (settings.force || !(await sessionExists(settings.home, sessionId))) return false;
-  const replace = await askWhilePeerWaits(channel, 'the sender', (signal) => decisions.replaceExisting(sessionId, signal));
+  const replace = await askWhileSenderWaits(channel, (signal) => decisions.replaceExisting(sessionId, signal));
   if (!replace) throw existsError(settings.home, sessionId);
   return true;
 }
@@ -222,10 +216,9 @@ async function installOffered(
     const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
     await channel.send(MessageKind.Reviewing, new Uint8Array(0));
     const review = reviewOf(manifest.sessionId, report, leftOut);
-    if (!(await askWhilePeerWaits(channel, 'the sender', (signal) => decisions.installReviewed(review, signal)))) {
+    if (!(await askWhileSenderWaits(channel, (signal) => decisions.installReviewed(review, signal)))) {
       senderKnowsWhy = true;
-      await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: 'the receiver said no after reviewing what arrived' }));
-      throw new BeamError('declined', 'declined after the review: nothing was installed');
+      await refuseSender(channel, 'the receiver said no after reviewing what arrived', 'declined after the review: nothing was installed');
     }
     // A beam cancelled by now reports the cancellation; it must not also install.
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
@@ -298,6 +291,16 @@ async function tellSenderInstalled(channel: SecureChannel, sessionId: string): P
   } catch {
     return false;
   }
+}
+
+function askWhileSenderWaits<T>(channel: SecureChannel, question: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return askWhilePeerWaits(channel, 'the sender', question);
+}
+
+/** A person here said no: the sender is told `toSender` as our last message, and this side reports `here`. */
+async function refuseSender(channel: SecureChannel, toSender: string, here: string): Promise<never> {
+  await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: toSender }));
+  throw new BeamError('declined', here);
 }
 
 /** A check that fails before the transfer also tells the sender why, so both sides exit clearly. */

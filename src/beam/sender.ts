@@ -15,7 +15,7 @@ import { withLifetime, type Lifetime } from './lifetime.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
 import { askWhilePeerWaits, withPeerReason } from './peer-leaving.js';
 import { unlessFailed } from './steps.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
+import { DEFAULT_CODE_LIFETIME_MS, DEFAULT_IDLE_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
 export interface SendRequest {
   /** The Copilot home to send from (COPILOT_HOME, usually ~/.copilot). */
@@ -51,8 +51,6 @@ export interface SendResult {
   readonly sessionId: string;
   readonly bytes: number;
 }
-
-const DEFAULT_CODE_LIFETIME_MS = 10 * 60_000;
 
 /**
  * Sends one Copilot session: finds it, hashes and scans it, shows a one-time code, pairs with
@@ -187,7 +185,7 @@ async function tellPairedReceiver(paired: Promise<SecureChannel>, error: unknown
 async function introduce(channel: SecureChannel, request: SendRequest, decisions: SenderDecisions): Promise<void> {
   // HELLO was sent on pairing; the receiver answers with its environment.
   const reply = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
-  if (reply.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(reply.body)}`);
+  if (reply.kind === MessageKind.Reject) throw receiverDeclined(reply.body);
   if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');
   const receiver = decodeReceiverEnvironment(reply.body);
   const stop = async (message: string): Promise<never> => {
@@ -212,7 +210,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   await channel.send(MessageKind.Offer, encodeManifest(manifest));
   decisions.tell({ type: 'offered' });
   const answer = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
-  if (answer.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(answer.body)}`);
+  if (answer.kind === MessageKind.Reject) throw receiverDeclined(answer.body);
   if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
 
   try {
@@ -224,7 +222,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
     throw new BeamError('session', `${message}: nothing was installed on the other side`);
   }
   const outcome = await installReport(channel, decisions, idleTimeoutMs);
-  if (outcome.kind === MessageKind.Reject) throw new BeamError('declined', `the receiver declined: ${decodeReason(outcome.body)}`);
+  if (outcome.kind === MessageKind.Reject) throw receiverDeclined(outcome.body);
   if (outcome.kind === MessageKind.Failed) {
     throw new BeamError('install', `the receiver could not install the session: ${decodeReason(outcome.body)}`);
   }
@@ -233,6 +231,11 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   }
   await channel.finish();
   return { sessionId: manifest.sessionId, bytes: manifest.totalBytes };
+}
+
+/** The receiver said no (a person there, or a check it made), with its reason. */
+function receiverDeclined(body: Uint8Array): BeamError {
+  return new BeamError('declined', `the receiver declined: ${decodeReason(body)}`);
 }
 
 /** The receiver's last word after END; while its person reviews the content, we wait for them. */

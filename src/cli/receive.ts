@@ -14,6 +14,7 @@ import { completeCodeLine } from '../code/complete.js';
 import { BeamError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { copilotHome } from '../session/home.js';
+import { wasActiveIn } from '../session/review.js';
 import { displayText } from '../terminal-text.js';
 import { CODE_ENV, type CommandContext, type NetworkOptions } from './context.js';
 import { cancelOnInterrupt } from './interrupt.js';
@@ -74,17 +75,15 @@ function receiverDecisions(options: ReceiveOptions, context: CommandContext): Re
   return {
     tell: (news) => tellReceiver(news, context),
     phraseMatches: (phrase, signal) => confirmPhrase(context.ui, phrase, signal),
-    acceptOffer: (_manifest, signal) => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) }),
+    acceptOffer: (_manifest, signal) => context.ui.confirm('Accept this session?', { assumeYes: Boolean(options.yes), signal }),
     // Replacing is never implied by --yes: only --force (which skips this) or a person says so.
     replaceExisting: async (sessionId, signal) =>
       !options.yes &&
       context.ui.canAsk &&
-      context.ui.confirm(`Session ${sessionId} is already installed here. Replace it with this one (the old copy is kept as a backup)?`, {
-        ...(signal ? { signal } : {}),
-      }),
+      context.ui.confirm(`Session ${sessionId} is already installed here. Replace it with this one (the old copy is kept as a backup)?`, { signal }),
     installReviewed: (review, signal) => {
       showReview(context, review);
-      return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes), ...(signal ? { signal } : {}) });
+      return context.ui.confirm('Install it?', { assumeYes: Boolean(options.yes), signal });
     },
   };
 }
@@ -164,13 +163,7 @@ function showTransform(context: CommandContext, destination: Destination, report
   if (report.neutralisedToolCalls.length > 0) {
     ui.status('neutralised', `${report.neutralisedToolCalls.length} unfinished tool call(s) marked as not executed; they will not run here.`);
   }
-  const dropped = [
-    ...(report.modeReset ? [`${report.modeReset} mode`] : []),
-    ...(report.permissionReset ? [`${report.permissionReset} permissions`] : []),
-    ...(report.droppedApprovals > 0 ? [`${report.droppedApprovals} skill tool approval(s)`] : []),
-    ...(report.cancelledSchedules > 0 ? [`${report.cancelledSchedules} scheduled prompt(s)`] : []),
-    ...(report.remoteSwitches > 0 ? [`${report.remoteSwitches} remote-steering or MCP switch(es)`] : []),
-  ];
+  const dropped = wasActiveIn(report).map((item) => displayText(item));
   if (dropped.length > 0) ui.status('permissions', `Dropped from the source: ${dropped.join(', ')}. Approvals start afresh here.`);
 }
 

@@ -83,7 +83,7 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
     },
     phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
     sendTo: (receiver, _risks, signal) =>
-      ui.confirm(`Send ${session} to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, ...(signal ? { signal } : {}) }),
+      ui.confirm(`Send ${session} to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, signal }),
   };
 }
 

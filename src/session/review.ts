@@ -12,8 +12,9 @@ export interface InstallReview {
   readonly leftOut: readonly string[];
 }
 
-export function reviewOf(sessionId: string, report: TransformReport, leftOut: readonly string[]): InstallReview {
-  const wasActive = [
+/** What the session had switched on at the source, each reset in the installed copy. */
+export function wasActiveIn(report: TransformReport): string[] {
+  return [
     ...(report.modeReset ? [`${report.modeReset} mode`] : []),
     ...(report.permissionReset ? [`${report.permissionReset} permissions`] : []),
     ...(report.droppedApprovals > 0 ? [`${report.droppedApprovals} skill tool approval(s)`] : []),
@@ -21,6 +22,10 @@ export function reviewOf(sessionId: string, report: TransformReport, leftOut: re
     ...(report.remoteSwitches > 0 ? [`${report.remoteSwitches} remote-steering or MCP all-tools switch(es)`] : []),
     ...(report.deselectedAgent !== undefined ? [`the custom agent ${report.deselectedAgent}`] : []),
   ];
+}
+
+export function reviewOf(sessionId: string, report: TransformReport, leftOut: readonly string[]): InstallReview {
+  const wasActive = wasActiveIn(report);
   const calls = report.neutralisedToolCalls;
   const neutralised = [
     ...(calls.length > 0 ? [`${calls.length} unfinished tool call(s) (${[...new Set(calls.map((call) => call.name))].join(', ')}) marked as not executed`] : []),

@@ -78,11 +78,14 @@ const TAG_BYTES = 32;
 /** CONFIRM: the 32-byte tag, then the sender's or receiver's secretstream header. */
 export const CONFIRM_BYTES = TAG_BYTES + SEALED_STREAM_HEADER_BYTES;
 
-/** Thrown when the code's attempts are all used: no tag was checked or revealed for this one. */
-export function spentError(role: Role): BeamError {
+/** Every attempt the code allows was checked (sender) or revealed (receiver): the code is spent. */
+export function spentError(role: Role, attempts: number, nameplate: string): BeamError {
   return role === 'sender'
-    ? new BeamError('wrong-code', 'code burned after too many wrong attempts: nothing was sent; start a new send')
-    : new BeamError('wrong-code', 'too many failed attempts with this code: someone may be guessing it; ask the sender to start again with a new code');
+    ? new BeamError('wrong-code', `code burned after ${attempts} wrong attempts: nothing was sent; start a new send`)
+    : new BeamError(
+        'wrong-code',
+        `${attempts} key confirmations with code ${nameplate} failed: someone may be guessing the code (or it was mistyped); nothing was received: start again with a new code`,
+      );
 }
 
 export function wrongCodeError(): BeamError {
@@ -146,7 +149,7 @@ async function confirmKeys(
 
   if (role === 'receiver') {
     // Our tag lets its holder check one guess of the code: at most `limit` of them ever leave.
-    if (options.budget && !options.budget.reserve()) throw spentError(role);
+    if (options.budget && !options.budget.reserve()) throw spentError(role, options.budget.limit, options.code.nameplate);
     options.onAttemptCounted?.();
     await connection.send(FrameType.Confirm, concatBytes([ownTag, sealer.header]));
   }
@@ -154,7 +157,7 @@ async function confirmKeys(
   // Reserved before the check, with nothing awaited in between: checks in flight count.
   if (role === 'sender' && options.budget && !options.budget.reserve()) {
     await refuse(connection, RefuseReason.CodeBurned);
-    throw spentError(role);
+    throw spentError(role, options.budget.limit, options.code.nameplate);
   }
   if (role === 'sender') options.onAttemptCounted?.();
   const peerTag = confirm.subarray(0, TAG_BYTES);

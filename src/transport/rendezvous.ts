@@ -4,7 +4,7 @@ import type { Sodium } from '../crypto/sodium.js';
 import { BeamError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { FramedConnection, type ByteStream } from './connection.js';
-import { AttemptBudget, pair, refuse, RefuseReason, type NoiseBinding, type Role } from './pairing.js';
+import { AttemptBudget, pair, refuse, RefuseReason, spentError, type NoiseBinding, type Role } from './pairing.js';
 import type { SecureChannel } from './secure-channel.js';
 
 /** A connection as the swarm hands it out: bytes both ways, and what its Noise handshake proved. */
@@ -180,7 +180,7 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
             // a check is never awaited after its reservation, so the sender's are all done by now,
             // and those whose connections are still closing are reported with this one.
             while (failures < budget.limit) reportFailure();
-            finish(undefined, burnedError(role, budget.limit, code.nameplate));
+            finish(undefined, spentError(role, budget.limit, code.nameplate));
           } else if (role === 'receiver' && attempts.size === 0) {
             // Every peer found so far failed; unless another turns up, say why the last one did.
             clearTimeout(grace);
@@ -192,15 +192,6 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
       );
     });
   });
-}
-
-function burnedError(role: Role, attempts: number, nameplate: string): BeamError {
-  return role === 'sender'
-    ? new BeamError('wrong-code', `code burned after ${attempts} wrong attempts: nothing was sent; start a new send`)
-    : new BeamError(
-        'wrong-code',
-        `${attempts} key confirmations with code ${nameplate} failed: someone may be guessing the code (or it was mistyped); nothing was received: start again with a new code`,
-      );
 }
 
 function expiredError(role: Role, deadlineMs: number, discoveredPeers: number): BeamError {

@@ -13,7 +13,6 @@ export interface SwarmOptions {
   readonly relay?: Uint8Array;
 }
 
-
 /** Discovery refreshes only every few minutes by default; a receiver polls until it connects. */
 const LOOKUP_REFRESH_MS = 500;
 const DEFAULT_REACHABILITY_TIMEOUT_MS = 8000;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PathRemapper } from './path-mapping.js';
+import { liesWithin } from './within.js';
 
 /**
  * The rewind index (Copilot CLI 1.0.102, schema 1) stores each edited file's path as `path`,
@@ -45,7 +46,7 @@ function dropEntriesOutside(index: unknown, destination: string | undefined, dro
     const record = snapshot as Record<string, unknown>;
     if (record.files === null || typeof record.files !== 'object') return snapshot;
     const entries = Object.entries(record.files as Record<string, unknown>);
-    const inside = entries.filter(([, entry]) => destination !== undefined && pathsIn(entry).every((file) => isInsideFolder(file, destination)));
+    const inside = entries.filter(([, entry]) => destination !== undefined && pathsIn(entry).every((file) => liesWithin(file, destination)));
     if (inside.length === entries.length) return snapshot;
     dropped.count += entries.length - inside.length;
     return { ...record, files: Object.fromEntries(inside), ...(typeof record.fileCount === 'number' ? { fileCount: inside.length } : {}) };
@@ -66,12 +67,6 @@ function pathsIn(value: unknown, found: string[] = []): string[] {
     }
   }
   return found;
-}
-
-function isInsideFolder(path: string, folder: string): boolean {
-  if (!path.startsWith('/') || path.split('/').includes('..')) return false;
-  const root = folder.endsWith('/') ? folder : `${folder}/`;
-  return path === folder || path.startsWith(root);
 }
 
 function remapEncodedPaths(value: unknown, remapper: PathRemapper, changes: { count: number }): unknown {

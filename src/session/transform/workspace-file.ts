@@ -1,6 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
+import { singleLineText } from '../../terminal-text.js';
 import type { PathRemapper } from './path-mapping.js';
+import { isPlainAbsolute, liesWithin } from './within.js';
 
 /**
  * workspace.yaml decides where a resumed session runs (its `cwd`), and with it which folder's
@@ -46,7 +48,7 @@ export async function rebuildWorkspaceFile(sessionDir: string, options: Workspac
     kept.cwd = cwd;
     kept.git_root = options.mapping.to;
   }
-  for (const key of TEXT_FIELDS) if (typeof sent[key] === 'string') kept[key] = oneLine(sent[key]);
+  for (const key of TEXT_FIELDS) if (typeof sent[key] === 'string') kept[key] = singleLineText(sent[key], MAX_TEXT);
   for (const key of FLAG_FIELDS) if (typeof sent[key] === 'boolean') kept[key] = sent[key];
   for (const key of COUNT_FIELDS) if (Number.isSafeInteger(sent[key]) && (sent[key] as number) >= 0) kept[key] = sent[key];
   for (const key of TIME_FIELDS) if (isTimestamp(sent[key])) kept[key] = sent[key];
@@ -75,19 +77,9 @@ function destinationCwd(sentCwd: unknown, options: WorkspaceRebuild): string | u
   if (!options.mapping) return undefined;
   const moved = typeof sentCwd === 'string' && options.remapper ? options.remapper.remap(sentCwd) : undefined;
   const candidate = moved !== undefined && moved !== sentCwd ? moved : options.mapping.to;
-  const mayRunIn = (folder: string): boolean =>
-    isAbsolute(folder) && !folder.split(/[\\/]/).includes('..') && !options.forbidden.some((root) => isInside(folder, root));
-  if (mayRunIn(candidate) && isInside(candidate, options.mapping.to)) return candidate;
+  const mayRunIn = (folder: string): boolean => isPlainAbsolute(folder) && !options.forbidden.some((root) => liesWithin(folder, root));
+  if (mayRunIn(candidate) && liesWithin(candidate, options.mapping.to)) return candidate;
   return mayRunIn(options.mapping.to) ? options.mapping.to : undefined;
-}
-
-function isInside(path: string, folder: string): boolean {
-  const between = relative(resolve(folder), resolve(path));
-  return between === '' || (!between.startsWith(`..${sep}`) && between !== '..' && !isAbsolute(between));
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, MAX_TEXT);
 }
 
 function isTimestamp(value: unknown): boolean {
