@@ -69,6 +69,8 @@ async function main(): Promise<number> {
     const installed = join(codespaceHome, 'session-state', session.id);
     const identical = await compareFolders(session.dir, installed);
     console.log(`    ${identical} files byte-identical (lock files are machine-local and stay behind)`);
+    const checkpoints = await compareCheckpoints(session.dir, installed);
+    console.log(`    ${checkpoints} checkpoint file(s) with the same contents, renamed checkpoint-N.md (their names and titles reach the model)`);
     const events = (await readFile(join(installed, 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
     const original = (await readFile(join(session.dir, 'events.jsonl'), 'utf8')).trim().split('\n').length;
     console.log(`    events.jsonl keeps its ${original} events; the receiver appended: ${events.slice(original).map((e) => e.type).join(', ')}`);
@@ -95,13 +97,15 @@ function track(children: BeamProcess[], child: BeamProcess): BeamProcess {
 }
 
 /** Files the receiver rewrites for its own checkout; every other file must arrive identical. */
-const REWRITTEN = new Set(['events.jsonl', 'workspace.yaml', 'rewind-file-snapshots/index.json']);
+const REWRITTEN = new Set(['events.jsonl', 'workspace.yaml', 'rewind-file-snapshots/index.json', 'checkpoints/index.md']);
+/** The receiver renames the checkpoint files (compareCheckpoints checks their contents). */
+const RENAMED_FOLDER = 'checkpoints';
 
 async function compareFolders(source: string, copy: string, relative = ''): Promise<number> {
   let count = 0;
   for (const entry of await readdir(join(source, relative), { withFileTypes: true })) {
     const path = join(relative, entry.name);
-    if (entry.isDirectory()) count += await compareFolders(source, copy, path);
+    if (entry.isDirectory()) count += path === RENAMED_FOLDER ? 0 : await compareFolders(source, copy, path);
     else if (!entry.name.endsWith('.lock') && !REWRITTEN.has(path)) {
       const [a, b] = await Promise.all([readFile(join(source, path)), readFile(join(copy, path))]);
       if (!a.equals(b)) throw new Error(`${path} differs`);
@@ -109,6 +113,18 @@ async function compareFolders(source: string, copy: string, relative = ''): Prom
     }
   }
   return count;
+}
+
+/** The checkpoint files (not the index) hold the same contents on both sides, whatever their names. */
+async function compareCheckpoints(source: string, copy: string): Promise<number> {
+  const contents = async (root: string): Promise<string[]> => {
+    const folder = join(root, RENAMED_FOLDER);
+    const names = (await readdir(folder)).filter((name) => name !== 'index.md');
+    return (await Promise.all(names.map((name) => readFile(join(folder, name), 'utf8')))).sort();
+  };
+  const [a, b] = await Promise.all([contents(source), contents(copy)]);
+  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error('the checkpoint files differ');
+  return a.length;
 }
 
 main().then(
