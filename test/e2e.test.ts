@@ -109,6 +109,22 @@ describe('copilot-beam end to end', () => {
     assert.match(String(lastEvent(receiver.stdout)?.message), /no sender answered/);
   });
 
+  test('a sender whose process ended is reported gone, not as a network problem, and long before the timeout', { timeout: 120_000 }, async () => {
+    const { laptop, codespace } = await homes();
+    const session = await createSampleSession({ copilotHome: laptop });
+    const { sender, code } = await startSender(envFor(laptop), [session.id]);
+    // SIGKILL: no chance to take its announcement off the DHT, as when a laptop lid closes.
+    sender.child.kill('SIGKILL');
+    await sender.exited;
+    const receiver = spawnBeam(['receive', code, '--json', '--yes', '--timeout', '5m'], envFor(codespace));
+    assert.equal(await receiver.exited, 4);
+    const message = String(lastEvent(receiver.stdout)?.message);
+    assert.match(message, /the sender is gone/);
+    assert.match(message, /new code/);
+    assert.doesNotMatch(message, /UDP|relay|within/);
+    assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
+  });
+
   test('an existing session is kept unless --force, which keeps a backup', async () => {
     const { laptop, codespace } = await homes();
     const session = await createSampleSession({ copilotHome: laptop });

@@ -4,6 +4,7 @@ import { parseCode } from '../src/code/index.js';
 import { loadSodium, type Sodium } from '../src/crypto/index.js';
 import { BeamError } from '../src/errors.js';
 import { rendezvous, type AttemptEvent, type BeamSwarm, type SecureChannel } from '../src/transport/index.js';
+import { PeerAnswers } from '../src/transport/peer-answers.js';
 import { useTestnetSwarms } from './helpers/testnet-swarms.js';
 
 const sodium = await loadSodium();
@@ -71,4 +72,27 @@ test('two receivers racing for one code: exactly one wins, the other is told the
   const loser = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
   assert.ok(loser.reason instanceof BeamError);
   assert.match(loser.reason.message, /this code was already used by another receiver/);
+});
+
+test('peer answers: only peers that never answered, each failing often enough, make a gone sender', () => {
+  const silent = Object.assign(new Error('Could not connect to peer'), { code: 'PEER_CONNECTION_FAILED' });
+  const holepunch = Object.assign(new Error('Holepunching probe did not finish in time'), { code: 'HOLEPUNCH_PROBE_TIMEOUT' });
+  const answers = new PeerAnswers();
+  assert.equal(answers.onlySilentPeers([], 1), false, 'nobody found is not a gone sender');
+  answers.failed('a', silent);
+  assert.equal(answers.onlySilentPeers(['a'], 1), true);
+  assert.equal(answers.onlySilentPeers(['a'], 2), false, 'one failure is not enough for two');
+  assert.equal(answers.onlySilentPeers(['a', 'b'], 1), false, 'b has not been tried yet');
+  answers.failed('b', silent);
+  answers.failed('a', silent);
+  answers.failed('b', silent);
+  assert.equal(answers.onlySilentPeers(['b'], 2), true, 'a peer discovery dropped still counts');
+  answers.failed('c', holepunch);
+  assert.equal(answers.onlySilentPeers(['a', 'b'], 2), false, 'a peer that answered and failed at holepunching is alive');
+
+  const opened = new PeerAnswers();
+  opened.failed('a', silent);
+  opened.opened('a');
+  opened.failed('a', silent);
+  assert.equal(opened.onlySilentPeers(['a'], 1), false, 'a peer that once connected is not gone');
 });

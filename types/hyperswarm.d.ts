@@ -37,7 +37,7 @@ declare module 'hyperdht' {
     readonly port: number;
     createServer(onconnection: (socket: EventEmitter & { remotePublicKey: Uint8Array }) => void): DhtServer;
     /** A Noise connection to the peer listening on that public key ('open' or 'error'). */
-    connect(publicKey: Uint8Array): EventEmitter & { destroy(error?: Error): void };
+    connect(publicKey: Uint8Array, options?: object): EventEmitter & { destroy(error?: Error): void };
     createRawStream(options?: object): unknown;
     readonly destroyed: boolean;
     readonly firewalled: boolean;

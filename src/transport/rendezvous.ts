@@ -31,6 +31,11 @@ export interface PeerSwarm {
   readonly closed: Promise<void>;
   /** Peers discovery told us about, connected or not. */
   readonly discoveredPeers: number;
+  /**
+   * Peers were found and none ever answered: each failed to answer through the DHT at least
+   * `times` times (an announcement that outlived the process that made it).
+   */
+  foundOnlySilentPeers(times: number): boolean;
   destroy(): Promise<void>;
 }
 
@@ -71,6 +76,12 @@ export const DEFAULT_MAX_FAILURES = 3;
  * failure: a stranger sharing the nameplate may have answered before the real sender.
  */
 export const RECEIVER_GRACE_MS = 2000;
+/**
+ * Attempts a found sender must fail to answer (about 8 s each) before a receiver calls it gone:
+ * one could be a packet lost on the way, two are a process that is not there.
+ */
+export const SILENT_ATTEMPTS_FOR_GONE = 2;
+const GONE_CHECK_MS = 1000;
 
 /**
  * Meets the other side on the code's topic: the sender announces it, the receiver looks it up.
@@ -113,8 +124,16 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
   let failures = 0;
 
   return new Promise<SecureChannel>((resolve, reject) => {
-    const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs, swarm.discoveredPeers)), options.deadlineMs);
+    const deadline = setTimeout(() => finish(undefined, expiredError(role, options.deadlineMs, swarm)), options.deadlineMs);
     let grace: NodeJS.Timeout | undefined;
+    // A sender whose process ended leaves its announcement behind for minutes: say so early
+    // instead of waiting out the deadline and blaming the network.
+    const goneCheck =
+      role === 'receiver'
+        ? setInterval(() => {
+            if (attempts.size === 0 && swarm.foundOnlySilentPeers(SILENT_ATTEMPTS_FOR_GONE)) finish(undefined, senderGoneError());
+          }, GONE_CHECK_MS)
+        : undefined;
     void swarm.closed.then(() => finish(undefined, new BeamError('network', 'stopped before a peer paired')));
 
     const finish = (channel: SecureChannel | undefined, error?: BeamError): void => {
@@ -122,6 +141,7 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
       settled = true;
       clearTimeout(deadline);
       clearTimeout(grace);
+      clearInterval(goneCheck);
       for (const other of attempts) void refuse(other, error ? RefuseReason.CodeBurned : RefuseReason.CodeUsed);
       attempts.clear();
       if (channel) resolve(channel);
@@ -194,8 +214,17 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
   });
 }
 
-function expiredError(role: Role, deadlineMs: number, discoveredPeers: number): BeamError {
-  if (role === 'receiver' && discoveredPeers > 0) {
+function senderGoneError(): BeamError {
+  return new BeamError(
+    'timeout',
+    'the sender is gone: its code is still listed on the DHT, but nothing answers there (the sender was stopped, ' +
+      'crashed or lost its network). Ask for a new code',
+  );
+}
+
+function expiredError(role: Role, deadlineMs: number, swarm: PeerSwarm): BeamError {
+  if (role === 'receiver' && swarm.foundOnlySilentPeers(1)) return senderGoneError();
+  if (role === 'receiver' && swarm.discoveredPeers > 0) {
     // The DHT knew the sender, so the code was right and the sender alive: the path between us failed.
     return new BeamError(
       'network',

@@ -2,6 +2,7 @@ import HyperDHT from 'hyperdht';
 import Hyperswarm, { type PeerDiscovery } from 'hyperswarm';
 import { BeamError } from '../errors.js';
 import { allLoopback, describeNodes, publicBootstrapNodes, type BootstrapNode } from './bootstrap.js';
+import { PeerAnswers } from './peer-answers.js';
 import type { PeerHandle, PeerSocket, PeerSwarm } from './rendezvous.js';
 
 export interface SwarmOptions {
@@ -31,6 +32,19 @@ export function dhtOptionsFor(nodes: readonly BootstrapNode[]): { host?: string;
   return allLoopback(nodes) ? LOOPBACK_DHT : {};
 }
 
+/** hyperdht, watched: how each attempt to reach a peer ends tells a departed peer from an unreachable one. */
+class WatchedDHT extends HyperDHT {
+  readonly answers = new PeerAnswers();
+
+  override connect(publicKey: Uint8Array, options?: object): ReturnType<HyperDHT['connect']> {
+    const socket = super.connect(publicKey, options);
+    const peer = Buffer.from(publicKey).toString('hex');
+    socket.once('open', () => this.answers.opened(peer));
+    socket.on('error', (error: unknown) => this.answers.failed(peer, error));
+    return socket;
+  }
+}
+
 /**
  * A Hyperswarm for exactly one rendezvous: the sender announces the topic, the receiver looks it
  * up, and once a peer has proven the code, `lock()` turns every other peer away.
@@ -46,11 +60,14 @@ export class BeamSwarm implements PeerSwarm {
   /** Resolves when destroy() starts, so waits on this swarm can end. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
-  private constructor(readonly swarm: Hyperswarm) {}
+  private constructor(
+    readonly swarm: Hyperswarm,
+    private readonly answers: PeerAnswers,
+  ) {}
 
   static async open(options: SwarmOptions): Promise<BeamSwarm> {
     const nodes = options.bootstrap ?? publicBootstrapNodes();
-    const dht = new HyperDHT({
+    const dht = new WatchedDHT({
       bootstrap: nodes.map((node) => ({ host: node.host, port: node.port })),
       ...dhtOptionsFor(nodes),
     });
@@ -59,7 +76,7 @@ export class BeamSwarm implements PeerSwarm {
     // Always, not only after a failed holepunch: when UDP between the peers is blocked, the
     // direct attempt would cost a long timeout first, and either side alone may name the relay.
     const swarm = new Hyperswarm({ dht, firewall: () => beam?.locked ?? false, ...(relay ? { relayThrough: () => relay } : {}) });
-    beam = new BeamSwarm(swarm);
+    beam = new BeamSwarm(swarm, dht.answers);
     try {
       await ensureReachable(dht, nodes, options.reachabilityTimeoutMs ?? DEFAULT_REACHABILITY_TIMEOUT_MS);
     } catch (error) {
@@ -72,6 +89,10 @@ export class BeamSwarm implements PeerSwarm {
   /** Peers the DHT has told us about on our topic, connected or not. */
   get discoveredPeers(): number {
     return this.swarm.peers.size;
+  }
+
+  foundOnlySilentPeers(times: number): boolean {
+    return this.answers.onlySilentPeers(this.swarm.peers.keys(), times);
   }
 
   onConnection(handler: (socket: PeerSocket, peer: PeerHandle) => void): void {

@@ -46,6 +46,11 @@ class MemorySwarm implements PeerSwarm {
     private readonly announceGate: Promise<void> | undefined,
   ) {}
 
+  /** Every peer here answers: no announcement outlives its swarm. */
+  foundOnlySilentPeers(): boolean {
+    return false;
+  }
+
   onConnection(handler: ConnectionHandler): void {
     this.handlers.push(handler);
   }
