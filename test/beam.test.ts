@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import {
   BeamError,
@@ -99,14 +99,18 @@ async function beam(
     prepare?: (sessionDir: string) => Promise<void>;
     /** The receiver already has a session with this id (holding one file, "older.txt"). */
     installedBefore?: boolean;
+    /** Beam again between the machines of an earlier run (same session, same homes). */
+    again?: Beam;
   } = {},
 ): Promise<Beam> {
   const network = new MemoryNetwork();
   networks.push(network);
-  const root = await tempDir('beam');
+  const root = options.again ? dirname(options.again.laptop) : await tempDir('beam');
   const laptop = join(root, 'laptop');
   const codespace = join(root, 'codespace');
-  const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 64 * 1024, ...options.session });
+  const session = options.again
+    ? { id: options.again.sessionId, dir: options.again.sessionDir }
+    : await createSampleSession({ copilotHome: laptop, eventsBytes: 64 * 1024, ...options.session });
   if (options.withSecret) await appendSecret(session.dir);
   await options.prepare?.(session.dir);
   if (options.installedBefore) {
@@ -261,9 +265,49 @@ describe('the beam choreography, in memory', () => {
     });
     const [, received] = await Promise.all([run.sent, run.received]);
     assert.equal(acceptAsked, false, 'agreeing to replace was accepting');
-    assert.ok(received.backup, 'the old copy was kept');
+    assert.equal(received.outcome, 'installed');
+    assert.ok(received.outcome === 'installed' && received.backup, 'the old copy was kept');
     assert.deepEqual(await listOrEmpty(received.backup!), ['older.txt']);
     assert.ok(!(await listOrEmpty(received.path)).includes('older.txt'));
+  });
+
+  test('the same session at the same point, beamed again, is a no-op; once either copy moves on, replacing it is a question', async () => {
+    const first = await beam();
+    const [, installed] = await Promise.all([first.sent, first.received]);
+    const installedDigest = await treeDigest(installed.path);
+
+    let asked = 0;
+    const count = async (): Promise<boolean> => {
+      asked++;
+      return true;
+    };
+    const second = await beam({ again: first, receiver: { acceptOffer: count, replaceExisting: count } });
+    const [sent, received] = await Promise.all([second.sent, second.received]);
+    assert.deepEqual({ alreadyThere: sent.alreadyThere, bytes: sent.bytes }, { alreadyThere: true, bytes: 0 });
+    assert.equal(received.outcome, 'already-here');
+    assert.equal(received.senderTold, true);
+    assert.equal(received.resume, installed.resume);
+    assert.equal(asked, 0, 'nothing to decide');
+    assert.ok(!newsTypes(second.receiverNews).includes('receiving'));
+    assert.ok(newsTypes(second.receiverNews).includes('already-here'));
+    assert.deepEqual(await treeDigest(installed.path), installedDigest, 'the copy here was left as it was');
+    assert.deepEqual(await listOrEmpty(join(first.codespace, 'copilot-beam', 'backups')), []);
+
+    // Copilot resumed it here: the copy here moved on, so replacing it is the person's call.
+    await appendFile(join(installed.path, 'events.jsonl'), `${JSON.stringify({ type: 'user.message', data: { content: 'continued here' } })}\n`);
+    let replaceAsked = false;
+    const third = await beam({ again: first, receiver: { replaceExisting: async () => (replaceAsked = true) } });
+    const [, replaced] = await Promise.all([third.sent, third.received]);
+    assert.equal(replaceAsked, true);
+    assert.equal(replaced.outcome, 'installed');
+
+    // The source moved on: a new point, so again a question (the copy here is the last beam's).
+    await appendFile(join(first.sessionDir, 'events.jsonl'), `${JSON.stringify({ type: 'user.message', data: { content: 'continued there' } })}\n`);
+    let askedAgain = false;
+    const fourth = await beam({ again: first, receiver: { replaceExisting: async () => (askedAgain = true) } });
+    const [, newer] = await Promise.all([fourth.sent, fourth.received]);
+    assert.equal(askedAgain, true);
+    assert.equal(newer.outcome, 'installed');
   });
 
   test('a session already installed here is kept when the person says no, and the sender is told why', async () => {

@@ -125,7 +125,7 @@ describe('copilot-beam end to end', () => {
     assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);
   });
 
-  test('an existing session is kept unless --force, which keeps a backup', async () => {
+  test('an existing session is kept unless --force, which keeps a backup; the same point beamed again is a no-op', async () => {
     const { laptop, codespace } = await homes();
     const session = await createSampleSession({ copilotHome: laptop });
     await createSampleSession({ copilotHome: codespace, sessionId: session.id, name: 'the older copy' });
@@ -147,6 +147,14 @@ describe('copilot-beam end to end', () => {
     assert.equal(backups.length, 1);
     assert.ok(backups[0]!.startsWith(session.id));
     await assertBeamedCopy(session.dir, join(codespace, 'session-state', session.id));
+
+    const third = await startSender(envFor(laptop), [session.id]);
+    const again = spawnBeam(['receive', third.code, '--yes', '--json'], envFor(codespace));
+    assert.equal(await again.exited, 0, again.stdout + again.stderr);
+    assert.equal(await third.sender.exited, 0);
+    assert.deepEqual(lastEvent(third.sender.stdout), { event: 'done', sessionId: session.id, bytes: 0, alreadyThere: true });
+    assert.equal(lastEvent(again.stdout)?.alreadyHere, true);
+    assert.equal((await readdir(join(codespace, 'copilot-beam', 'backups'))).length, 1, 'nothing replaced');
   });
 
   test('a receiver killed mid-transfer leaves no session behind, and a new beam then works (its code typed as separate words)', async () => {

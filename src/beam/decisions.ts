@@ -76,7 +76,9 @@ export type ReceiverNews =
   | { readonly type: 'progress'; readonly done: number; readonly total: number }
   | { readonly type: 'received'; readonly bytes: number; readonly seconds: number }
   /** The staged session was made safe to resume here: paths, unfinished calls, permissions. */
-  | { readonly type: 'transformed'; readonly destination: Destination; readonly report: TransformReport };
+  | { readonly type: 'transformed'; readonly destination: Destination; readonly report: TransformReport }
+  /** The copy here came from this very offer and is unchanged since: nothing is transferred. */
+  | { readonly type: 'already-here'; readonly sessionId: string; readonly receivedAt: string };
 
 export interface ReceiverDecisions {
   tell(news: ReceiverNews): void;

@@ -23,6 +23,7 @@ import { sessionDir } from '../session/home.js';
 import { removeForeignEntries } from '../session/layout.js';
 import { decodeSessionManifest, type SessionManifest } from '../session/manifest.js';
 import { resumeCommand } from '../session/resume-line.js';
+import { alreadyHere, recordReceipt, type AlreadyHere } from '../session/receipts.js';
 import { reviewOf } from '../session/review.js';
 import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
 import { rendezvous } from '../transport/rendezvous.js';
@@ -63,20 +64,37 @@ export interface ReceiveRequest {
   readonly signal?: AbortSignal;
 }
 
-export interface ReceiveResult {
+interface ReceivedSession {
   readonly sessionId: string;
   /** The installed session folder. */
   readonly path: string;
-  /** Where the session it replaced (with `force`) was kept. */
-  readonly backup?: string;
   /** The command that resumes the session here. */
   readonly resume: string;
   /** The checkout the session's paths now point to; absent when they stayed as they were. */
   readonly checkout?: string;
-  readonly transform: TransformReport;
-  /** False when the sender vanished before it could be told the session was installed. */
+  /** False when the sender vanished before it could be told. */
   readonly senderTold: boolean;
 }
+
+/** The session was received, made safe to resume here, and installed. */
+export interface InstalledSession extends ReceivedSession {
+  readonly outcome: 'installed';
+  /** Where the session it replaced was kept. */
+  readonly backup?: string;
+  readonly transform: TransformReport;
+}
+
+/**
+ * Nothing to do: the copy here was received from this very offer (same files, same checkout) and
+ * has not changed since, so nothing was transferred and it was left as it was.
+ */
+export interface SessionAlreadyHere extends ReceivedSession {
+  readonly outcome: 'already-here';
+  /** When the copy here was received. */
+  readonly receivedAt: string;
+}
+
+export type ReceiveResult = InstalledSession | SessionAlreadyHere;
 
 interface ReceiveSettings {
   readonly home: string;
@@ -145,8 +163,33 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   // Ctrl-C (or the embedding tool's abort) from here on is told to the sender, in words.
   lifetime.onAbort(() => channel.cancel('the receiver cancelled'));
   decisions.tell({ type: 'paired' });
-  const { manifest, destination, replace } = await agreeOnOffer(channel, settings, decisions);
+  const agreed = await agreeOnOffer(channel, settings, decisions);
+  if ('previous' in agreed) return leaveAsItIs(channel, agreed.manifest, agreed.destination, agreed.previous, settings, decisions);
+  const { manifest, destination, replace } = agreed;
   return installOffered(channel, manifest, destination, { ...settings, force: replace }, decisions, lifetime);
+}
+
+/** The same session at the same point is here already: the sender is told, and nothing moves. */
+async function leaveAsItIs(
+  channel: SecureChannel,
+  manifest: SessionManifest,
+  destination: Destination,
+  previous: AlreadyHere,
+  settings: ReceiveSettings,
+  decisions: ReceiverDecisions,
+): Promise<SessionAlreadyHere> {
+  decisions.tell({ type: 'already-here', sessionId: manifest.sessionId, receivedAt: previous.receivedAt });
+  const checkout = destination.mapping?.to;
+  const senderTold = await tellSenderLast(channel, MessageKind.AlreadyHere, manifest.sessionId);
+  return {
+    outcome: 'already-here',
+    sessionId: manifest.sessionId,
+    path: sessionDir(settings.home, manifest.sessionId),
+    resume: resumeCommand(manifest.sessionId, settings.home, checkout),
+    ...(checkout ? { checkout } : {}),
+    receivedAt: previous.receivedAt,
+    senderTold,
+  };
 }
 
 /** Introductions, the offer checked as hostile input, and the person's answer to it. */
@@ -154,7 +197,10 @@ async function agreeOnOffer(
   channel: SecureChannel,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
-): Promise<{ manifest: SessionManifest; destination: Destination; replace: boolean }> {
+): Promise<
+  | { manifest: SessionManifest; destination: Destination; replace: boolean }
+  | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
+> {
   const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
   if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
   const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
@@ -181,6 +227,8 @@ async function agreeOnOffer(
   );
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
+  const previous = await alreadyHere(settings.home, manifest, destination.mapping?.to);
+  if (previous) return { manifest, destination, previous };
   const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
   // Agreeing to replace the copy here with this one is accepting it: one question, not two.
   const accepted = replacing || (await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.acceptOffer(manifest, signal))));
@@ -207,7 +255,7 @@ async function installOffered(
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
   lifetime: Lifetime,
-): Promise<ReceiveResult> {
+): Promise<InstalledSession> {
   const staging = await createStaging(settings.home);
   const forgetStaging = lifetime.defer(() => discardStaging(staging));
   let senderKnowsWhy = false;
@@ -224,10 +272,12 @@ async function installOffered(
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
-    const senderTold = await tellSenderInstalled(channel, manifest.sessionId);
+    await recordReceipt(settings.home, manifest, move.mapping?.to);
+    const senderTold = await tellSenderLast(channel, MessageKind.Installed, manifest.sessionId);
     if (!senderTold) decisions.tell({ type: 'warning', message: 'the session is installed, but the sender could not be told (it disconnected)' });
     const checkout = move.mapping?.to;
     return {
+      outcome: 'installed',
       sessionId: manifest.sessionId,
       path: installed.target,
       ...(installed.backup ? { backup: installed.backup } : {}),
@@ -282,10 +332,10 @@ async function receiveAndTransform(
   return { move, report, leftOut };
 }
 
-/** Installed is installed: a sender that vanished now does not make this a failure. */
-async function tellSenderInstalled(channel: SecureChannel, sessionId: string): Promise<boolean> {
+/** Installed (or already here) is done: a sender that vanished now does not make this a failure. */
+async function tellSenderLast(channel: SecureChannel, kind: MessageKind.Installed | MessageKind.AlreadyHere, sessionId: string): Promise<boolean> {
   try {
-    await channel.send(MessageKind.Installed, encodeJson({ sessionId, hostname: hostname() }), true);
+    await channel.send(kind, encodeJson({ sessionId, hostname: hostname() }), true);
     await channel.finish();
     return true;
   } catch {

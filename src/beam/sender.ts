@@ -49,7 +49,13 @@ export interface SendRequest {
 
 export interface SendResult {
   readonly sessionId: string;
+  /** Bytes of session sent: 0 when the receiver had it already. */
   readonly bytes: number;
+  /**
+   * The receiver holds this session at this very point already (received from the same offer and
+   * unchanged since): nothing was sent.
+   */
+  readonly alreadyThere: boolean;
 }
 
 /**
@@ -211,6 +217,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   decisions.tell({ type: 'offered' });
   const answer = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
   if (answer.kind === MessageKind.Reject) throw receiverDeclined(answer.body);
+  if (answer.kind === MessageKind.AlreadyHere && answer.final) return { sessionId: manifest.sessionId, bytes: 0, alreadyThere: true };
   if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
 
   try {
@@ -230,7 +237,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
     throw new BeamError('protocol', 'the receiver broke the protocol (expected its install report)');
   }
   await channel.finish();
-  return { sessionId: manifest.sessionId, bytes: manifest.totalBytes };
+  return { sessionId: manifest.sessionId, bytes: manifest.totalBytes, alreadyThere: false };
 }
 
 /** The receiver said no (a person there, or a check it made), with its reason. */

@@ -3,7 +3,7 @@ import { displayText } from '../terminal-text.js';
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
  * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, CREDIT..., REVIEWING, then
- * INSTALLED, or REJECT / FAILED. The final message of each stream carries secretstream's FINAL tag.
+ * INSTALLED, or REJECT / FAILED, or ALREADY_HERE in place of ACCEPT. The final message of each stream carries secretstream's FINAL tag.
  */
 export enum MessageKind {
   Hello = 5,
@@ -20,6 +20,11 @@ export enum MessageKind {
   Credit = 15,
   /** Receiver to sender after END: all verified; a person reviews it before it is installed. */
   Reviewing = 16,
+  /**
+   * Receiver to sender instead of ACCEPT (final): it holds this session at this very point
+   * already, received from the same offer and unchanged since, so nothing needs to travel.
+   */
+  AlreadyHere = 17,
 }
 
 export function encodeJson(value: unknown): Uint8Array {

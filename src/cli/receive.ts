@@ -118,6 +118,10 @@ function tellReceiver(news: ReceiverNews, context: CommandContext): void {
       });
     case 'transformed':
       return showTransform(context, news.destination, news.report);
+    case 'already-here':
+      return ui.status('already-here', `Session ${news.sessionId} is here already, at this very point (received ${news.receivedAt}, unchanged since): nothing to transfer.`, {
+        receivedAt: news.receivedAt,
+      });
   }
 }
 
@@ -134,6 +138,15 @@ function showReview(context: CommandContext, review: InstallReview): void {
 }
 
 function reportInstalled(context: CommandContext, result: ReceiveResult): void {
+  if (result.outcome === 'already-here') {
+    context.ui.result('done', { sessionId: result.sessionId, path: result.path, alreadyHere: true, resume: result.resume }, [
+      `Session ${result.sessionId} was already installed in ${result.path}; it was left as it was.`,
+      'Resume it with:',
+      '',
+      `    ${result.resume}`,
+    ]);
+    return;
+  }
   const { transform } = result;
   const summary = {
     cwd: result.checkout ?? null,

@@ -49,8 +49,10 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     network: networkSettings(options, env),
   };
   const result = await cancelOnInterrupt(context, (signal) => send({ ...request, signal }, senderDecisions(options, context)));
-  ui.result('done', { sessionId: result.sessionId, bytes: result.bytes }, [
-    `Sent ${formatBytes(result.bytes)}: the receiver installed session ${result.sessionId}.`,
+  ui.result('done', { sessionId: result.sessionId, bytes: result.bytes, alreadyThere: result.alreadyThere }, [
+    result.alreadyThere
+      ? `Nothing to send: the receiver already has session ${result.sessionId} at this very point (from an earlier beam, unchanged since).`
+      : `Sent ${formatBytes(result.bytes)}: the receiver installed session ${result.sessionId}.`,
   ]);
 }
 
