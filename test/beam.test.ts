@@ -401,6 +401,25 @@ describe('the beam choreography, in memory', () => {
     await assertNothingInstalled(run.codespace);
   });
 
+  test('phrases: both people are asked at once, so neither compares against a screen that shows nothing yet', { timeout: 30_000 }, async () => {
+    // Each side answers only once the other side's question is open too: asked one after the
+    // other, the first would wait forever for the second.
+    let senderAsked: () => void = () => undefined;
+    let receiverAsked: () => void = () => undefined;
+    const senderOpen = new Promise<void>((resolve) => (senderAsked = resolve));
+    const receiverOpen = new Promise<void>((resolve) => (receiverAsked = resolve));
+    for (const request of [{ sendRequest: { verify: true } }, { receiveRequest: { verify: true } }]) {
+      const run = await beam({
+        ...request,
+        sender: { phraseMatches: async () => (senderAsked(), await receiverOpen, true) },
+        receiver: { phraseMatches: async () => (receiverAsked(), await senderOpen, true) },
+      });
+      await Promise.all([run.sent, run.received]);
+      assert.deepEqual(run.phrases.sender, run.phrases.receiver);
+      assert.equal(run.phrases.sender.length, 1);
+    }
+  });
+
   test('secrets declined after the receiver paired: the receiver is told why', async () => {
     let receiverPaired: () => void = () => undefined;
     const paired = new Promise<void>((resolve) => (receiverPaired = resolve));

@@ -15,7 +15,8 @@ const HOSTILE = fileURLToPath(new URL('./helpers/hostile-sender.js', import.meta
 describe('a hostile sender', () => {
   const network = useTestNetwork();
 
-  const cases: Array<[string, RegExp]> = [
+  const cases: Array<[string, RegExp, string[]?]> = [
+    ['skips-phrase', /the sender skipped the phrase check the receiver asked for/, ['--verify']],
     ['dotdot', /manifest was refused: a path has a "\.\." segment/],
     ['absolute', /manifest was refused: a path is absolute/],
     ['link', /fields this format does not allow \(type, target\): only regular files travel/],
@@ -49,14 +50,14 @@ describe('a hostile sender', () => {
     }
   });
 
-  cases.forEach(([scenario, message], index) => {
+  cases.forEach(([scenario, message, receiverArgs = []], index) => {
     test(`refuses: ${scenario}`, async () => {
       const code = `${7000 + index}-aardvark-zucchini`;
       const hostile = spawn(process.execPath, [HOSTILE, scenario, network.bootstrap, code], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => hostile.stdout.once('data', () => resolve()));
       const copilotHome = join(await tempDir('hostile'), '.copilot');
       try {
-        const receiver = spawnBeam(['receive', code, '--yes', '--json', '--idle-timeout', '5s'], { ...process.env, HOME: network.home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+        const receiver = spawnBeam(['receive', code, '--yes', '--json', '--idle-timeout', '5s', ...receiverArgs], { ...process.env, HOME: network.home, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
         const status = await receiver.exited;
         const error = lastEvent(receiver.stdout);
         assert.equal(error?.event, 'error', receiver.stdout);

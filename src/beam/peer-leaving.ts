@@ -1,5 +1,6 @@
+import { decodeReason, MessageKind } from '../bundle/messages.js';
 import { BeamError } from '../errors.js';
-import { PeerCancelledError, type SecureChannel } from '../transport/secure-channel.js';
+import { PeerCancelledError, type SealedMessage, type SecureChannel } from '../transport/secure-channel.js';
 
 /**
  * Asks a person something while the other side waits for the answer. If the other side leaves
@@ -31,24 +32,33 @@ export async function askWhilePeerWaits<T>(channel: SecureChannel, peer: string,
 /** A CANCEL that arrived before the connection ended says why; otherwise the end itself does. */
 async function whyPeerLeft(channel: SecureChannel, peer: string, ended: BeamError): Promise<BeamError> {
   try {
-    await channel.receive(1000, peer);
-    return new BeamError('protocol', `${peer} broke the protocol (a message while a person was being asked)`);
+    const last = await channel.receive(1000, peer);
+    // Both people can be asked at once (the phrase check): the other one's "no" is its last word.
+    return refusalIn(last, peer) ?? new BeamError('protocol', `${peer} broke the protocol (a message while a person was being asked)`);
   } catch (error) {
     if (error instanceof PeerCancelledError) return error;
     return new BeamError('network', `${peer} left (${ended.message}): nothing more happens on this side`);
   }
 }
 
+/** The other side's final "no" (REJECT from a receiver, ABORT from a sender), as this side reports it. */
+function refusalIn(message: SealedMessage, peer: string): BeamError | undefined {
+  if (!message.final || (message.kind !== MessageKind.Reject && message.kind !== MessageKind.Abort)) return undefined;
+  return new BeamError('declined', `${peer} ${message.kind === MessageKind.Reject ? 'declined' : 'stopped'}: ${decodeReason(message.body)}`);
+}
+
 /**
- * A failure while the other side may have cancelled (our write hit its closed connection, say):
- * its CANCEL, when one arrived, says better what happened than the broken write does.
+ * A failure while the other side may have stopped (our write hit its closed connection, say):
+ * its CANCEL, or its final "no", when one arrived, says better what happened than the broken
+ * write does.
  */
-export async function withPeerReason(channel: SecureChannel, error: unknown): Promise<unknown> {
+export async function withPeerReason(channel: SecureChannel, peer: string, error: unknown): Promise<unknown> {
   if (error instanceof PeerCancelledError || !(error instanceof BeamError) || (error.kind !== 'network' && error.kind !== 'timeout')) return error;
   // Messages the peer sent before its CANCEL (credits it granted, say) are still queued first.
   for (let unread = 0; unread < MAX_MESSAGES_BEFORE_CANCEL; unread++) {
     try {
-      await channel.receive(200);
+      const refusal = refusalIn(await channel.receive(200), peer);
+      if (refusal) return refusal;
     } catch (reason) {
       return reason instanceof PeerCancelledError ? reason : error;
     }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { parseCode, type Code } from '../code/code.js';
 import { verificationPhrase } from '../code/phrase.js';
-import { decodeSenderHello } from '../bundle/hello.js';
+import { decodeSenderHello, type ReceiverHello } from '../bundle/hello.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
 import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
@@ -31,7 +31,7 @@ import type { SecureChannel } from '../transport/secure-channel.js';
 import { displayText } from '../terminal-text.js';
 import type { ReceiverDecisions } from './decisions.js';
 import { withLifetime, type Lifetime } from './lifetime.js';
-import { askWhilePeerWaits } from './peer-leaving.js';
+import { askWhilePeerWaits, withPeerReason } from './peer-leaving.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_SEARCH_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
@@ -201,15 +201,29 @@ async function agreeOnOffer(
   | { manifest: SessionManifest; destination: Destination; replace: boolean }
   | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
 > {
-  const hello = await channel.receive(settings.idleTimeoutMs, 'the sender');
+  const greeting: ReceiverHello = { verify: settings.verify };
+  await channel.send(MessageKind.ReceiverHello, encodeJson(greeting));
+  // The sender says hello once its scan is done, which may include its person's answer about secrets.
+  const hello = await channel.receive(PERSON_TIMEOUT_MS, 'the sender');
+  if (hello.kind === MessageKind.Abort) throw new BeamError('declined', `the sender stopped: ${decodeReason(hello.body)}`);
   if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
-  const senderWantsCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
-  if (settings.verify || senderWantsCheck) {
+  // The sender shows the phrase as it says hello, so both people see it before either is asked.
+  const phraseCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
+  if (settings.verify && !phraseCheck) {
+    await refuseOnError(channel, async () => {
+      throw new BeamError('protocol', 'the sender skipped the phrase check the receiver asked for (--verify): nothing was received');
+    });
+  }
+  if (phraseCheck) {
     const phrase = verificationPhrase(channel.verificationKey);
     const matched = await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.phraseMatches(phrase, signal)));
     if (!matched) await refuseSender(channel, 'the verification phrases did not match', 'the verification phrases did not match: nothing was received');
   }
-  await channel.send(MessageKind.Environment, encodeJson(await receiverEnvironment(settings.env, settings.currentDir, settings.verify)));
+  const environment = await receiverEnvironment(settings.env, settings.currentDir);
+  // The sender's person may have said no to the phrase meanwhile: its ABORT says so better than a broken write.
+  await channel.send(MessageKind.Environment, encodeJson(environment)).catch(async (error: unknown) => {
+    throw await withPeerReason(channel, 'the sender', error);
+  });
   decisions.tell({ type: 'introduced' });
 
   const offer = await channel.receive(PERSON_TIMEOUT_MS, 'the sender');

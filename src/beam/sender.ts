@@ -1,7 +1,7 @@
 import { DEFAULT_CODE_WORDS, formatCode, generateCode } from '../code/code.js';
 import { verificationPhrase } from '../code/phrase.js';
 import { receiveAfterCredits } from '../bundle/flow-control.js';
-import { decodeReceiverEnvironment } from '../bundle/hello.js';
+import { decodeReceiverEnvironment, decodeReceiverHello, type SenderHello } from '../bundle/hello.js';
 import { encodeManifest } from '../bundle/manifest.js';
 import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { sendFiles, SourceChangedError } from '../bundle/send-files.js';
@@ -107,12 +107,10 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   if (asking()) await reviewed;
   await decisions.showCode({ code: formatCode(code), expiresInMs: codeLifetimeMs });
 
-  // HELLO goes out as soon as the receiver is paired, so it is not left waiting on our scan.
-  const paired = meeting.paired.then(async (channel) => {
+  const paired = meeting.paired.then((channel) => {
     // Ctrl-C (or the embedding tool's abort) from here on is told to the receiver, in words.
     lifetime.onAbort(() => channel.cancel('the sender cancelled'));
     decisions.tell({ type: 'paired' });
-    await channel.send(MessageKind.Hello, encodeJson({ verify: Boolean(request.verify) }));
     return channel;
   });
   // Awaited only once the scan is through; a failure before that has nobody waiting on it.
@@ -185,24 +183,31 @@ async function tellPairedReceiver(paired: Promise<SecureChannel>, error: unknown
 }
 
 /**
- * Before the session is even named: the phrase check if either side asked for it, then who the
- * receiver is. A machine that may be shared is reported, and refused when the request says so.
+ * Before the session is even named: the phrase check if either side asked for it, shown on both
+ * sides at once, then who the receiver is. A machine that may be shared is reported, and refused
+ * when the request says so.
  */
 async function introduce(channel: SecureChannel, request: SendRequest, decisions: SenderDecisions): Promise<void> {
-  // HELLO was sent on pairing; the receiver answers with its environment.
-  const reply = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
-  if (reply.kind === MessageKind.Reject) throw receiverDeclined(reply.body);
-  if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');
-  const receiver = decodeReceiverEnvironment(reply.body);
+  // The receiver said on pairing whether it wants the phrase check; our HELLO says whether it is on.
+  const greeting = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
+  if (greeting.kind === MessageKind.Reject) throw receiverDeclined(greeting.body);
+  if (greeting.kind !== MessageKind.ReceiverHello) throw new BeamError('protocol', 'the receiver broke the protocol (expected its hello)');
+  const hello: SenderHello = { verify: Boolean(request.verify) || decodeReceiverHello(greeting.body).verify };
+  await channel.send(MessageKind.Hello, encodeJson(hello));
   const stop = async (message: string): Promise<never> => {
     await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
     throw new BeamError('declined', `${message}: nothing was sent`);
   };
   const ask = <T>(question: (signal: AbortSignal) => Promise<T>): Promise<T> => askWhilePeerWaits(channel, 'the receiver', question);
-  if (request.verify || receiver.verify) {
+  if (hello.verify) {
     const phrase = verificationPhrase(channel.verificationKey);
     if (!(await ask((signal) => decisions.phraseMatches(phrase, signal)))) await stop('the verification phrases did not match');
   }
+  // The receiver describes itself once its person, too, has confirmed the phrase.
+  const reply = await channel.receive(PERSON_TIMEOUT_MS, 'the receiver');
+  if (reply.kind === MessageKind.Reject) throw receiverDeclined(reply.body);
+  if (reply.kind !== MessageKind.Environment) throw new BeamError('protocol', 'the receiver broke the protocol (expected its environment)');
+  const receiver = decodeReceiverEnvironment(reply.body);
   const risks = sharedEnvironmentRisks(receiver, request.githubLogin);
   decisions.tell({ type: 'receiver', receiver, risks });
   if (risks.length > 0 && request.refuseSharedReceivers) {
@@ -223,7 +228,7 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   try {
     await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => decisions.tell({ type: 'progress', done, total }), idleTimeoutMs);
   } catch (error) {
-    if (!(error instanceof SourceChangedError)) throw await withPeerReason(channel, error);
+    if (!(error instanceof SourceChangedError)) throw await withPeerReason(channel, 'the receiver', error);
     const message = `the session changed while it was being sent (${error.path}); close Copilot and send again`;
     await channel.sendFinalAndClose(MessageKind.Abort, encodeJson({ message }));
     throw new BeamError('session', `${message}: nothing was installed on the other side`);

@@ -2,7 +2,7 @@ import { displayText } from '../terminal-text.js';
 
 /**
  * The messages inside the sealed channel (the first plaintext byte). The sender's stream is
- * HELLO, OFFER, DATA..., END; the receiver's is ENVIRONMENT, ACCEPT, CREDIT..., REVIEWING, then
+ * HELLO, OFFER, DATA..., END; the receiver's is RECEIVER_HELLO, ENVIRONMENT, ACCEPT, CREDIT..., REVIEWING, then
  * INSTALLED, or REJECT / FAILED, or ALREADY_HERE in place of ACCEPT. The final message of each stream carries secretstream's FINAL tag.
  */
 export enum MessageKind {
@@ -25,6 +25,8 @@ export enum MessageKind {
    * already, received from the same offer and unchanged since, so nothing needs to travel.
    */
   AlreadyHere = 17,
+  /** Receiver to sender on pairing: `{"verify"}`, whether its person asked for the phrase check. */
+  ReceiverHello = 18,
 }
 
 export function encodeJson(value: unknown): Uint8Array {

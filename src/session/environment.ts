@@ -4,12 +4,11 @@ import type { ReceiverEnvironment } from '../bundle/hello.js';
 import { checkoutAt } from './repository.js';
 
 /** What the receiver tells the sender about where the session would land: this machine, from `env`. */
-export async function receiverEnvironment(env: NodeJS.ProcessEnv, currentDir: string, verify: boolean): Promise<ReceiverEnvironment> {
+export async function receiverEnvironment(env: NodeJS.ProcessEnv, currentDir: string): Promise<ReceiverEnvironment> {
   const inCodespace = env.CODESPACES === 'true' || Boolean(env.CODESPACE_NAME);
   const home = await stat(env.HOME || homedir()).catch(() => undefined);
   const repository = (await checkoutAt(currentDir))?.identity ?? env.GITHUB_REPOSITORY;
   return {
-    verify,
     hostname: hostname(),
     user: userInfo().username,
     platform: platform(),
