@@ -294,7 +294,7 @@ describe('copilot-beam end to end', () => {
   test('inspect shows what would be sent without any network; doctor checks the DHT', async () => {
     const { laptop } = await homes();
     const session = await createSampleSession({ copilotHome: laptop });
-    await writeFile(join(session.dir, 'plan.md'), `use ${FAKE_GITHUB_TOKEN}\n`);
+    await writeFile(join(session.dir, 'plan.md'), `# Plan\nuse ${FAKE_GITHUB_TOKEN}\n`);
     const inspect = spawnBeam(['inspect', session.id.slice(0, 6), '--json'], { ...envFor(laptop), COPILOT_BEAM_BOOTSTRAP: '127.0.0.1:9' });
     assert.equal(await inspect.exited, 0, inspect.stdout);
     const report = lastEvent(inspect.stdout) as { event: string; secrets: { kinds: Record<string, number> }; remapRoot: string; skipped: string[] };
@@ -303,6 +303,10 @@ describe('copilot-beam end to end', () => {
     assert.equal(report.remapRoot, '/home/alice/code/app');
     assert.deepEqual(report.skipped, ['.workspace-fork.lock']);
     assert.ok(!inspect.stdout.includes(FAKE_GITHUB_TOKEN));
+    const text = spawnBeam(['inspect', session.id], envFor(laptop));
+    assert.equal(await text.exited, 0, text.stderr);
+    assert.match(text.stdout, /^ +plan\.md line 2: GITHUB_TOKEN$/m, 'names the file and line of each secret');
+    assert.ok(!text.stdout.includes(FAKE_GITHUB_TOKEN));
 
     const doctor = spawnBeam(['doctor', '--json'], envFor(laptop));
     assert.equal(await doctor.exited, 0, doctor.stdout);

@@ -32,6 +32,11 @@ test('a session scan counts kinds without values, skips binaries, and redacts on
   const plain = await scanForSecrets(dir, files);
   assert.equal(plain.summary.found, 2);
   assert.deepEqual(plain.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });
+  const eventLines = before.toString('utf8').split('\n').length - 1;
+  assert.deepEqual(plain.summary.locations, [
+    { path: 'events.jsonl', line: eventLines, kind: 'GITHUB_TOKEN' },
+    { path: 'plan.md', line: 1, kind: 'SLACK_TOKEN' },
+  ]);
   assert.equal(plain.replacements.size, 0);
   assert.ok(!JSON.stringify(plain.summary).includes(FAKE_GITHUB_TOKEN));
 
@@ -61,6 +66,12 @@ test('a large session is scanned in pieces by worker threads: same findings, byt
   const copies = await tempDir('redacted-large');
   const result = await scanForSecrets(dir, files, copies);
   assert.deepEqual(result.summary.kinds, { GITHUB_TOKEN: 1, SLACK_TOKEN: 1 });
+  // Numbered across pieces and threads: the long line and the one after it are the file's last two.
+  const lines = original.split('\n').length - 1;
+  assert.deepEqual(result.summary.locations, [
+    { path: 'events.jsonl', line: lines - 1, kind: 'GITHUB_TOKEN' },
+    { path: 'events.jsonl', line: lines, kind: 'SLACK_TOKEN' },
+  ]);
   assert.equal(result.summary.filesScanned, files.length - 3, 'session.db, the rewind backup and the invalid UTF-8 log are not text');
   const redacted = await readFile(result.replacements.get('events.jsonl')!.path, 'utf8');
   const expected = original.replace(FAKE_GITHUB_TOKEN, '[redacted:GITHUB_TOKEN]').replace(FAKE_SLACK_TOKEN, '[redacted:SLACK_TOKEN]');

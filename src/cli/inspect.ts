@@ -3,6 +3,10 @@ import { formatBytes } from '../format.js';
 import { copilotHome } from '../session/home.js';
 import { prepareOutgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
+import { secretLocationLines } from './secret-locations.js';
+
+/** Secret locations listed before "(and N more)"; --json has up to the scan's own limit. */
+const LOCATIONS_SHOWN = 50;
 
 /** What `send` would send, without any network: files, sizes, secrets by kind, paths to remap. */
 export async function runInspect(query: string | undefined, context: CommandContext): Promise<void> {
@@ -17,6 +21,7 @@ export async function runInspect(query: string | undefined, context: CommandCont
       ...(leftOut.length ? [`  left out (not part of a Copilot session): ${leftOut.map((path) => displayText(path)).join(', ')}`] : []),
       ...manifest.files.map((file) => `    ${formatBytes(file.size).padStart(8)}  ${file.path}`),
       `  secrets: ${secrets.found === 0 ? 'none found' : Object.entries(secrets.kinds).map(([kind, count]) => `${count} ${kind}`).join(', ')} (${secrets.filesScanned} text files scanned)`,
+      ...secretLocationLines(secrets.locations, secrets.found, LOCATIONS_SHOWN),
       `  paths to remap on the receiver: ${root ? `everything under ${displayText(root)}` : 'none recorded'}`,
       `  repository: ${manifest.source.git?.remote ? displayText(manifest.source.git.remote) : 'unknown (the receiver will need --cwd)'}`,
       `  written by Copilot CLI ${manifest.source.copilotVersion ?? '(unknown version)'}`,

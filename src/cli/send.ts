@@ -17,6 +17,7 @@ import { cancelOnInterrupt } from './interrupt.js';
 import { noTerminalError } from './ui.js';
 import { parseDuration, parseWordCount } from './options.js';
 import { renderQr } from './qr.js';
+import { secretLocationLines } from './secret-locations.js';
 import { confirmPhrase } from './verify.js';
 
 export interface SendOptions extends NetworkOptions {
@@ -145,7 +146,10 @@ function showCode(context: CommandContext, command: string, code: string, lifeti
   ui.result('code', { code, command, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
 }
 
-/** What the scan found: kinds and counts, never values. */
+/** Secret locations listed before a send's question; inspect lists more. */
+const LOCATIONS_SHOWN = 5;
+
+/** What the scan found: kinds, counts and where, never values. */
 function reportSecrets(summary: SecretSummary, context: CommandContext): void {
   const { found, kinds, filesScanned, bytesScanned, redacted } = summary;
   const byKind = Object.entries(kinds)
@@ -154,7 +158,13 @@ function reportSecrets(summary: SecretSummary, context: CommandContext): void {
     .join(', ');
   const scanned = `Scanned ${filesScanned} text files (${formatBytes(bytesScanned)})`;
   const verdict = found === 0 ? 'no secrets found.' : `found ${found} secret(s): ${byKind}${redacted ? ' (each will be replaced by a marker in what is sent)' : ''}.`;
-  context.ui.result('secrets', { found, redacted, kinds, filesScanned, bytesScanned }, [`${scanned}: ${verdict}`]);
+  const where = secretLocationLines(summary.locations, found, LOCATIONS_SHOWN);
+  const inspectHint = found > LOCATIONS_SHOWN ? ['    "copilot-beam inspect <session>" lists more of them'] : [];
+  context.ui.result('secrets', { found, redacted, kinds, locations: summary.locations, filesScanned, bytesScanned }, [
+    `${scanned}: ${verdict}`,
+    ...where,
+    ...inspectHint,
+  ]);
 }
 
 function showReceiver(context: CommandContext, receiver: ReceiverEnvironment): void {

@@ -13,8 +13,15 @@ export interface PieceRequest {
   readonly redact: boolean;
 }
 
+/** A secret's kind and the line it starts on, counted from 0 within the piece. */
+export interface PieceFinding {
+  readonly kind: string;
+  readonly line: number;
+}
+
 export type PieceResult =
-  | { readonly text: true; readonly kinds: string[]; readonly redacted?: Uint8Array }
+  /** `lines`: the line ends in the piece, so the next piece's lines can be numbered in the file. */
+  | { readonly text: true; readonly findings: PieceFinding[]; readonly lines: number; readonly redacted?: Uint8Array }
   /** Not valid UTF-8: the file is not text and is not scanned. */
   | { readonly text: false };
 
@@ -26,7 +33,14 @@ export async function scanPiece(request: PieceRequest): Promise<PieceResult> {
     return { text: false };
   }
   const matches = await findSecrets(text, request.name);
-  const kinds = matches.map((match) => match.kind);
-  if (!request.redact || matches.length === 0) return { text: true, kinds };
-  return { text: true, kinds, redacted: Buffer.from(redact(text, matches), 'utf8') };
+  const findings = matches.map((match) => ({ kind: match.kind, line: lineEndsBefore(text, match.start) }));
+  const lines = lineEndsBefore(text, text.length);
+  if (!request.redact || matches.length === 0) return { text: true, findings, lines };
+  return { text: true, findings, lines, redacted: Buffer.from(redact(text, matches), 'utf8') };
+}
+
+function lineEndsBefore(text: string, end: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < end; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }

@@ -17,11 +17,23 @@ const PIECES_AHEAD_PER_THREAD = 2;
 
 
 
+/** Where a secret is: the file and the line it starts on (from 1), so a person can find it; never its value. */
+export interface SecretLocation {
+  readonly path: string;
+  readonly line: number;
+  readonly kind: string;
+}
+
+/** Locations kept per scan: enough to act on, bounded for a session full of keys. */
+export const MAX_SECRET_LOCATIONS = 1000;
+
 export interface SecretSummary {
   readonly found: number;
   readonly redacted: boolean;
   /** Count per kind; values are never kept. */
   readonly kinds: Record<string, number>;
+  /** The first MAX_SECRET_LOCATIONS findings in scan order (events.jsonl first); this side only. */
+  readonly locations: readonly SecretLocation[];
   readonly filesScanned: number;
   readonly bytesScanned: number;
 }
@@ -48,6 +60,7 @@ export interface ScanResult {
  */
 export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>, redactInto?: string): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
+  const locations: SecretLocation[] = [];
   const replacements = new Map<string, RedactedFile>();
   const textFiles = new Set<string>();
   let found = 0;
@@ -68,16 +81,19 @@ export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<Man
       textFiles.add(file.path);
       filesScanned++;
       bytesScanned += file.size;
-      for (const kind of result.kinds) {
-        kinds[kind] = (kinds[kind] ?? 0) + 1;
-        found++;
+      for (const [kind, count] of Object.entries(result.kinds)) {
+        kinds[kind] = (kinds[kind] ?? 0) + count;
+        found += count;
+      }
+      for (const { kind, line } of result.locations) {
+        if (locations.length < MAX_SECRET_LOCATIONS) locations.push({ path: file.path, line, kind });
       }
       if (result.redacted) replacements.set(file.path, result.redacted);
     }
   } finally {
     await pool?.close();
   }
-  return { summary: { found, redacted: redactInto !== undefined, kinds, filesScanned, bytesScanned }, replacements, textFiles };
+  return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles };
 }
 
 interface Scanner {
@@ -87,7 +103,10 @@ interface Scanner {
 }
 
 interface FileScan {
-  readonly kinds: string[];
+  /** Secrets per kind. */
+  readonly kinds: Record<string, number>;
+  /** The first MAX_SECRET_LOCATIONS secrets' kinds and lines (from 1). */
+  readonly locations: Array<{ readonly kind: string; readonly line: number }>;
   readonly redacted?: RedactedFile;
 }
 
@@ -96,7 +115,10 @@ interface FileScan {
  * written piece by piece as the scan goes and deleted again if nothing was found.
  */
 async function scanFile(path: string, name: string, redactedPath: string | undefined, scanner: Scanner): Promise<FileScan | undefined> {
-  const kinds: string[] = [];
+  const kinds: Record<string, number> = {};
+  const locations: Array<{ kind: string; line: number }> = [];
+  /** Lines in the pieces recorded so far: the next piece starts on the line after them. */
+  let linesBefore = 0;
   const copy = redactedPath ? new RedactedCopy(redactedPath) : undefined;
   // Pieces are scanned ahead (in parallel with a pool) but recorded and redacted in file order.
   const inFlight: Array<{ readonly original: Uint8Array | undefined; readonly result: Promise<PieceResult> }> = [];
@@ -108,7 +130,11 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
       text = false;
       return;
     }
-    kinds.push(...result.kinds);
+    for (const finding of result.findings) {
+      kinds[finding.kind] = (kinds[finding.kind] ?? 0) + 1;
+      if (locations.length < MAX_SECRET_LOCATIONS) locations.push({ kind: finding.kind, line: linesBefore + finding.line + 1 });
+    }
+    linesBefore += result.lines;
     if (text) await copy?.write(result.redacted ?? original!);
   };
   const submit = async (bytes: Uint8Array): Promise<void> => {
@@ -134,12 +160,11 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
     await copy?.discard();
     return undefined;
   }
-  if (!copy) return { kinds };
-  if (kinds.length === 0) {
-    await copy.discard();
-    return { kinds };
+  if (!copy || locations.length === 0) {
+    await copy?.discard();
+    return { kinds, locations };
   }
-  return { kinds, redacted: await copy.finish() };
+  return { kinds, locations, redacted: await copy.finish() };
 }
 
 /**
