@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
@@ -32,6 +32,32 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     const after = await sender.waitFor(/EXIT:\d+/);
     assert.match(after, /interrupted \(SIGINT\): nothing was left half-done/);
     assert.match(after, /EXIT:130/);
+  });
+
+  test('send with no session picks from a list: id, name, folder and last prompt, this checkout first', async () => {
+    const laptop = join(await tempDir('tty'), 'laptop');
+    const here = await createSampleSession({ copilotHome: laptop, name: 'Work in this checkout', cwd: process.cwd() });
+    const docs = await createSampleSession({ copilotHome: laptop, name: 'Write docs' });
+    await createSampleSession({ copilotHome: laptop, name: 'Tune the cache' });
+    await appendFile(join(docs.dir, 'events.jsonl'), `${JSON.stringify({ type: 'user.message', data: { content: 'Explain the\nretry policy in the README' } })}\n`);
+    const sender = open(['send', '--no-qr'], { COPILOT_HOME: laptop });
+    const list = await sender.waitFor(/Send which session\? \[1-3, an id or a name; Enter for 1\]/);
+    assert.match(list, new RegExp(`^ +1 +${here.id.slice(0, 8)} .*Work in this checkout`, 'm'), 'this checkout first');
+    assert.match(list, /\(this checkout\)/);
+    assert.match(list, /last prompt: "Explain the retry policy in the README"/);
+    const picked = new RegExp(`^ +(\\d) +${docs.id.slice(0, 8)} .*Write docs`, 'm').exec(list);
+    assert.ok(picked, list);
+    sender.type('7', 'Enter');
+    await sender.waitFor(/there is no session 7 in the list/);
+    sender.type(picked[1]!, 'Enter');
+    const shown = await sender.waitFor(/copilot-beam receive (\S+)/);
+    const code = /copilot-beam receive (\S+)/.exec(shown)![1]!;
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...process.env, HOME: network.home, COPILOT_HOME: join(laptop, '..', 'codespace'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+    await sender.waitFor(/Send session "Write docs" \([\d.]+ [KM]B\) to .*\? \[y\/N\]/);
+    sender.type('y', 'Enter');
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:0/);
+    assert.deepEqual(await listOrEmpty(join(laptop, '..', 'codespace', 'session-state')), [docs.id]);
   });
 
   test('Ctrl-C in the middle of receiving leaves no process and no partial file', async () => {

@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     program
       .command('send')
       .description('offer a session and show a one-time code for the other machine')
-      .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
+      .argument('[session]', 'session id, unique id prefix or name (default: pick from a list on a terminal, else the newest session of this checkout)')
       .option('--code-length <words>', 'words in the code (more words, stronger code)', String(DEFAULT_CODE_WORDS))
       .option('--no-qr', 'do not draw a QR code under the code')
       .option('-y, --yes', 'send without asking once the receiver is known (refuses shared machines)')
@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('--redact', 'replace every secret the scan finds with a marker in what is sent (never in your session)'),
     '10m',
   )
-    .addHelpText('after', '\nExamples:\n  copilot-beam send                  # the newest session of this checkout\n  copilot-beam send c68a6b35 --redact\n  copilot-beam send "Fix the parser" --verify')
+    .addHelpText('after', '\nExamples:\n  copilot-beam send                  # pick a session (Enter: the newest of this checkout)\n  copilot-beam send c68a6b35 --redact\n  copilot-beam send "Fix the parser" --verify')
     .action(async (session: string | undefined, options: SendOptions) => (await import('./send.js')).runSend(session, options, context));
 
   networkOptions(
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   program
     .command('inspect')
-    .description('show what send would send: files, sizes, secrets by kind, paths to remap (no network)')
+    .description('show what send would send: files, sizes, secrets by kind and where, paths to remap (no network)')
     .argument('[session]', 'session id, unique id prefix or name (default: the newest session of this checkout)')
     .option('--json', 'print one JSON object instead of text')
     .addHelpText('after', '\nExamples:\n  copilot-beam inspect\n  copilot-beam inspect c68a6b35 --json')

@@ -16,6 +16,7 @@ import type { CommandContext, NetworkOptions } from './context.js';
 import { cancelOnInterrupt } from './interrupt.js';
 import { noTerminalError } from './ui.js';
 import { parseDuration, parseWordCount } from './options.js';
+import { pickSession } from './pick-session.js';
 import { renderQr } from './qr.js';
 import { secretLocationLines } from './secret-locations.js';
 import { confirmPhrase } from './verify.js';
@@ -31,11 +32,14 @@ export interface SendOptions extends NetworkOptions {
 
 export async function runSend(query: string | undefined, options: SendOptions, context: CommandContext): Promise<void> {
   const { ui, env } = context;
-  ui.holdUntil('code');
   const yes = Boolean(options.yes);
+  const home = copilotHome(env);
+  // Without a session named, a person at a terminal picks one; anyone else gets this checkout's newest.
+  const session = query ?? (ui.canAsk && !yes && !ui.json ? await pickSession(context, home, process.cwd()) : undefined);
+  ui.holdUntil('code');
   const request: Omit<SendRequest, 'signal'> = {
-    copilotHome: copilotHome(env),
-    ...(query === undefined ? {} : { session: query }),
+    copilotHome: home,
+    ...(session === undefined ? {} : { session }),
     currentDir: process.cwd(),
     codeLifetimeMs: parseDuration(options.timeout, '--timeout'),
     idleTimeoutMs: parseDuration(options.idleTimeout, '--idle-timeout'),
