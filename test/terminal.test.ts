@@ -112,7 +112,9 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
 
   test('Ctrl-C at the secrets question exits 130, not as "not sent", and the code stays in view above it', async () => {
     const laptop = join(await tempDir('tty'), 'laptop');
-    const session = await createSampleSession({ copilotHome: laptop });
+    // Large enough that the code is on screen before the scan ends, even on a busy machine (a
+    // question that comes first holds the code back until it is answered: nothing to repeat then).
+    const session = await createSampleSession({ copilotHome: laptop, eventsBytes: 64 * 1024 * 1024 });
     await writeFile(join(session.dir, 'plan.md'), `deploy with ${FAKE_GITHUB_TOKEN}\n`);
     const sender = open(['send', session.id, '--no-qr'], { COPILOT_HOME: laptop });
     const asked = await sender.waitFor(/Send them unredacted\? \[y\/N\]/);
