@@ -30,11 +30,17 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = Object.freeze({
 
 export class BeamError extends Error {
   readonly kind: ErrorKind;
+  /**
+   * What the other side is told when this stops the beam, where it differs from what this side
+   * is told: advice such as "use --max-size" is for the person who can act on it.
+   */
+  readonly forPeer: string;
 
-  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown; forPeer?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BeamError';
     this.kind = kind;
+    this.forPeer = options?.forPeer ?? message;
   }
 
   get exitCode(): number {

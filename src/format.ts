@@ -1,4 +1,12 @@
 /** Human sizes in decimal units, as disks and networks are sold. */
+/** A limit the way people set one: "2 GiB" when it is a whole number of binary units. */
+export function formatLimit(bytes: number): string {
+  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return formatBytes(bytes);
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

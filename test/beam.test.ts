@@ -310,11 +310,22 @@ describe('the beam choreography, in memory', () => {
     assert.equal(newer.outcome, 'installed');
   });
 
+  test('a session over the receiver\'s size limit: each side is told in its own words, nothing is sent', async () => {
+    const run = await beam({ receiveRequest: { maxBytes: 16 * 1024 } });
+    const received = await failure(run.received);
+    assert.match(received.message, /^the session is [\d.]+ KB, over this receiver's limit of 16 KiB: use --max-size to allow more$/);
+    const sent = await failure(run.sent);
+    assert.match(sent.message, /^the receiver declined: the session \([\d.]+ KB\) is over the receiver's size limit \(16 KiB\)$/);
+    await assertNothingInstalled(run.codespace);
+  });
+
   test('a session already installed here is kept when the person says no, and the sender is told why', async () => {
     const run = await beam({ installedBefore: true, receiver: { replaceExisting: async () => false } });
     const received = await failure(run.received);
     assert.match(received.message, /already exists .*pass --force/);
-    assert.match((await failure(run.sent)).message, /the receiver declined: session .* already exists/);
+    const sent = (await failure(run.sent)).message;
+    assert.match(sent, /^the receiver declined: the receiver already has session \S+ and kept its copy$/);
+    assert.doesNotMatch(sent, /--force/, 'the sender is not told to pass options of receive');
     assert.deepEqual(await listOrEmpty(join(run.codespace, 'session-state', run.sessionId)), ['older.txt']);
   });
 
@@ -508,7 +519,7 @@ describe('the beam choreography, in memory', () => {
     assert.match(received.message, /already exists .*pass --force/);
     const sent = await failure(run.sent);
     assert.equal(sent.kind, 'install');
-    assert.match(sent.message, /^the receiver could not install the session: session .* already exists/);
+    assert.match(sent.message, /^the receiver could not install the session: the receiver already has session \S+ and kept its copy$/);
     assert.deepEqual(await listOrEmpty(join(codespace, 'session-state', sessionId)), [], 'the other session is left as it was');
     assert.deepEqual(await listOrEmpty(join(codespace, 'copilot-beam', 'staging')), []);
   });

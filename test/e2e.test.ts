@@ -135,7 +135,7 @@ describe('copilot-beam end to end', () => {
     assert.equal(await refused.exited, 9);
     assert.match(String(lastEvent(refused.stdout)?.message), /already exists.*--force/);
     assert.equal(await first.sender.exited, 7);
-    assert.match(String(lastEvent(first.sender.stdout)?.message), /declined.*already exists/);
+    assert.match(String(lastEvent(first.sender.stdout)?.message), /declined: the receiver already has session .* and kept its copy/);
 
     const second = await startSender(envFor(laptop), [session.id]);
     // This time the code comes on standard input, so it never shows in the process list.

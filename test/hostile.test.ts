@@ -22,7 +22,7 @@ describe('a hostile sender', () => {
     ['link', /fields this format does not allow \(type, target\): only regular files travel/],
     ['device', /fields this format does not allow \(type, rdev\)/],
     ['duplicate', /"events\.jsonl" appears twice/],
-    ['over-limit', /over the 2147483648-byte limit: use --max-size/],
+    ['over-limit', /the session is 3\.2 GB, over this receiver's limit of 2 GiB: use --max-size/],
     ['many-files', /lists 100000 files, over the limit of 20000/],
     ['lying-hash', /"events\.jsonl" does not match its SHA-256 \(tampered or corrupted\)/],
     ['lying-size', /more data than its manifest announced/],

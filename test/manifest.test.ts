@@ -63,7 +63,7 @@ test('hostile manifests are refused with a reason', () => {
 
 test('limits on size and count are enforced', () => {
   const big = manifest({ files: [{ path: 'a', size: 3 * 1024 ** 3, mode: 0o600, sha256: hash }], directories: [] });
-  assert.throws(() => validateSessionManifest(big, DEFAULT_LIMITS), /over the 2147483648-byte limit: use --max-size/);
+  assert.throws(() => validateSessionManifest(big, DEFAULT_LIMITS), /over this receiver's limit of 2 GiB: use --max-size/);
   const many = Array.from({ length: DEFAULT_LIMITS.maxFiles + 1 }, (_, i) => ({ path: `f${i}`, size: 0, mode: 0o600, sha256: hash }));
   assert.throws(() => validateSessionManifest(manifest({ files: many, directories: [] }), DEFAULT_LIMITS), /over the limit of 20000/);
 });

@@ -302,7 +302,7 @@ async function installOffered(
     };
   } catch (error) {
     const failure = toBeamError(error);
-    if (!senderKnowsWhy) await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.message }));
+    if (!senderKnowsWhy) await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.forPeer }));
     throw failure;
   } finally {
     forgetStaging();
@@ -373,7 +373,7 @@ async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>)
     return await check();
   } catch (error) {
     const failure = toBeamError(error);
-    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.message }));
+    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.forPeer }));
     throw failure;
   }
 }

@@ -71,6 +71,7 @@ export function existsError(home: string, sessionId: string): BeamError {
   return new BeamError(
     'install',
     `session ${sessionId} already exists in ${sessionStateDir(home)}: pass --force to replace it (the old copy is kept as a backup)`,
+    { forPeer: `the receiver already has session ${sessionId} and kept its copy` },
   );
 }
 
