@@ -56,7 +56,7 @@ describe('copilot-beam end to end', () => {
     // The sample session's text files: all it sends but session.db and the rewind backup, which are binary.
     const textFiles = ['events.jsonl', 'workspace.yaml', 'plan.md', 'checkpoints/index.md', 'checkpoints/001-parser-done.md', 'research/notes/toml.md', 'files/empty.txt', 'rewind-file-snapshots/index.json', 'rewind-file-snapshots/tracking.json'];
     const textBytes = (await Promise.all(textFiles.map((path) => stat(join(session.dir, path))))).reduce((sum, stats) => sum + stats.size, 0);
-    assert.deepEqual(senderEvents.find((e) => e.event === 'secrets'), { event: 'secrets', found: 0, redacted: false, kinds: {}, filesScanned: textFiles.length, bytesScanned: textBytes });
+    assert.deepEqual(senderEvents.find((e) => e.event === 'secrets'), { event: 'secrets', found: 0, redacted: false, kinds: {}, locations: [], filesScanned: textFiles.length, bytesScanned: textBytes });
     assert.equal(lastEvent(sender.stdout)?.event, 'done');
     const offer = jsonEvents(receiver.stdout).find((e) => e.event === 'offer');
     assert.equal(offer?.sessionId, session.id);
