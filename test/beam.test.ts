@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import {
@@ -62,6 +62,7 @@ function senderDecisions(script: SenderScript, news: SenderNews[], phrases: stri
       return script.showCode?.(shown);
     },
     sendUnredacted: script.sendUnredacted ?? (async () => true),
+    sendRedactedInstead: script.sendRedactedInstead ?? (async () => false),
     phraseMatches: async (phrase) => {
       phrases.push(phrase);
       return script.phraseMatches ? script.phraseMatches(phrase) : true;
@@ -446,6 +447,26 @@ describe('the beam choreography, in memory', () => {
     await assertNothingInstalled(run.codespace);
   });
 
+  test('no to "send them unredacted?" offers redaction instead: the session then goes with markers, the source untouched', async () => {
+    let offered = 0;
+    const run = await beam({
+      withSecret: true,
+      sender: { sendUnredacted: async () => false, sendRedactedInstead: async () => (offered++, true) },
+    });
+    const before = await treeDigest(run.sessionDir);
+    const [, received] = await Promise.all([run.sent, run.received]);
+    assert.equal(offered, 1);
+    const installed = await readFile(join(received.path, 'events.jsonl'), 'utf8');
+    assert.ok(!installed.includes(FAKE_GITHUB_TOKEN), 'the secret did not travel');
+    assert.match(installed, /\[redacted:GITHUB_TOKEN\]/);
+    const summaries = run.senderNews.flatMap((news) => (news.type === 'secrets' ? [news.summary.redacted] : []));
+    assert.deepEqual(summaries, [false, true], 'scanned again, redacting');
+    const offer = run.receiverNews.find((news) => news.type === 'offer');
+    assert.equal(offer?.type === 'offer' && offer.manifest.secrets?.redacted, true, 'the receiver is told they were redacted');
+    assert.deepEqual(await treeDigest(run.sessionDir), before);
+    assert.ok((await readFile(join(run.sessionDir, 'events.jsonl'), 'utf8')).includes(FAKE_GITHUB_TOKEN), 'only the copy sent was redacted');
+  });
+
   test('the code waits for an open question about secrets, and is never shown when the answer stops the send', async () => {
     const network = new MemoryNetwork();
     networks.push(network);
@@ -472,6 +493,7 @@ describe('the beam choreography, in memory', () => {
           asked();
           return new Promise<boolean>((resolve) => (answer = resolve));
         },
+        sendRedactedInstead: async () => false,
         phraseMatches: async () => true,
         sendTo: async () => true,
       },
@@ -644,7 +666,7 @@ describe('cancelling and single use, in memory', () => {
     const error = await failure(
       send(
         { copilotHome: '/nonexistent', currentDir: '/nonexistent', signal: cancel.signal },
-        { tell: () => void told++, showCode: () => undefined, sendUnredacted: async () => true, phraseMatches: async () => true, sendTo: async () => true },
+        { tell: () => void told++, showCode: () => undefined, sendUnredacted: async () => true, sendRedactedInstead: async () => false, phraseMatches: async () => true, sendTo: async () => true },
       ),
     );
     assert.equal(error.kind, 'interrupted');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
@@ -123,6 +123,27 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     const screen = await sender.waitFor(/EXIT:\d+/);
     assert.match(screen, /EXIT:130/);
     assert.doesNotMatch(screen, /not sent: run again with --redact/);
+  });
+
+  test('no to sending secrets as they are offers redaction, and the session then arrives with markers', async () => {
+    const root = await tempDir('tty');
+    const session = await createSampleSession({ copilotHome: join(root, 'laptop') });
+    await writeFile(join(session.dir, 'plan.md'), `deploy with ${FAKE_GITHUB_TOKEN}\n`);
+    const sender = open(['send', session.id, '--no-qr'], { COPILOT_HOME: join(root, 'laptop') });
+    await sender.waitFor(/Send them unredacted\? \[y\/N\]/);
+    sender.type('n', 'Enter');
+    await sender.waitFor(/Send the session with each secret replaced by a marker instead\? \[y\/N\]/);
+    sender.type('y', 'Enter');
+    const shown = await sender.waitFor(/each will be replaced by a marker in what is sent[\s\S]*copilot-beam receive (\S+)|copilot-beam receive (\S+)[\s\S]*each will be replaced by a marker/);
+    const code = /copilot-beam receive (\S+)/.exec(shown)![1]!;
+    const codespace = join(root, 'codespace');
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...process.env, HOME: network.home, COPILOT_HOME: codespace, COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+    await sender.waitFor(/Send session .* to .*\? \[y\/N\]/);
+    sender.type('y', 'Enter');
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:0/);
+    const plan = await readFile(join(codespace, 'session-state', session.id, 'plan.md'), 'utf8');
+    assert.equal(plan, 'deploy with [redacted:GITHUB_TOKEN]\n');
   });
 
   test('Ctrl-C at the code prompt exits 130, not as a usage error', async () => {

@@ -53,6 +53,11 @@ export interface SenderDecisions {
   /** The scan found secrets and redaction is off: may they travel as they are? */
   sendUnredacted(secrets: SecretSummary): Promise<boolean>;
   /**
+   * Asked after a "no" to `sendUnredacted`: send the session with each secret replaced by a
+   * marker instead? (The session is scanned again, redacting.) No stops the send.
+   */
+  sendRedactedInstead(secrets: SecretSummary): Promise<boolean>;
+  /**
    * Both screens show `phrase`: does the other one show the same? Never answer this unseen.
    * `signal` aborts when the other side leaves while the question is open: withdraw it then.
    */

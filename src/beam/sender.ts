@@ -73,6 +73,7 @@ function guarded(decisions: SenderDecisions, lifetime: Lifetime): SenderDecision
     tell: (news) => lifetime.tell(() => decisions.tell(news)),
     showCode: (code) => lifetime.ask(async () => decisions.showCode(code)),
     sendUnredacted: (secrets) => lifetime.ask(() => decisions.sendUnredacted(secrets)),
+    sendRedactedInstead: (secrets) => lifetime.ask(() => decisions.sendRedactedInstead(secrets)),
     phraseMatches: (phrase, signal) => lifetime.ask(() => decisions.phraseMatches(phrase, signal)),
     sendTo: (receiver, risks, signal) => lifetime.ask(() => decisions.sendTo(receiver, risks, signal)),
   };
@@ -153,11 +154,13 @@ function prepareWhileJoining(
       leftOut: outgoing.leftOut,
     });
     decisions.tell({ type: 'secrets', summary: outgoing.secrets });
-    if (needsConsent(outgoing)) {
-      questionOpen = true;
-      await consentToSecrets(outgoing, decisions);
+    if (!needsConsent(outgoing)) return outgoing;
+    questionOpen = true;
+    if (await decisions.sendUnredacted(outgoing.secrets)) return outgoing;
+    if (!(await decisions.sendRedactedInstead(outgoing.secrets))) {
+      throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
     }
-    return outgoing;
+    return redactedInstead(request, outgoing, decisions, lifetime);
   });
   // Raced against the network below; when the network fails first nobody awaits this.
   reviewed.catch(() => undefined);
@@ -169,10 +172,14 @@ function needsConsent(outgoing: OutgoingSession): boolean {
   return outgoing.secrets.found > 0 && !outgoing.secrets.redacted;
 }
 
-async function consentToSecrets(outgoing: OutgoingSession, decisions: SenderDecisions): Promise<void> {
-  if (!(await decisions.sendUnredacted(outgoing.secrets))) {
-    throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
-  }
+/** The same session scanned again, this time writing redacted copies to send instead. */
+async function redactedInstead(request: SendRequest, unredacted: OutgoingSession, decisions: SenderDecisions, lifetime: Lifetime): Promise<OutgoingSession> {
+  decisions.tell({ type: 'scanning' });
+  const redacted = await prepareOutgoing(request.copilotHome, unredacted.manifest.sessionId, request.currentDir, { redact: true });
+  lifetime.defer(() => redacted.dispose());
+  await unredacted.dispose();
+  decisions.tell({ type: 'secrets', summary: redacted.secrets });
+  return redacted;
 }
 
 /** A scan or a decision that ends the send tells a receiver that already paired why. */

@@ -88,6 +88,8 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
       ui.alarm(`${secrets.found} secret(s) would travel as they are; --redact replaces them in the copy that is sent`);
       return ui.confirm('Send them unredacted?', { assumeYes });
     },
+    // Only asked after a "no" above, which --yes never gives.
+    sendRedactedInstead: () => ui.confirm('Send the session with each secret replaced by a marker instead?'),
     phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
     sendTo: (receiver, _risks, signal) =>
       ui.confirm(`Send ${session} to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, signal }),
