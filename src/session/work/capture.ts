@@ -1,0 +1,111 @@
+import { copyFile, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BeamError } from '../../errors.js';
+import { WORK_FILES, type UntrackedFile, type WorkDescription, type WorkSummary } from './description.js';
+import { gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
+
+const READ: GitOptions = { side: 'sender', failure: 'session' };
+
+/** Options that make a patch the same whatever the person configured (prefixes, colour, external diff tools). */
+const PATCH_OPTIONS = ['--binary', '--full-index', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all', '--src-prefix=a/', '--dst-prefix=b/'];
+
+export interface CapturedWork {
+  readonly description: WorkDescription;
+  readonly summary: WorkSummary;
+  /** The carried pieces, relative to the folder they were written to. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Writes the work in progress of the checkout at `root` into `into`: commits no remote branch
+ * contains (a git bundle), staged and unstaged changes (binary patches) and untracked files that
+ * are not ignored. Only reads the checkout: nothing there changes, not even the index.
+ */
+export async function captureWork(root: string, into: string): Promise<CapturedWork> {
+  const head = await gitText(root, ['rev-parse', '--verify', 'HEAD^{commit}'], READ).catch(() => {
+    throw new BeamError('session', `${root} has no commit yet: there is no work to carry against`);
+  });
+  if (!(await gitText(root, ['remote'], READ))) {
+    throw new BeamError('session', `${root} has no git remote: the receiver could not know it holds the same repository`);
+  }
+  const branch = await gitText(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], READ).catch(() => undefined);
+  await mkdir(into, { recursive: true, mode: 0o700 });
+  const files: string[] = [];
+  const leftOut: string[] = [];
+
+  const unpushed = (await gitText(root, ['rev-list', 'HEAD', '--not', '--remotes'], READ)).split('\n').filter(Boolean);
+  if (unpushed.length > 0) {
+    await runGit(root, ['bundle', 'create', '--quiet', join(into, WORK_FILES.bundle), branch ? `refs/heads/${branch}` : 'HEAD', '--not', '--remotes'], READ);
+    files.push(WORK_FILES.bundle);
+  }
+  const staged = await runGit(root, ['diff', '--cached', ...PATCH_OPTIONS, 'HEAD'], READ);
+  const unstaged = await runGit(root, ['diff', ...PATCH_OPTIONS], READ);
+  for (const [name, patch] of [[WORK_FILES.staged, staged], [WORK_FILES.unstaged, unstaged]] as const) {
+    if (patch.length === 0) continue;
+    await writeFile(join(into, name), patch, { mode: 0o600 });
+    files.push(name);
+  }
+  const leftBehind = new Set<string>();
+  const untracked = await copyUntracked(root, into, leftOut, leftBehind);
+  files.push(...untracked.map((file) => `${WORK_FILES.untracked}/${file.path}`));
+  if (await hasSubmoduleChanges(root)) leftOut.push('changes inside submodules (never carried)');
+
+  // What the receiver should show: the source's status, less the untracked entries left behind.
+  const status = (await gitText(root, ['status', '--porcelain=v2', '--ignore-submodules=all', '--untracked-files=all'], READ))
+    .split('\n')
+    .filter((line) => !(line.startsWith('? ') && leftBehind.has(line.slice(2))))
+    .join('\n');
+  const description: WorkDescription = {
+    format: 1,
+    ...(branch ? { branch } : {}),
+    head,
+    commits: unpushed.length,
+    staged: staged.length > 0,
+    unstaged: unstaged.length > 0,
+    untracked,
+    status,
+  };
+  const changed = await gitText(root, ['diff', '--name-only', '--ignore-submodules=all', 'HEAD'], READ);
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(join(into, file))).size;
+  const summary: WorkSummary = {
+    ...(branch ? { branch } : {}),
+    commits: unpushed.length,
+    changedFiles: changed ? changed.split('\n').length : 0,
+    newFiles: untracked.length,
+    bytes,
+    leftOut,
+  };
+  return { description, summary, files };
+}
+
+/** Untracked files the person's ignore rules let through; only regular files travel. */
+async function copyUntracked(root: string, into: string, leftOut: string[], leftBehind: Set<string>): Promise<UntrackedFile[]> {
+  const listed = (await runGit(root, ['ls-files', '--others', '--exclude-standard', '-z'], READ)).toString('utf8').split('\0').filter(Boolean);
+  const copied: UntrackedFile[] = [];
+  for (const path of listed.sort()) {
+    const info = await lstat(join(root, path)).catch(() => undefined);
+    if (!info) continue; // gone since it was listed
+    if (!info.isFile()) {
+      leftBehind.add(path);
+      leftOut.push(`${path} (${info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'})`);
+      continue;
+    }
+    const target = join(into, WORK_FILES.untracked, path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await copyFile(join(root, path), target);
+    copied.push({ path, mode: info.mode & 0o777 });
+  }
+  return copied;
+}
+
+async function hasSubmoduleChanges(root: string): Promise<boolean> {
+  const all = await gitText(root, ['status', '--porcelain=v1', '--ignore-submodules=none', '--untracked-files=no'], READ);
+  const without = await gitText(root, ['status', '--porcelain=v1', '--ignore-submodules=all', '--untracked-files=no'], READ);
+  return all !== without;
+}
+
+/** Whether `root` is a git checkout with a commit, so there could be work to carry. */
+export async function isCheckoutWithHistory(root: string): Promise<boolean> {
+  return gitSucceeds(root, ['rev-parse', '--verify', 'HEAD^{commit}'], READ);
+}

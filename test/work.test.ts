@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { BeamError } from '../src/errors.js';
+import { applyWork, type ApplyRequest } from '../src/session/work/apply.js';
+import { captureWork } from '../src/session/work/capture.js';
+import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
+import { tempDir, treeDigest } from './helpers/e2e.js';
+
+/**
+ * Work in progress carried between two real clones of one bare repository: unpushed commits,
+ * staged, unstaged, binary and untracked changes arrive as they were, the sender's checkout is
+ * only read, the receiver's own changes are kept, and hostile pieces change nothing.
+ */
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', cwd, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' },
+  }).trim();
+}
+
+const BINARY = Buffer.from([0, 1, 2, 3, 255, 254, 0, 10, 13]);
+
+interface Repos {
+  readonly root: string;
+  readonly origin: string;
+  readonly laptop: string;
+  readonly codespace: string;
+}
+
+/** A bare origin with two commits pushed, cloned twice. */
+async function repositories(): Promise<Repos> {
+  const root = await tempDir('work');
+  const origin = join(root, 'origin.git');
+  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
+  const laptop = join(root, 'laptop');
+  git(root, 'clone', '--quiet', origin, laptop);
+  git(laptop, 'checkout', '--quiet', '-b', 'main');
+  await writeFile(join(laptop, 'app.txt'), 'line 1\nline 2\nline 3\n');
+  await writeFile(join(laptop, 'logo.bin'), BINARY);
+  await writeFile(join(laptop, '.gitignore'), 'secret.env\n');
+  git(laptop, 'add', '.');
+  git(laptop, 'commit', '--quiet', '-m', 'first');
+  git(laptop, 'push', '--quiet', 'origin', 'main');
+  const codespace = join(root, 'codespace');
+  git(root, 'clone', '--quiet', origin, codespace);
+  return { root, origin, laptop, codespace };
+}
+
+/** On the laptop: one unpushed commit, a staged and an unstaged change (text and binary), untracked and ignored files. */
+async function workInProgress(laptop: string): Promise<void> {
+  await writeFile(join(laptop, 'app.txt'), 'line 1\nline 2 changed in a commit\nline 3\n');
+  git(laptop, 'commit', '--quiet', '-am', 'unpushed');
+  await writeFile(join(laptop, 'app.txt'), 'line 0 staged\nline 1\nline 2 changed in a commit\nline 3\n');
+  git(laptop, 'add', 'app.txt');
+  await writeFile(join(laptop, 'app.txt'), 'line 0 staged\nline 1\nline 2 changed in a commit\nline 3\nline 4 unstaged\n');
+  await writeFile(join(laptop, 'logo.bin'), Buffer.concat([BINARY, BINARY]));
+  await mkdir(join(laptop, 'src', 'new'), { recursive: true });
+  await writeFile(join(laptop, 'src', 'new', 'module.ts'), 'export const answer = 42;\n');
+  await writeFile(join(laptop, 'run.sh'), '#!/bin/sh\necho hi\n');
+  await chmod(join(laptop, 'run.sh'), 0o755);
+  await writeFile(join(laptop, 'secret.env'), 'TOKEN=ignored-so-never-carried\n');
+  await symlink('/etc/passwd', join(laptop, 'link-out'));
+}
+
+/** Everything about a repository a failed apply must leave as it was. */
+function snapshot(dir: string): string {
+  return [
+    git(dir, 'for-each-ref', '--format=%(refname) %(objectname)'),
+    git(dir, 'worktree', 'list', '--porcelain'),
+    git(dir, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'),
+    git(dir, 'stash', 'list'),
+  ].join('\n---\n');
+}
+
+async function captured(laptop: string, root: string): Promise<{ workDir: string; description: WorkDescription }> {
+  const workDir = join(root, `carried-${Math.random().toString(36).slice(2)}`);
+  const { description } = await captureWork(laptop, workDir);
+  return { workDir, description };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<BeamError> {
+  const error = await promise.then(
+    () => assert.fail('expected a refusal'),
+    (reason: unknown) => reason,
+  );
+  assert.ok(error instanceof BeamError, String(error));
+  return error;
+}
+
+describe('carrying the work of a checkout', () => {
+  test('commits, staged, unstaged, binary and untracked changes arrive as they were, in the clean checkout on a beam/ branch', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const laptopBefore = snapshot(repos.laptop);
+    const indexBefore = await readFile(join(repos.laptop, '.git', 'index'));
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const capture = await captureWork(repos.laptop, join(repos.root, 'again'));
+    assert.deepEqual(capture.summary, {
+      branch: 'main',
+      commits: 1,
+      changedFiles: 2,
+      newFiles: 2,
+      bytes: capture.summary.bytes,
+      leftOut: ['link-out (a symbolic link)'],
+    });
+    assert.deepEqual(description.untracked, [{ path: 'run.sh', mode: 0o755 }, { path: 'src/new/module.ts', mode: 0o644 }]);
+
+    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    assert.equal(applied.inPlace, true);
+    assert.equal(applied.root, repos.codespace);
+    assert.equal(applied.branch, 'refs/heads/beam/fix-the-parser');
+    assert.equal(git(repos.codespace, 'rev-parse', 'HEAD'), git(repos.laptop, 'rev-parse', 'HEAD'));
+    assert.equal(git(repos.codespace, 'symbolic-ref', 'HEAD'), 'refs/heads/beam/fix-the-parser');
+    assert.equal(applied.status, description.status, 'the same git status as on the source');
+    for (const path of ['app.txt', 'logo.bin', 'run.sh', join('src', 'new', 'module.ts')]) {
+      assert.ok((await readFile(join(repos.codespace, path))).equals(await readFile(join(repos.laptop, path))), `${path} is byte-identical`);
+    }
+    assert.equal(git(repos.codespace, 'diff', '--cached', '--stat').includes('app.txt'), true, 'the staged change is staged');
+    assert.equal(execFileSync('stat', ['-c', '%a', join(repos.codespace, 'run.sh')], { encoding: 'utf8' }).trim(), '755');
+    assert.ok(!(await readdir(repos.codespace)).includes('secret.env'), 'ignored files stay behind');
+    assert.ok(!(await readdir(repos.codespace)).includes('link-out'), 'symbolic links stay behind');
+    assert.equal(snapshot(repos.laptop), laptopBefore, 'the sender only read its checkout');
+    assert.ok((await readFile(join(repos.laptop, '.git', 'index'))).equals(indexBefore), 'not even the index was rewritten');
+  });
+
+  test('a checkout with changes of its own keeps them: the work goes into a new worktree beside it', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    await writeFile(join(repos.codespace, 'app.txt'), 'the codespace has its own edit\n');
+    const before = await treeDigest(repos.codespace);
+    const branchBefore = git(repos.codespace, 'symbolic-ref', 'HEAD');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    assert.equal(applied.inPlace, false);
+    assert.equal(applied.root, join(repos.root, 'codespace-beam-fix-the-parser'));
+    assert.equal(applied.status, description.status);
+    assert.ok((await readFile(join(applied.root, 'app.txt'))).equals(await readFile(join(repos.laptop, 'app.txt'))));
+    assert.equal(git(repos.codespace, 'symbolic-ref', 'HEAD'), branchBefore);
+    const outsideGit = (digest: Map<string, string>): Array<[string, string]> => [...digest].filter(([path]) => !path.startsWith('.git/'));
+    assert.deepEqual(outsideGit(await treeDigest(repos.codespace)), outsideGit(before), 'its files are untouched');
+
+    // A second beam of the same work gets its own branch and folder.
+    const again = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    assert.equal(again.branch, 'refs/heads/beam/fix-the-parser-2');
+    assert.equal(again.root, join(repos.root, 'codespace-beam-fix-the-parser-2'));
+    await again.undo();
+    await applied.undo();
+    assert.equal(git(repos.codespace, 'worktree', 'list').split('\n').length, 1, 'undo removes the worktrees');
+  });
+
+  test('a receiver that lacks the commits the work builds on is told to fetch, and nothing changes', async () => {
+    const repos = await repositories();
+    // The laptop pushes a commit the codespace never fetched, then builds on it.
+    await writeFile(join(repos.laptop, 'app.txt'), 'pushed later\n');
+    git(repos.laptop, 'commit', '--quiet', '-am', 'pushed');
+    git(repos.laptop, 'push', '--quiet', 'origin', 'main');
+    await workInProgress(repos.laptop);
+    const before = snapshot(repos.codespace);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+    assert.match(error.message, /build on commits this checkout lacks: run "git fetch" in .* and receive again/);
+    assert.equal(snapshot(repos.codespace), before);
+
+    git(repos.codespace, 'fetch', '--quiet');
+    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'x' });
+    assert.equal(applied.status, description.status, 'after a fetch it applies');
+  });
+
+  test('a patch that does not fit the base changes nothing (checked before it is applied)', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    // The unstaged patch no longer fits what the staged one leaves.
+    const unstaged = await readFile(join(workDir, WORK_FILES.unstaged), 'utf8');
+    await writeFile(join(workDir, WORK_FILES.unstaged), unstaged.replace('+line 4 unstaged', '+line 4 unstaged').replace(' line 3\n', ' line three\n'));
+    const before = snapshot(repos.codespace);
+    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+    assert.match(error.message, /the unstaged changes do not apply here .*nothing was changed/);
+    assert.equal(snapshot(repos.codespace), before, 'branch, checkout and files as they were');
+  });
+
+  const hostile: Array<[string, (patch: string) => string, RegExp]> = [
+    ['a path with ..', (patch) => patch.replaceAll('app.txt', '../escaped.txt'), /"\.\.\/escaped\.txt": an empty, "\." or "\.\." segment/],
+    ['a path into .git', (patch) => patch.replaceAll('app.txt', '.git/hooks/post-checkout'), /a path inside \.git/],
+    ['a .GIT in another case', (patch) => patch.replaceAll('app.txt', '.GIT/config'), /a path inside \.git/],
+    ['a symbolic link', (patch) => patch.replace(/index ([0-9a-f]+)\.\.([0-9a-f]+) 100644/, 'old mode 100644\nnew mode 120000\nindex $1..$2'), /symbolic link/],
+    ['a submodule', (patch) => patch.replace(/index ([0-9a-f]+)\.\.([0-9a-f]+) 100644/, 'index $1..$2 160000'), /submodule/],
+    ['an absolute path', (patch) => patch.replaceAll('a/app.txt', 'a//etc/passwd'), /segment|absolute/],
+  ];
+  for (const [name, edit, message] of hostile) {
+    test(`a hostile staged patch is refused with nothing changed: ${name}`, async () => {
+      const repos = await repositories();
+      await workInProgress(repos.laptop);
+      const { workDir, description } = await captured(repos.laptop, repos.root);
+      const patch = await readFile(join(workDir, WORK_FILES.staged), 'utf8');
+      await writeFile(join(workDir, WORK_FILES.staged), edit(patch));
+      const before = snapshot(repos.codespace);
+      const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+      assert.match(error.message, message);
+      assert.equal(error.kind, 'protocol');
+      assert.equal(snapshot(repos.codespace), before);
+    });
+  }
+
+  test('hostile descriptions: an untracked file into .git, a bundle that ends elsewhere, are refused with nothing changed', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const cases: Array<[Partial<ApplyRequest['description']>, RegExp]> = [
+      [{ untracked: [{ path: '.git/hooks/pre-commit', mode: 0o755 }] }, /untracked file "\.git\/hooks\/pre-commit": a path inside \.git/],
+      [{ untracked: [{ path: 'a/../../out', mode: 0o644 }] }, /segment/],
+      [{ head: git(repos.laptop, 'rev-parse', 'HEAD~1') }, /do not end at the HEAD it names/],
+      [{ head: 'HEAD; rm -rf /' }, /not a commit id/],
+    ];
+    for (const [change, message] of cases) {
+      const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description: { ...description, ...change }, label: 'x' }));
+      assert.match(error.message, message);
+      assert.equal(snapshot(repos.codespace), before);
+    }
+  });
+
+  test('an untracked file is written neither over an existing file nor through a symbolic link', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const outside = await tempDir('outside');
+    // The receiver's clean checkout has a committed symbolic link where the work puts a folder.
+    await symlink(outside, join(repos.codespace, 'src'));
+    git(repos.codespace, 'add', 'src');
+    git(repos.codespace, 'commit', '--quiet', '-m', 'a link');
+    git(repos.codespace, 'push', '--quiet', 'origin', 'HEAD:refs/heads/linked');
+    const before = snapshot(repos.codespace);
+    // Based on the receiver's commit, so the link is in the tree the work lands on.
+    const linked = { ...description, commits: 0, head: git(repos.codespace, 'rev-parse', 'HEAD'), staged: false, unstaged: false };
+    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description: linked, label: 'x' }));
+    assert.match(error.message, /src\/new\/module\.ts would be written through a symbolic link/);
+    assert.deepEqual(await readdir(outside), []);
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('filters and hooks configured in the receiving repository do not run', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const marker = join(repos.root, 'PWNED');
+    await writeFile(join(repos.codespace, '.gitattributes'), '* filter=evil\n');
+    git(repos.codespace, 'config', 'filter.evil.smudge', `touch ${marker}; cat`);
+    git(repos.codespace, 'config', 'filter.evil.clean', `touch ${marker}; cat`);
+    git(repos.codespace, 'config', 'filter.evil.required', 'true');
+    await mkdir(join(repos.codespace, '.git', 'hooks'), { recursive: true });
+    for (const hook of ['post-checkout', 'post-merge', 'pre-commit', 'reference-transaction']) {
+      await writeFile(join(repos.codespace, '.git', 'hooks', hook), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    }
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'x' });
+    assert.equal(applied.inPlace, false, 'its own .gitattributes is a change of its own');
+    assert.ok(!(await readdir(repos.root)).includes('PWNED'), 'no filter or hook ran');
+  });
+});
