@@ -87,7 +87,7 @@ async function main(): Promise<number> {
 
 async function gitCheckout(dir: string, remote: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const args of [['init', '-q'], ['remote', 'add', 'origin', remote]]) await run('git', ['-C', dir, ...args]);
+  for (const args of [['init', '-q', '--initial-branch=main'], ['remote', 'add', 'origin', remote]]) await run('git', ['-C', dir, ...args]);
   return dir;
 }
 

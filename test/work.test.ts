@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BeamError } from '../src/errors.js';
 import { applyWork, type ApplyRequest } from '../src/session/work/apply.js';
+import { checkoutDrift } from '../src/session/checkout-drift.js';
 import { captureWork } from '../src/session/work/capture.js';
 import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
 import { tempDir, treeDigest } from './helpers/e2e.js';
@@ -258,5 +259,41 @@ describe('carrying the work of a checkout', () => {
     const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'x' });
     assert.equal(applied.inPlace, false, 'its own .gitattributes is a change of its own');
     assert.ok(!(await readdir(repos.root)).includes('PWNED'), 'no filter or hook ran');
+  });
+});
+
+describe('a checkout that is not where the session ran', () => {
+  test('another repository, another branch, another commit: each is said, with what to do', async () => {
+    const repos = await repositories();
+    const laptopHead = git(repos.laptop, 'rev-parse', 'HEAD');
+    const remote = git(repos.laptop, 'remote', 'get-url', 'origin');
+    assert.deepEqual(await checkoutDrift({ remote, branch: 'main', head: laptopHead }, repos.codespace), [], 'the same: nothing to say');
+    assert.deepEqual(await checkoutDrift(undefined, repos.codespace), [], 'nothing known of the source');
+
+    // The laptop moves on by two commits (one pushed, one not).
+    for (const [text, push] of [['two', true], ['three', false]] as const) {
+      await writeFile(join(repos.laptop, 'app.txt'), `${text}\n`);
+      git(repos.laptop, 'commit', '--quiet', '-am', text);
+      if (push) git(repos.laptop, 'push', '--quiet', 'origin', 'main');
+    }
+    const ahead = git(repos.laptop, 'rev-parse', 'HEAD');
+    assert.deepEqual(await checkoutDrift({ remote, branch: 'main', head: ahead }, repos.codespace), [
+      `${repos.codespace} is at commit ${laptopHead.slice(0, 12)}, the session's checkout was at ${ahead.slice(0, 12)}, which is not here: "git fetch" may bring it (or carry the work with send --with-changes)`,
+    ]);
+    git(repos.codespace, 'fetch', '--quiet');
+    const pushed = git(repos.laptop, 'rev-parse', 'HEAD~1');
+    assert.match((await checkoutDrift({ remote, branch: 'main', head: pushed }, repos.codespace))[0]!, /: 1 commit\(s\) behind it$/);
+    git(repos.codespace, 'checkout', '--quiet', '-b', 'feature');
+    await writeFile(join(repos.codespace, 'app.txt'), 'codespace\n');
+    git(repos.codespace, 'commit', '--quiet', '-am', 'codespace');
+    const drift = await checkoutDrift({ remote, branch: 'main', head: laptopHead }, repos.codespace);
+    assert.deepEqual(drift.length, 2);
+    assert.match(drift[0]!, /is on branch feature, the session's checkout was on branch main$/);
+    assert.match(drift[1]!, /: 1 commit\(s\) ahead of it$/);
+    assert.match((await checkoutDrift({ remote, branch: 'feature', head: pushed }, repos.codespace))[0]!, /: the two have diverged$/);
+
+    git(repos.codespace, 'remote', 'set-url', 'origin', 'https://github.com/octo/app.git');
+    const other = await checkoutDrift({ remote: 'git@github.com:someone/else.git', branch: 'main', head: laptopHead }, repos.codespace);
+    assert.deepEqual(other, [`${repos.codespace} is a checkout of github.com/octo/app, but the session ran in github.com/someone/else`]);
   });
 });

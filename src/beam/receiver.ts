@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
 import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
 import { BeamError, toBeamError } from '../errors.js';
+import { checkoutDrift } from '../session/checkout-drift.js';
 import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
 import { checkoutFolder, chooseDestination, type Destination } from '../session/destination.js';
 import { receiverEnvironment } from '../session/environment.js';
@@ -241,6 +242,10 @@ async function agreeOnOffer(
   );
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
+  // The session talks about the code as it was there: resumed on other code, say so first.
+  if (destination.mapping) {
+    for (const message of await checkoutDrift(manifest.source.git, destination.mapping.to)) decisions.tell({ type: 'warning', message });
+  }
   const previous = await alreadyHere(settings.home, manifest, destination.mapping?.to);
   if (previous) return { manifest, destination, previous };
   const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
