@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BeamError } from '../src/errors.js';
-import { applyWork, type ApplyRequest } from '../src/session/work/apply.js';
+import { applyWork, planWork, type AppliedWork } from '../src/session/work/apply.js';
 import { checkoutDrift } from '../src/session/checkout-drift.js';
 import { captureWork } from '../src/session/work/capture.js';
 import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
@@ -82,6 +82,11 @@ async function captured(laptop: string, root: string): Promise<{ workDir: string
   return { workDir, description };
 }
 
+/** Plans the landing as the receiver would before the session arrives, then applies the work. */
+async function land(checkout: string, workDir: string, description: WorkDescription, label: string): Promise<AppliedWork> {
+  return applyWork({ plan: await planWork(checkout, label), workDir, description });
+}
+
 async function refusal(promise: Promise<unknown>): Promise<BeamError> {
   const error = await promise.then(
     () => assert.fail('expected a refusal'),
@@ -109,7 +114,7 @@ describe('carrying the work of a checkout', () => {
     });
     assert.deepEqual(description.untracked, [{ path: 'run.sh', mode: 0o755 }, { path: 'src/new/module.ts', mode: 0o644 }]);
 
-    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    const applied = await land(repos.codespace, workDir, description, 'Fix the parser');
     assert.equal(applied.inPlace, true);
     assert.equal(applied.root, repos.codespace);
     assert.equal(applied.branch, 'refs/heads/beam/fix-the-parser');
@@ -134,7 +139,7 @@ describe('carrying the work of a checkout', () => {
     const before = await treeDigest(repos.codespace);
     const branchBefore = git(repos.codespace, 'symbolic-ref', 'HEAD');
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    const applied = await land(repos.codespace, workDir, description, 'Fix the parser');
     assert.equal(applied.inPlace, false);
     assert.equal(applied.root, join(repos.root, 'codespace-beam-fix-the-parser'));
     assert.equal(applied.status, description.status);
@@ -144,7 +149,7 @@ describe('carrying the work of a checkout', () => {
     assert.deepEqual(outsideGit(await treeDigest(repos.codespace)), outsideGit(before), 'its files are untouched');
 
     // A second beam of the same work gets its own branch and folder.
-    const again = await applyWork({ checkout: repos.codespace, workDir, description, label: 'Fix the parser' });
+    const again = await land(repos.codespace, workDir, description, 'Fix the parser');
     assert.equal(again.branch, 'refs/heads/beam/fix-the-parser-2');
     assert.equal(again.root, join(repos.root, 'codespace-beam-fix-the-parser-2'));
     await again.undo();
@@ -161,13 +166,26 @@ describe('carrying the work of a checkout', () => {
     await workInProgress(repos.laptop);
     const before = snapshot(repos.codespace);
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /build on commits this checkout lacks: run "git fetch" in .* and receive again/);
     assert.equal(snapshot(repos.codespace), before);
 
     git(repos.codespace, 'fetch', '--quiet');
-    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'x' });
+    const applied = await land(repos.codespace, workDir, description, 'x');
     assert.equal(applied.status, description.status, 'after a fetch it applies');
+  });
+
+  test('a clean checkout planned for the work that changes before the work is applied is left alone', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const plan = await planWork(repos.codespace, 'x');
+    assert.equal(plan.inPlace, true);
+    await writeFile(join(repos.codespace, 'notes.txt'), 'written while the session arrived\n');
+    const before = snapshot(repos.codespace);
+    const error = await refusal(applyWork({ plan, workDir, description }));
+    assert.match(error.message, /changed while the session arrived: nothing was applied/);
+    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('a patch that does not fit the base changes nothing (checked before it is applied)', async () => {
@@ -178,7 +196,7 @@ describe('carrying the work of a checkout', () => {
     const unstaged = await readFile(join(workDir, WORK_FILES.unstaged), 'utf8');
     await writeFile(join(workDir, WORK_FILES.unstaged), unstaged.replace('+line 4 unstaged', '+line 4 unstaged').replace(' line 3\n', ' line three\n'));
     const before = snapshot(repos.codespace);
-    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /the unstaged changes do not apply here .*nothing was changed/);
     assert.equal(snapshot(repos.codespace), before, 'branch, checkout and files as they were');
   });
@@ -199,7 +217,7 @@ describe('carrying the work of a checkout', () => {
       const patch = await readFile(join(workDir, WORK_FILES.staged), 'utf8');
       await writeFile(join(workDir, WORK_FILES.staged), edit(patch));
       const before = snapshot(repos.codespace);
-      const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description, label: 'x' }));
+      const error = await refusal(land(repos.codespace, workDir, description, 'x'));
       assert.match(error.message, message);
       assert.equal(error.kind, 'protocol');
       assert.equal(snapshot(repos.codespace), before);
@@ -211,14 +229,14 @@ describe('carrying the work of a checkout', () => {
     await workInProgress(repos.laptop);
     const { workDir, description } = await captured(repos.laptop, repos.root);
     const before = snapshot(repos.codespace);
-    const cases: Array<[Partial<ApplyRequest['description']>, RegExp]> = [
+    const cases: Array<[Partial<WorkDescription>, RegExp]> = [
       [{ untracked: [{ path: '.git/hooks/pre-commit', mode: 0o755 }] }, /untracked file "\.git\/hooks\/pre-commit": a path inside \.git/],
       [{ untracked: [{ path: 'a/../../out', mode: 0o644 }] }, /segment/],
       [{ head: git(repos.laptop, 'rev-parse', 'HEAD~1') }, /do not end at the HEAD it names/],
       [{ head: 'HEAD; rm -rf /' }, /not a commit id/],
     ];
     for (const [change, message] of cases) {
-      const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description: { ...description, ...change }, label: 'x' }));
+      const error = await refusal(land(repos.codespace, workDir, { ...description, ...change }, 'x'));
       assert.match(error.message, message);
       assert.equal(snapshot(repos.codespace), before);
     }
@@ -237,7 +255,7 @@ describe('carrying the work of a checkout', () => {
     const before = snapshot(repos.codespace);
     // Based on the receiver's commit, so the link is in the tree the work lands on.
     const linked = { ...description, commits: 0, head: git(repos.codespace, 'rev-parse', 'HEAD'), staged: false, unstaged: false };
-    const error = await refusal(applyWork({ checkout: repos.codespace, workDir, description: linked, label: 'x' }));
+    const error = await refusal(land(repos.codespace, workDir, linked, 'x'));
     assert.match(error.message, /src\/new\/module\.ts would be written through a symbolic link/);
     assert.deepEqual(await readdir(outside), []);
     assert.equal(snapshot(repos.codespace), before);
@@ -256,7 +274,7 @@ describe('carrying the work of a checkout', () => {
       await writeFile(join(repos.codespace, '.git', 'hooks', hook), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
     }
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const applied = await applyWork({ checkout: repos.codespace, workDir, description, label: 'x' });
+    const applied = await land(repos.codespace, workDir, description, 'x');
     assert.equal(applied.inPlace, false, 'its own .gitattributes is a change of its own');
     assert.ok(!(await readdir(repos.root)).includes('PWNED'), 'no filter or hook ran');
   });

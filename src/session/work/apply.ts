@@ -5,16 +5,40 @@ import { WORK_FILES, type WorkDescription } from './description.js';
 import { filtersOff, gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
 import { whyPatchIsRefused, whyWorkPathIsUnsafe } from './patch-paths.js';
 
-export interface ApplyRequest {
+/**
+ * Where carried work will land, decided before the session is received (its paths are remapped
+ * to `root` as they arrive): the checkout itself when it is clean, else a new worktree.
+ */
+export interface WorkPlan {
   /** The receiver's checkout of the same repository (its root). */
   readonly checkout: string;
+  /** The checkout itself, or the new worktree's folder. */
+  readonly root: string;
+  /** The new branch's name, under beam/. */
+  readonly branch: string;
+  readonly inPlace: boolean;
+}
+
+/**
+ * Plans the landing: a new branch beam/<label> (or -2, -3... when taken), in `checkout` when it
+ * has no changes of its own and no `worktree` was asked for, else in a new worktree at `worktree`
+ * or beside the checkout.
+ */
+export async function planWork(checkout: string, label: string, worktree?: string): Promise<WorkPlan> {
+  const git: GitOptions = { side: 'receiver', config: await filtersOff(checkout) };
+  const branch = await freeBranchName(checkout, label, git);
+  const clean = (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) === '';
+  const inPlace = worktree === undefined && clean;
+  const root = inPlace ? checkout : resolve(worktree ?? (await freeSiblingFolder(checkout, branch)));
+  if (!inPlace && (await stat(root).catch(() => undefined))) throw new BeamError('usage', `${root} already exists: choose a new folder for the work with --worktree`);
+  return { checkout, root, branch, inPlace };
+}
+
+export interface ApplyRequest {
+  readonly plan: WorkPlan;
   /** The folder holding the carried pieces (WORK_FILES), verified. */
   readonly workDir: string;
   readonly description: WorkDescription;
-  /** What the new branch is called after: beam/<slug>. */
-  readonly label: string;
-  /** Put the work in a new worktree here; otherwise the checkout itself when clean, else a new worktree beside it. */
-  readonly worktree?: string;
 }
 
 export interface AppliedWork {
@@ -37,7 +61,8 @@ export interface AppliedWork {
  * repository back as it was (objects the bundle added stay unreachable until git collects them).
  */
 export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
-  const { checkout, workDir, description } = request;
+  const { plan, workDir, description } = request;
+  const { checkout, root, branch, inPlace } = plan;
   const patches = await readPatches(workDir, description);
   for (const file of description.untracked) {
     const why = whyWorkPathIsUnsafe(file.path);
@@ -45,10 +70,10 @@ export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
   }
   const git: GitOptions = { side: 'receiver', config: await filtersOff(checkout) };
   const head = await bringHead(checkout, workDir, description, git);
-  const branch = await freeBranchName(checkout, request.label, git);
-  const clean = (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) === '';
-  const inPlace = request.worktree === undefined && clean;
-  const root = inPlace ? checkout : resolve(request.worktree ?? (await freeSiblingFolder(checkout, branch)));
+  // The plan was made before the session arrived: what it relied on is checked again.
+  if (inPlace && (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) !== '') {
+    throw new BeamError('install', `${checkout} changed while the session arrived: nothing was applied; receive again`);
+  }
   const undo: Array<() => Promise<unknown>> = [];
   const rollBack = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
