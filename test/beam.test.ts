@@ -416,11 +416,11 @@ describe('the beam choreography, in memory', () => {
   test('phrases: both people are asked at once, so neither compares against a screen that shows nothing yet', { timeout: 30_000 }, async () => {
     // Each side answers only once the other side's question is open too: asked one after the
     // other, the first would wait forever for the second.
-    let senderAsked: () => void = () => undefined;
-    let receiverAsked: () => void = () => undefined;
-    const senderOpen = new Promise<void>((resolve) => (senderAsked = resolve));
-    const receiverOpen = new Promise<void>((resolve) => (receiverAsked = resolve));
     for (const request of [{ sendRequest: { verify: true } }, { receiveRequest: { verify: true } }]) {
+      let senderAsked: () => void = () => undefined;
+      let receiverAsked: () => void = () => undefined;
+      const senderOpen = new Promise<void>((resolve) => (senderAsked = resolve));
+      const receiverOpen = new Promise<void>((resolve) => (receiverAsked = resolve));
       const run = await beam({
         ...request,
         sender: { phraseMatches: async () => (senderAsked(), await receiverOpen, true) },
@@ -430,6 +430,20 @@ describe('the beam choreography, in memory', () => {
       assert.deepEqual(run.phrases.sender, run.phrases.receiver);
       assert.equal(run.phrases.sender.length, 1);
     }
+  });
+
+  test('phrases: a receiver that confirms and then cancels while the sender is still asked is heard as a cancel', async () => {
+    const cancel = new AbortController();
+    const run = await beam({
+      sendRequest: { verify: true },
+      receiveRequest: { signal: cancel.signal },
+      // The sender's person never answers; the receiver's says yes, describes its machine, and leaves.
+      sender: { phraseMatches: () => new Promise<boolean>(() => undefined) },
+      receiver: { onNews: (news) => news.type === 'introduced' && cancel.abort() },
+    });
+    const sent = await failure(run.sent);
+    assert.equal(sent.message, 'the receiver cancelled');
+    assert.equal((await failure(run.received)).kind, 'interrupted');
   });
 
   test('secrets declined after the receiver paired: the receiver is told why', async () => {

@@ -29,16 +29,26 @@ export async function askWhilePeerWaits<T>(channel: SecureChannel, peer: string,
   }
 }
 
-/** A CANCEL that arrived before the connection ended says why; otherwise the end itself does. */
+/**
+ * A CANCEL, or a final "no", that arrived before the connection ended says why; otherwise the
+ * end itself does. Both people can be asked at once (the phrase check), so the other side may
+ * have sent its next message (ENVIRONMENT) before it left: what came before its last word is
+ * passed over.
+ */
 async function whyPeerLeft(channel: SecureChannel, peer: string, ended: BeamError): Promise<BeamError> {
-  try {
-    const last = await channel.receive(1000, peer);
-    // Both people can be asked at once (the phrase check): the other one's "no" is its last word.
-    return refusalIn(last, peer) ?? new BeamError('protocol', `${peer} broke the protocol (a message while a person was being asked)`);
-  } catch (error) {
-    if (error instanceof PeerCancelledError) return error;
-    return new BeamError('network', `${peer} left (${ended.message}): nothing more happens on this side`);
+  const gone = new BeamError('network', `${peer} left (${ended.message}): nothing more happens on this side`);
+  for (let unread = 0; unread < MAX_MESSAGES_BEFORE_CANCEL; unread++) {
+    let message: SealedMessage;
+    try {
+      message = await channel.receive(1000, peer);
+    } catch (error) {
+      return error instanceof PeerCancelledError ? error : gone;
+    }
+    const refusal = refusalIn(message, peer);
+    if (refusal) return refusal;
+    if (message.final) return new BeamError('protocol', `${peer} broke the protocol (it ended with message ${message.kind} while a person was being asked)`);
   }
+  return gone;
 }
 
 /** The other side's final "no" (REJECT from a receiver, ABORT from a sender), as this side reports it. */
