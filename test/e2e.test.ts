@@ -120,6 +120,7 @@ describe('copilot-beam end to end', () => {
     assert.equal(await receiver.exited, 4);
     const message = String(lastEvent(receiver.stdout)?.message);
     assert.match(message, /the sender is gone/);
+    assert.match(message, /already paired with another receiver/, 'the other reason a record goes silent');
     assert.match(message, /new code/);
     assert.doesNotMatch(message, /UDP|relay|within/);
     assert.deepEqual(await listOrEmpty(join(codespace, 'session-state')), []);

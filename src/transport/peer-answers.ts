@@ -13,9 +13,12 @@ export class PeerAnswers {
   private readonly unanswered = new Map<string, number>();
   private readonly answered = new Set<string>();
 
+  /** `ignored`: keys that are not peers of the topic (a blind relay, reached through the same connect). */
+  constructor(private readonly ignored: ReadonlySet<string> = new Set()) {}
+
   /** A connection attempt to this peer failed with this error. */
   failed(peer: string, error: unknown): void {
-    if (this.answered.has(peer)) return;
+    if (this.answered.has(peer) || this.ignored.has(peer)) return;
     if (NOBODY_ANSWERED.has(errorCode(error))) {
       this.unanswered.set(peer, (this.unanswered.get(peer) ?? 0) + 1);
     } else {
@@ -27,6 +30,7 @@ export class PeerAnswers {
 
   /** A connection to this peer opened. */
   opened(peer: string): void {
+    if (this.ignored.has(peer)) return;
     this.answered.add(peer);
     this.unanswered.delete(peer);
   }

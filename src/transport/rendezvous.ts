@@ -214,16 +214,20 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
   });
 }
 
+/**
+ * A record nobody answers: most often a sender that was killed. A sender that already paired
+ * with someone else turns further handshakes away at the DHT, which looks the same from here.
+ */
 function senderGoneError(): BeamError {
   return new BeamError(
     'timeout',
-    'the sender is gone: its code is still listed on the DHT, but nothing answers there (the sender was stopped, ' +
-      'crashed or lost its network). Ask for a new code',
+    'the sender is gone: its code is still listed on the DHT, but nothing answers there. It was stopped, crashed or ' +
+      'lost its network, or it already paired with another receiver (check the code). Ask for a new code',
   );
 }
 
 function expiredError(role: Role, deadlineMs: number, swarm: PeerSwarm): BeamError {
-  if (role === 'receiver' && swarm.foundOnlySilentPeers(1)) return senderGoneError();
+  if (role === 'receiver' && swarm.foundOnlySilentPeers(SILENT_ATTEMPTS_FOR_GONE)) return senderGoneError();
   if (role === 'receiver' && swarm.discoveredPeers > 0) {
     // The DHT knew the sender, so the code was right and the sender alive: the path between us failed.
     return new BeamError(

@@ -34,7 +34,7 @@ export function dhtOptionsFor(nodes: readonly BootstrapNode[]): { host?: string;
 
 /** hyperdht, watched: how each attempt to reach a peer ends tells a departed peer from an unreachable one. */
 class WatchedDHT extends HyperDHT {
-  readonly answers = new PeerAnswers();
+  answers = new PeerAnswers();
 
   override connect(publicKey: Uint8Array, options?: object): ReturnType<HyperDHT['connect']> {
     const socket = super.connect(publicKey, options);
@@ -73,6 +73,7 @@ export class BeamSwarm implements PeerSwarm {
     });
     let beam: BeamSwarm | undefined;
     const relay = options.relay;
+    if (relay) dht.answers = new PeerAnswers(new Set([Buffer.from(relay).toString('hex')]));
     // Always, not only after a failed holepunch: when UDP between the peers is blocked, the
     // direct attempt would cost a long timeout first, and either side alone may name the relay.
     const swarm = new Hyperswarm({ dht, firewall: () => beam?.locked ?? false, ...(relay ? { relayThrough: () => relay } : {}) });
