@@ -1,12 +1,25 @@
 /** Human sizes in decimal units, as disks and networks are sold. */
-/** A limit the way people set one: "2 GiB" when it is a whole number of binary units. */
+/**
+ * A limit the way people set one: a whole number of decimal units as such ("4 GB" for 4GB), else
+ * of binary units ("2 GiB" for the default 2GiB), else as formatBytes.
+ */
 export function formatLimit(bytes: number): string {
+  for (const [unit, size] of [['TB', 1e12], ['GB', 1e9], ['MB', 1e6], ['KB', 1e3]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
   for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   }
   return formatBytes(bytes);
 }
 
+/** A size over a limit: with more digits (or exact bytes) when it would round to the limit. */
+export function formatOverLimit(bytes: number, limit: number): string {
+  const rounded = formatBytes(bytes);
+  return rounded === formatBytes(limit) || rounded === formatLimit(limit) ? `${bytes.toLocaleString('en-US')} bytes` : rounded;
+}
+
+/** Bytes for people, in decimal units: "3.7 MB". */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

@@ -1,3 +1,4 @@
+import { formatLimit, formatOverLimit } from '../src/format.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe, type ManifestRules } from '../src/bundle/index.js';
@@ -83,4 +84,12 @@ test('the bundle knows no session rules: the layer above decides which ids and s
   assert.deepEqual(seen, ['laptop']);
   assert.throws(() => validateManifest(manifest({ sessionId: '11111111-2222-4333-8444-555555555555', source: 'x' }), DEFAULT_LIMITS, rules), /manifest was refused: the id must start with ok-/);
   assert.throws(() => validateManifest(manifest({ sessionId: 'ok-2', source: { hostname: 'h' } }), DEFAULT_LIMITS, rules), /manifest was refused: the source must be a label/);
+});
+
+test('limits read as they were set, and a size just over one never reads as equal to it', () => {
+  assert.equal(formatLimit(4e9), '4 GB', '--max-size 4GB');
+  assert.equal(formatLimit(2 * 1024 ** 3), '2 GiB', 'the default, 2GiB');
+  assert.equal(formatLimit(16 * 1024), '16 KiB');
+  assert.equal(formatOverLimit(500.4e6, 500e6), '500,400,000 bytes', '"500 MB, over the limit of 500 MB" says nothing');
+  assert.equal(formatOverLimit(3.2e9, 2 * 1024 ** 3), '3.2 GB');
 });

@@ -96,3 +96,11 @@ test('peer answers: only peers that never answered, each failing often enough, m
   opened.failed('a', silent);
   assert.equal(opened.onlySilentPeers(['a'], 1), false, 'a peer that once connected is not gone');
 });
+
+test('peer answers: a blind relay reached through the same connect is not a peer', () => {
+  const silent = Object.assign(new Error('Could not connect to peer'), { code: 'PEER_CONNECTION_FAILED' });
+  const answers = new PeerAnswers(new Set(['relay']));
+  answers.failed('relay', silent);
+  answers.failed('relay', silent);
+  assert.equal(answers.onlySilentPeers([], 1), false);
+});

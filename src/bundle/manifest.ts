@@ -1,5 +1,5 @@
 import { BeamError } from '../errors.js';
-import { formatBytes, formatLimit } from '../format.js';
+import { formatLimit, formatOverLimit } from '../format.js';
 import { asRecord, optionalText, parseJsonObject, type Invalid } from './json-fields.js';
 import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
@@ -78,8 +78,10 @@ export function validateManifest<Source>(raw: unknown, limits: BundleLimits, rul
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   if (record.totalBytes !== totalBytes) throw invalid('its total size does not match the sum of its files');
   if (totalBytes > limits.maxTotalBytes) {
-    throw new BeamError('protocol', `the session is ${formatBytes(totalBytes)}, over this receiver's limit of ${formatLimit(limits.maxTotalBytes)}: use --max-size to allow more`, {
-      forPeer: `the session (${formatBytes(totalBytes)}) is over the receiver's size limit (${formatLimit(limits.maxTotalBytes)})`,
+    const size = formatOverLimit(totalBytes, limits.maxTotalBytes);
+    const limit = formatLimit(limits.maxTotalBytes);
+    throw new BeamError('protocol', `the session is ${size}, over this receiver's limit of ${limit}: use --max-size to allow more`, {
+      forPeer: `the session (${size}) is over the receiver's size limit (${limit})`,
     });
   }
   return {
