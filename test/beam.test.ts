@@ -309,6 +309,13 @@ describe('the beam choreography, in memory', () => {
     const [, newer] = await Promise.all([fourth.sent, fourth.received]);
     assert.equal(askedAgain, true);
     assert.equal(newer.outcome, 'installed');
+
+    // Unchanged since, so a no-op again, unless --force asks for a fresh install.
+    const unforced = await beam({ again: first });
+    assert.equal((await Promise.all([unforced.sent, unforced.received]))[1].outcome, 'already-here');
+    const forced = await beam({ again: first, receiveRequest: { force: true } });
+    const [, reinstalled] = await Promise.all([forced.sent, forced.received]);
+    assert.equal(reinstalled.outcome, 'installed');
   });
 
   test('a session over the receiver\'s size limit: each side is told in its own words, nothing is sent', async () => {
@@ -457,7 +464,9 @@ describe('the beam choreography, in memory', () => {
     const sent = await failure(run.sent);
     assert.equal(sent.kind, 'declined');
     assert.match(sent.message, /not sent: run again with --redact/);
-    assert.match((await failure(run.received)).message, /the sender stopped: not sent: run again with --redact/);
+    const received = (await failure(run.received)).message;
+    assert.equal(received, 'the sender stopped: the sender chose not to send the session');
+    assert.doesNotMatch(received, /secret|redact/, 'an unverified receiver learns nothing of the content');
     await assertNothingInstalled(run.codespace);
   });
 

@@ -246,7 +246,8 @@ async function agreeOnOffer(
   if (destination.mapping) {
     for (const message of await checkoutDrift(manifest.source.git, destination.mapping.to)) decisions.tell({ type: 'warning', message });
   }
-  const previous = await alreadyHere(settings.home, manifest, destination.mapping?.to);
+  // --force means "install it again" even when the copy here is this very offer.
+  const previous = settings.force ? undefined : await alreadyHere(settings.home, manifest, destination.mapping?.to);
   if (previous) return { manifest, destination, previous };
   const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
   // Agreeing to replace the copy here with this one is accepting it: one question, not two.

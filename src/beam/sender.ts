@@ -158,7 +158,10 @@ function prepareWhileJoining(
     questionOpen = true;
     if (await decisions.sendUnredacted(outgoing.secrets)) return outgoing;
     if (!(await decisions.sendRedactedInstead(outgoing.secrets))) {
-      throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first');
+      // The receiver has not been verified yet: it is not told that the session holds secrets.
+      throw new BeamError('declined', 'not sent: run again with --redact to replace the secrets, or remove them first', {
+        forPeer: 'the sender chose not to send the session',
+      });
     }
     return redactedInstead(request, outgoing, decisions, lifetime);
   });
@@ -185,7 +188,7 @@ async function redactedInstead(request: SendRequest, unredacted: OutgoingSession
 /** A scan or a decision that ends the send tells a receiver that already paired why. */
 async function tellPairedReceiver(paired: Promise<SecureChannel>, error: unknown): Promise<never> {
   const channel = await Promise.race([paired, Promise.resolve(undefined)]).catch(() => undefined);
-  await channel?.sendFinalAndClose(MessageKind.Abort, encodeJson({ message: toBeamError(error).message }));
+  await channel?.sendFinalAndClose(MessageKind.Abort, encodeJson({ message: toBeamError(error).forPeer }));
   throw error;
 }
 

@@ -13,17 +13,26 @@ import type { SessionManifest } from './manifest.js';
  */
 interface Receipt {
   readonly format: 1;
+  /** How receiving transformed the session: a receiver that transforms differently reinstalls. */
+  readonly transform: number;
   readonly offer: string;
   readonly checkout: string | null;
   readonly installed: string;
   readonly receivedAt: string;
 }
 
-/** The same session at the same point: every folder and file with the same size, mode and hash. */
+/**
+ * Bumped whenever what the receiver does to a session changes (the transform, the layout it
+ * keeps): a copy made by an older receiver is then replaced, not kept as "already here".
+ */
+export const TRANSFORM_REVISION = 1;
+
+/** The same offer: the whole validated manifest (files, hashes, source), in a canonical order. */
 export function offerDigest(manifest: SessionManifest): string {
-  const files = manifest.files.map((file) => [file.path, file.size, file.mode, file.sha256]).sort(byFirst);
+  const files = manifest.files.map((file) => [file.path, file.size, file.mode, file.sha256, Boolean(file.compressed)]).sort(byFirst);
   const directories = [...manifest.directories].sort();
-  return createHash('sha256').update(JSON.stringify([manifest.sessionId, directories, files])).digest('hex');
+  const { sessionName, updatedAt, source, secrets } = manifest;
+  return createHash('sha256').update(JSON.stringify([manifest.sessionId, directories, files, sessionName ?? null, updatedAt ?? null, source, secrets ?? null])).digest('hex');
 }
 
 export interface AlreadyHere {
@@ -37,7 +46,7 @@ export interface AlreadyHere {
  */
 export async function alreadyHere(home: string, manifest: SessionManifest, checkout: string | undefined): Promise<AlreadyHere | undefined> {
   const receipt = await readReceipt(home, manifest.sessionId);
-  if (!receipt || receipt.offer !== offerDigest(manifest) || receipt.checkout !== (checkout ?? null)) return undefined;
+  if (!receipt || receipt.transform !== TRANSFORM_REVISION || receipt.offer !== offerDigest(manifest) || receipt.checkout !== (checkout ?? null)) return undefined;
   const installed = await folderFingerprint(sessionDir(home, manifest.sessionId)).catch(() => undefined);
   return installed === receipt.installed ? { receivedAt: receipt.receivedAt } : undefined;
 }
@@ -47,6 +56,7 @@ export async function recordReceipt(home: string, manifest: SessionManifest, che
   try {
     const receipt: Receipt = {
       format: 1,
+      transform: TRANSFORM_REVISION,
       offer: offerDigest(manifest),
       checkout: checkout ?? null,
       installed: await folderFingerprint(sessionDir(home, manifest.sessionId)),
@@ -76,6 +86,7 @@ async function readReceipt(home: string, sessionId: string): Promise<Receipt | u
     const parsed = JSON.parse(await readFile(receiptPath(home, sessionId), 'utf8')) as Partial<Receipt>;
     const valid =
       parsed.format === 1 &&
+      typeof parsed.transform === 'number' &&
       typeof parsed.offer === 'string' &&
       typeof parsed.installed === 'string' &&
       typeof parsed.receivedAt === 'string' &&
@@ -87,8 +98,9 @@ async function readReceipt(home: string, sessionId: string): Promise<Receipt | u
 }
 
 /**
- * Every entry's path, type, size and modification time: any write Copilot or a person makes to
- * the copy changes it, and it costs one stat per file rather than reading gigabytes.
+ * Every entry's path, type, size, mode, modification and change time and inode: any write
+ * Copilot or a person makes to the copy changes it (a restore that keeps sizes and modification
+ * times still changes the change time), and it costs one stat per file, not reading gigabytes.
  */
 async function folderFingerprint(root: string): Promise<string> {
   const hash = createHash('sha256');
@@ -98,7 +110,7 @@ async function folderFingerprint(root: string): Promise<string> {
       const path = relative ? `${relative}/${name}` : name;
       const info = await lstat(join(root, path));
       const type = info.isDirectory() ? 'd' : info.isFile() ? 'f' : 'o';
-      hash.update(JSON.stringify([path, type, info.size, info.mtimeMs, info.mode]));
+      hash.update(JSON.stringify([path, type, info.size, info.mtimeMs, info.ctimeMs, info.ino, info.mode]));
       if (info.isDirectory()) await walk(path);
     }
   };
