@@ -40,11 +40,14 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     const docs = await createSampleSession({ copilotHome: laptop, name: 'Write docs' });
     await createSampleSession({ copilotHome: laptop, name: 'Tune the cache' });
     await appendFile(join(docs.dir, 'events.jsonl'), `${JSON.stringify({ type: 'user.message', data: { content: 'Explain the\nretry policy in the README' } })}\n`);
+    await appendFile(join(here.dir, 'events.jsonl'), `${JSON.stringify({ type: 'user.message', data: { content: `use ${FAKE_GITHUB_TOKEN} now` } })}\n`);
     const sender = open(['send', '--no-qr'], { COPILOT_HOME: laptop });
     const list = await sender.waitFor(/Send which session\? \[1-3, an id or a name; Enter for 1\]/);
     assert.match(list, new RegExp(`^ +1 +${here.id.slice(0, 8)} .*Work in this checkout`, 'm'), 'this checkout first');
     assert.match(list, /\(this checkout\)/);
     assert.match(list, /last prompt: "Explain the retry policy in the README"/);
+    assert.match(list, /last prompt: "use \[redacted:GITHUB_TOKEN\] now"/, 'a secret in a prompt is never shown');
+    assert.ok(!list.includes(FAKE_GITHUB_TOKEN));
     const picked = new RegExp(`^ +(\\d) +${docs.id.slice(0, 8)} .*Write docs`, 'm').exec(list);
     assert.ok(picked, list);
     sender.type('7', 'Enter');

@@ -9,9 +9,9 @@ const TRIES = 3;
 
 /**
  * `send` without a session, on a terminal: the person picks from the sessions here (this checkout
- * first, newest first, so Enter takes what `send` alone would), each with its id, name, folder
- * and last prompt. Returns the id, or what was typed to be found by id or name; undefined when
- * there is nothing to choose between.
+ * first, newest first, so Enter takes the newest of this checkout when there is one), each with
+ * its id, name, folder and last prompt (secrets in it replaced by markers). Returns the id, or
+ * what was typed to be found by id or name; undefined when there is nothing to choose between.
  */
 export async function pickSession(context: CommandContext, home: string, currentDir: string): Promise<string | undefined> {
   const { choices, total } = await sessionChoices(home, currentDir, SHOWN);
@@ -22,10 +22,11 @@ export async function pickSession(context: CommandContext, home: string, current
     const answer = (await context.ui.ask(`Send which session? [1-${choices.length}, an id or a name; Enter for 1] `))?.trim();
     if (answer === undefined) break;
     if (answer === '') return choices[0]!.id;
-    if (!/^\d+$/.test(answer)) return answer;
-    const picked = choices[Number(answer) - 1];
+    const picked = /^\d{1,3}$/.test(answer) ? choices[Number(answer) - 1] : undefined;
     if (picked) return picked.id;
-    context.ui.warn(`there is no session ${answer} in the list: type a number from 1 to ${choices.length}`);
+    // Anything else is an id prefix or a name (ids and names can be all digits too).
+    if (!/^\d{1,2}$/.test(answer)) return answer;
+    context.ui.warn(`there is no session ${answer} in the list: type a number from 1 to ${choices.length}, an id or a name`);
   }
   throw new BeamError('usage', 'no session picked: name one (copilot-beam send <id or name>; "copilot-beam list" shows them)');
 }

@@ -3,13 +3,23 @@ import { join } from 'node:path';
 
 /** The tail read first; doubled until a prompt turns up, up to the last. */
 const FIRST_WINDOW_BYTES = 64 * 1024;
-const LAST_WINDOW_BYTES = 4 * 1024 * 1024;
+const LAST_WINDOW_BYTES = 1024 * 1024;
+/** Only the start of a prompt is ever shown; that much is scanned for secrets. */
+const SHOWN_CHARACTERS = 500;
 
 /**
- * What the person last asked in this session (the newest `user.message`), to tell sessions apart
- * in a picker. Only the end of events.jsonl is read: a history can be gigabytes.
+ * The start of what the person last asked in this session (the newest `user.message`), to tell
+ * sessions apart in a picker, with any secret in it replaced by a marker (the screen may be
+ * shared). Only the end of events.jsonl is read: a history can be gigabytes.
  */
 export async function lastPrompt(sessionDir: string): Promise<string | undefined> {
+  const prompt = (await newestPromptIn(sessionDir))?.slice(0, SHOWN_CHARACTERS);
+  if (!prompt) return undefined;
+  const { findSecrets, redact } = await import('./secrets/rules.js'); // secretlint loads on use
+  return redact(prompt, await findSecrets(prompt, 'prompt'));
+}
+
+async function newestPromptIn(sessionDir: string): Promise<string | undefined> {
   const handle = await open(join(sessionDir, 'events.jsonl'), 'r').catch(() => undefined);
   if (!handle) return undefined;
   try {
