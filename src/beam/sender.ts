@@ -136,6 +136,7 @@ function prepareWhileJoining(
   const located = new Promise<{ readonly swarm: Promise<PeerSwarm> }>((resolve) => (markLocated = resolve));
   const preparing = prepareOutgoing(request.copilotHome, request.session, request.currentDir, {
     redact: Boolean(request.redact),
+    onTemporaryFolder: (remove) => lifetime.defer(remove),
     // Only a session that exists and is not in use is hashed, so only then is it said.
     onLocated: () => {
       decisions.tell({ type: 'scanning' });
@@ -178,7 +179,10 @@ function needsConsent(outgoing: OutgoingSession): boolean {
 /** The same session scanned again, this time writing redacted copies to send instead. */
 async function redactedInstead(request: SendRequest, unredacted: OutgoingSession, decisions: SenderDecisions, lifetime: Lifetime): Promise<OutgoingSession> {
   decisions.tell({ type: 'scanning' });
-  const redacted = await prepareOutgoing(request.copilotHome, unredacted.manifest.sessionId, request.currentDir, { redact: true });
+  const redacted = await prepareOutgoing(request.copilotHome, unredacted.manifest.sessionId, request.currentDir, {
+    redact: true,
+    onTemporaryFolder: (remove) => lifetime.defer(remove),
+  });
   lifetime.defer(() => redacted.dispose());
   await unredacted.dispose();
   decisions.tell({ type: 'secrets', summary: redacted.secrets });

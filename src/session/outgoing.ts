@@ -33,6 +33,11 @@ export interface OutgoingOptions {
    * and scanning): the sender starts joining the DHT then, so the two overlap.
    */
   readonly onLocated?: (location: SessionLocation) => void;
+  /**
+   * Called as soon as the private folder for redacted copies exists, with what removes it: a
+   * beam cancelled during the scan must not leave copies of session content behind.
+   */
+  readonly onTemporaryFolder?: (remove: () => Promise<void>) => void;
 }
 
 /**
@@ -50,6 +55,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   const dispose = async (): Promise<void> => {
     if (redactDir) await rm(redactDir, { recursive: true, force: true });
   };
+  if (redactDir) options.onTemporaryFolder?.(dispose);
   try {
     // Hashing (this thread) and scanning (worker threads) read the same files side by side.
     const [hashed, { summary, replacements, textFiles }] = await Promise.all([
