@@ -63,6 +63,7 @@ function senderDecisions(script: SenderScript, news: SenderNews[], phrases: stri
     },
     sendUnredacted: script.sendUnredacted ?? (async () => true),
     sendRedactedInstead: script.sendRedactedInstead ?? (async () => false),
+    carryWork: script.carryWork ?? (async () => false),
     phraseMatches: async (phrase) => {
       phrases.push(phrase);
       return script.phraseMatches ? script.phraseMatches(phrase) : true;
@@ -517,6 +518,7 @@ describe('the beam choreography, in memory', () => {
           return new Promise<boolean>((resolve) => (answer = resolve));
         },
         sendRedactedInstead: async () => false,
+        carryWork: async () => false,
         phraseMatches: async () => true,
         sendTo: async () => true,
       },
@@ -689,7 +691,7 @@ describe('cancelling and single use, in memory', () => {
     const error = await failure(
       send(
         { copilotHome: '/nonexistent', currentDir: '/nonexistent', signal: cancel.signal },
-        { tell: () => void told++, showCode: () => undefined, sendUnredacted: async () => true, sendRedactedInstead: async () => false, phraseMatches: async () => true, sendTo: async () => true },
+        { tell: () => void told++, showCode: () => undefined, sendUnredacted: async () => true, sendRedactedInstead: async () => false, carryWork: async () => false, phraseMatches: async () => true, sendTo: async () => true },
       ),
     );
     assert.equal(error.kind, 'interrupted');

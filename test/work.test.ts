@@ -9,72 +9,13 @@ import { checkoutDrift } from '../src/session/checkout-drift.js';
 import { captureWork } from '../src/session/work/capture.js';
 import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
 import { tempDir, treeDigest } from './helpers/e2e.js';
+import { git, repositories, snapshot, workInProgress } from './helpers/git-repos.js';
 
-/**
+/*
  * Work in progress carried between two real clones of one bare repository: unpushed commits,
  * staged, unstaged, binary and untracked changes arrive as they were, the sender's checkout is
  * only read, the receiver's own changes are kept, and hostile pieces change nothing.
  */
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', cwd, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' },
-  }).trim();
-}
-
-const BINARY = Buffer.from([0, 1, 2, 3, 255, 254, 0, 10, 13]);
-
-interface Repos {
-  readonly root: string;
-  readonly origin: string;
-  readonly laptop: string;
-  readonly codespace: string;
-}
-
-/** A bare origin with two commits pushed, cloned twice. */
-async function repositories(): Promise<Repos> {
-  const root = await tempDir('work');
-  const origin = join(root, 'origin.git');
-  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
-  const laptop = join(root, 'laptop');
-  git(root, 'clone', '--quiet', origin, laptop);
-  git(laptop, 'checkout', '--quiet', '-b', 'main');
-  await writeFile(join(laptop, 'app.txt'), 'line 1\nline 2\nline 3\n');
-  await writeFile(join(laptop, 'logo.bin'), BINARY);
-  await writeFile(join(laptop, '.gitignore'), 'secret.env\n');
-  git(laptop, 'add', '.');
-  git(laptop, 'commit', '--quiet', '-m', 'first');
-  git(laptop, 'push', '--quiet', 'origin', 'main');
-  const codespace = join(root, 'codespace');
-  git(root, 'clone', '--quiet', origin, codespace);
-  return { root, origin, laptop, codespace };
-}
-
-/** On the laptop: one unpushed commit, a staged and an unstaged change (text and binary), untracked and ignored files. */
-async function workInProgress(laptop: string): Promise<void> {
-  await writeFile(join(laptop, 'app.txt'), 'line 1\nline 2 changed in a commit\nline 3\n');
-  git(laptop, 'commit', '--quiet', '-am', 'unpushed');
-  await writeFile(join(laptop, 'app.txt'), 'line 0 staged\nline 1\nline 2 changed in a commit\nline 3\n');
-  git(laptop, 'add', 'app.txt');
-  await writeFile(join(laptop, 'app.txt'), 'line 0 staged\nline 1\nline 2 changed in a commit\nline 3\nline 4 unstaged\n');
-  await writeFile(join(laptop, 'logo.bin'), Buffer.concat([BINARY, BINARY]));
-  await mkdir(join(laptop, 'src', 'new'), { recursive: true });
-  await writeFile(join(laptop, 'src', 'new', 'module.ts'), 'export const answer = 42;\n');
-  await writeFile(join(laptop, 'run.sh'), '#!/bin/sh\necho hi\n');
-  await chmod(join(laptop, 'run.sh'), 0o755);
-  await writeFile(join(laptop, 'secret.env'), 'TOKEN=ignored-so-never-carried\n');
-  await symlink('/etc/passwd', join(laptop, 'link-out'));
-}
-
-/** Everything about a repository a failed apply must leave as it was. */
-function snapshot(dir: string): string {
-  return [
-    git(dir, 'for-each-ref', '--format=%(refname) %(objectname)'),
-    git(dir, 'worktree', 'list', '--porcelain'),
-    git(dir, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'),
-    git(dir, 'stash', 'list'),
-  ].join('\n---\n');
-}
 
 async function captured(laptop: string, root: string): Promise<{ workDir: string; description: WorkDescription }> {
   const workDir = join(root, `carried-${Math.random().toString(36).slice(2)}`);

@@ -4,6 +4,8 @@ import type { Destination } from '../session/destination.js';
 import type { SessionManifest } from '../session/manifest.js';
 import type { InstallReview } from '../session/review.js';
 import type { TransformReport } from '../session/transform/index.js';
+import type { WorkPlan } from '../session/work/apply.js';
+import type { WorkDescription, WorkSummary } from '../session/work/description.js';
 
 /**
  * The seam between a beam and the people on either side. The choreography (sender.ts,
@@ -25,6 +27,8 @@ export type SenderNews =
       /** Entries of the session folder that are not part of a Copilot session: never sent. */
       readonly leftOut: readonly string[];
     }
+  /** The checkout's work in progress, and whether it goes with the session. */
+  | { readonly type: 'work'; readonly summary: WorkSummary; readonly carried: boolean }
   | { readonly type: 'secrets'; readonly summary: SecretSummary }
   | { readonly type: 'connecting' }
   /** A receiver's key confirmation failed: a typo, or someone guessing; the code burns at 0 left. */
@@ -58,6 +62,11 @@ export interface SenderDecisions {
    */
   sendRedactedInstead(secrets: SecretSummary): Promise<boolean>;
   /**
+   * The session's checkout has work in progress (`summary`) and the request did not say whether
+   * to carry it: carry it with the session?
+   */
+  carryWork(summary: WorkSummary): Promise<boolean>;
+  /**
    * Both screens show `phrase`: does the other one show the same? Never answer this unseen.
    * `signal` aborts when the other side leaves while the question is open: withdraw it then.
    */
@@ -82,6 +91,8 @@ export type ReceiverNews =
   | { readonly type: 'received'; readonly bytes: number; readonly seconds: number }
   /** The staged session was made safe to resume here: paths, unfinished calls, permissions. */
   | { readonly type: 'transformed'; readonly destination: Destination; readonly report: TransformReport }
+  /** The session carries its checkout's work: where it will land (before anything is received). */
+  | { readonly type: 'work-plan'; readonly plan: WorkPlan; readonly work: WorkDescription }
   /** The copy here came from this very offer and is unchanged since: nothing is transferred. */
   | { readonly type: 'already-here'; readonly sessionId: string; readonly receivedAt: string };
 

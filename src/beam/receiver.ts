@@ -1,4 +1,6 @@
+import { rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseCode, type Code } from '../code/code.js';
 import { verificationPhrase } from '../code/phrase.js';
 import { decodeSenderHello, type ReceiverHello } from '../bundle/hello.js';
@@ -22,9 +24,12 @@ import {
 } from '../session/install.js';
 import { sessionDir } from '../session/home.js';
 import { removeForeignEntries } from '../session/layout.js';
-import { decodeSessionManifest, type SessionManifest } from '../session/manifest.js';
+import { decodeSessionManifest, WORK_FOLDER, type SessionManifest } from '../session/manifest.js';
 import { resumeCommand } from '../session/resume-line.js';
 import { alreadyHere, recordReceipt, type AlreadyHere } from '../session/receipts.js';
+import { applyWork, type AppliedWork, type WorkPlan } from '../session/work/apply.js';
+import { whyWorkFilesDiffer } from '../session/work/expected.js';
+import { planLanding } from './work-landing.js';
 import { reviewOf } from '../session/review.js';
 import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
 import { rendezvous } from '../transport/rendezvous.js';
@@ -45,6 +50,8 @@ export interface ReceiveRequest {
   readonly currentDir: string;
   /** Map the session's folder to this folder instead of finding a checkout by its git remote. */
   readonly checkout?: string;
+  /** Carried work goes into a new worktree here (default: the checkout when clean, else beside it). */
+  readonly worktree?: string;
   /** Replace a session with the same id (the old one is kept as a backup). */
   readonly force?: boolean;
   /** Both people compare a phrase before the session is offered. */
@@ -77,9 +84,21 @@ interface ReceivedSession {
   readonly senderTold: boolean;
 }
 
+/** Where the work carried with the session landed. */
+export interface LandedWork {
+  /** The checkout, or the new worktree. */
+  readonly root: string;
+  readonly branch: string;
+  readonly inPlace: boolean;
+  /** Its git status there is the source's. */
+  readonly sameStatus: boolean;
+}
+
 /** The session was received, made safe to resume here, and installed. */
 export interface InstalledSession extends ReceivedSession {
   readonly outcome: 'installed';
+  /** The work in progress carried with it, and where it landed. */
+  readonly work?: LandedWork;
   /** Where the session it replaced was kept. */
   readonly backup?: string;
   readonly transform: TransformReport;
@@ -105,6 +124,7 @@ interface ReceiveSettings {
   readonly force: boolean;
   readonly verify: boolean;
   readonly checkout: string | undefined;
+  readonly worktree: string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -139,6 +159,7 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
     force: Boolean(request.force),
     verify: Boolean(request.verify),
     checkout: request.checkout,
+    worktree: request.worktree,
     env: request.env ?? process.env,
   };
   // What can be checked before pairing is: a mistake found later would use up the code.
@@ -166,8 +187,8 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   decisions.tell({ type: 'paired' });
   const agreed = await agreeOnOffer(channel, settings, decisions);
   if ('previous' in agreed) return leaveAsItIs(channel, agreed.manifest, agreed.destination, agreed.previous, settings, decisions);
-  const { manifest, destination, replace } = agreed;
-  return installOffered(channel, manifest, destination, { ...settings, force: replace }, decisions, lifetime);
+  const { manifest, destination, replace, work } = agreed;
+  return installOffered(channel, manifest, destination, work?.plan, { ...settings, force: replace }, decisions, lifetime);
 }
 
 /** The same session at the same point is here already: the sender is told, and nothing moves. */
@@ -199,7 +220,7 @@ async function agreeOnOffer(
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
 ): Promise<
-  | { manifest: SessionManifest; destination: Destination; replace: boolean }
+  | { manifest: SessionManifest; destination: Destination; replace: boolean; work?: { plan: WorkPlan } }
   | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
 > {
   const greeting: ReceiverHello = { verify: settings.verify };
@@ -232,28 +253,32 @@ async function agreeOnOffer(
   if (offer.kind !== MessageKind.Offer) throw new BeamError('protocol', 'the sender broke the protocol (expected its offer)');
   const manifest = await refuseOnError(channel, async () => {
     const checked = decodeSessionManifest(offer.body, settings.limits);
+    const why = whyWorkFilesDiffer(checked.source.work, checked.files, checked.directories, WORK_FOLDER);
+    if (why) throw new BeamError('protocol', `the manifest was refused: ${why}`);
     await assertRoomFor(settings.home, checked.totalBytes);
     return checked;
   });
 
   decisions.tell({ type: 'offer', manifest });
-  const destination = await refuseOnError(channel, () =>
-    chooseDestination(manifest.source, { cwdOption: settings.checkout, currentDir: settings.currentDir }),
-  );
+  const chosen = await refuseOnError(channel, () => chooseDestination(manifest.source, { cwdOption: settings.checkout, currentDir: settings.currentDir }));
+  const landing = manifest.source.work ? await refuseOnError(channel, () => planLanding(manifest, chosen, settings.worktree)) : undefined;
+  const destination = landing?.destination ?? chosen;
+  if (landing) decisions.tell({ type: 'work-plan', plan: landing.plan, work: manifest.source.work! });
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
   // The session talks about the code as it was there: resumed on other code, say so first.
-  if (destination.mapping) {
+  if (destination.mapping && !landing) {
     for (const message of await checkoutDrift(manifest.source.git, destination.mapping.to)) decisions.tell({ type: 'warning', message });
   }
   // --force means "install it again" even when the copy here is this very offer.
   const previous = settings.force ? undefined : await alreadyHere(settings.home, manifest, destination.mapping?.to);
   if (previous) return { manifest, destination, previous };
+  const work = landing ? { plan: landing.plan } : undefined;
   const replacing = await refuseOnError(channel, () => agreeToReplace(channel, settings, manifest.sessionId, decisions));
   // Agreeing to replace the copy here with this one is accepting it: one question, not two.
   const accepted = replacing || (await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.acceptOffer(manifest, signal))));
   if (!accepted) await refuseSender(channel, 'the receiver said no', 'declined: nothing was installed');
-  return { manifest, destination, replace: settings.force || replacing };
+  return { manifest, destination, replace: settings.force || replacing, ...(work ? { work } : {}) };
 }
 
 /**
@@ -272,16 +297,21 @@ async function installOffered(
   channel: SecureChannel,
   manifest: SessionManifest,
   destination: Destination,
+  plan: WorkPlan | undefined,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
   lifetime: Lifetime,
 ): Promise<InstalledSession> {
   const staging = await createStaging(settings.home);
   const forgetStaging = lifetime.defer(() => discardStaging(staging));
+  // The work's pieces leave staging once verified (they are not part of the session) and wait here.
+  const workDir = `${staging.dir}-work`;
+  const forgetWork = lifetime.defer(() => rm(workDir, { recursive: true, force: true }));
+  let landed: AppliedWork | undefined;
   let senderKnowsWhy = false;
   try {
     await channel.send(MessageKind.Accept, new Uint8Array(0));
-    const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions);
+    const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions, plan ? workDir : undefined);
     await channel.send(MessageKind.Reviewing, new Uint8Array(0));
     const review = reviewOf(manifest.sessionId, report, leftOut);
     if (!(await askWhileSenderWaits(channel, (signal) => decisions.installReviewed(review, signal)))) {
@@ -290,8 +320,17 @@ async function installOffered(
     }
     // A beam cancelled by now reports the cancellation; it must not also install.
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
+    const work = manifest.source.work;
+    if (plan && work) {
+      landed = await applyWork({ plan, workDir, description: work });
+      const sameStatus = landed.status === work.status;
+      if (!sameStatus) decisions.tell({ type: 'warning', message: `the work landed in ${landed.root}, but its git status there differs from the source's (ignore rules may differ): check "git status"` });
+    }
+    if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
+    const applied = landed;
+    landed = undefined; // installed: the work stays
     await recordReceipt(settings.home, manifest, move.mapping?.to);
     const senderTold = await tellSenderLast(channel, MessageKind.Installed, manifest.sessionId);
     if (!senderTold) decisions.tell({ type: 'warning', message: 'the session is installed, but the sender could not be told (it disconnected)' });
@@ -305,14 +344,21 @@ async function installOffered(
       ...(checkout ? { checkout } : {}),
       transform: report,
       senderTold,
+      ...(applied && manifest.source.work
+        ? { work: { root: applied.root, branch: applied.branch, inPlace: applied.inPlace, sameStatus: applied.status === manifest.source.work.status } }
+        : {}),
     };
   } catch (error) {
+    // The session was not installed: the work it brought is taken back out of the repository.
+    await landed?.undo();
     const failure = toBeamError(error);
     if (!senderKnowsWhy) await channel.sendFinalAndClose(MessageKind.Failed, encodeJson({ message: failure.forPeer }));
     throw failure;
   } finally {
     forgetStaging();
+    forgetWork();
     await discardStaging(staging);
+    await rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -323,6 +369,7 @@ async function receiveAndTransform(
   staging: Staging,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
+  workDir: string | undefined,
 ): Promise<{ move: MoveDescription; report: TransformReport; leftOut: string[] }> {
   decisions.tell({ type: 'receiving', bytes: manifest.totalBytes });
   const move: MoveDescription = {
@@ -341,8 +388,11 @@ async function receiveAndTransform(
   });
   const seconds = (performance.now() - receivingSince) / 1000;
   decisions.tell({ type: 'received', bytes: manifest.totalBytes, seconds });
+  if (workDir) await rename(join(staging.dir, WORK_FOLDER), workDir);
   // Verified, but not the client's: never installed (a hook configuration, instructions, a repository).
-  const leftOut = await removeForeignEntries(staging.dir, manifest);
+  const inWork = (path: string): boolean => workDir !== undefined && (path === WORK_FOLDER || path.startsWith(`${WORK_FOLDER}/`));
+  const sessionListing = { directories: manifest.directories.filter((path) => !inWork(path)), files: manifest.files.filter((file) => !inWork(file.path)) };
+  const leftOut = await removeForeignEntries(staging.dir, sessionListing);
   const report = await transformReceivedSession(staging.dir, move, {
     ...(events.report ? { rewrittenEvents: events.report } : {}),
     sessionId: manifest.sessionId,

@@ -15,6 +15,7 @@ import { withLifetime, type Lifetime } from './lifetime.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
 import { askWhilePeerWaits, withPeerReason } from './peer-leaving.js';
 import { unlessFailed } from './steps.js';
+import { workToCarry } from './carry-work.js';
 import { DEFAULT_CODE_LIFETIME_MS, DEFAULT_IDLE_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
 export interface SendRequest {
@@ -33,6 +34,12 @@ export interface SendRequest {
   readonly redact?: boolean;
   /** Both people compare a phrase before the session is named. */
   readonly verify?: boolean;
+  /**
+   * The work in progress of the session's checkout (unpushed commits, staged and unstaged
+   * changes, untracked files): true carries it, false leaves it, undefined asks `carryWork`
+   * when there is any.
+   */
+  readonly withChanges?: boolean;
   /**
    * Show the code while the scan still runs, so the receiver starts up meanwhile. Only when the
    * scan's outcome can be acted on: `sendUnredacted` is answered by a person, or always yes.
@@ -74,6 +81,7 @@ function guarded(decisions: SenderDecisions, lifetime: Lifetime): SenderDecision
     showCode: (code) => lifetime.ask(async () => decisions.showCode(code)),
     sendUnredacted: (secrets) => lifetime.ask(() => decisions.sendUnredacted(secrets)),
     sendRedactedInstead: (secrets) => lifetime.ask(() => decisions.sendRedactedInstead(secrets)),
+    carryWork: (summary) => lifetime.ask(() => decisions.carryWork(summary)),
     phraseMatches: (phrase, signal) => lifetime.ask(() => decisions.phraseMatches(phrase, signal)),
     sendTo: (receiver, risks, signal) => lifetime.ask(() => decisions.sendTo(receiver, risks, signal)),
   };
@@ -137,6 +145,19 @@ function prepareWhileJoining(
   const preparing = prepareOutgoing(request.copilotHome, request.session, request.currentDir, {
     redact: Boolean(request.redact),
     onTemporaryFolder: (remove) => lifetime.defer(remove),
+    work: (gitRoot) =>
+      workToCarry(
+        gitRoot,
+        {
+          withChanges: request.withChanges,
+          ask: async (summary) => {
+            questionOpen = true;
+            return decisions.carryWork(summary);
+          },
+          tell: (summary, carried) => decisions.tell({ type: 'work', summary, carried }),
+        },
+        lifetime,
+      ),
     // Only a session that exists and is not in use is hashed, so only then is it said.
     onLocated: () => {
       decisions.tell({ type: 'scanning' });
@@ -182,6 +203,8 @@ async function redactedInstead(request: SendRequest, unredacted: OutgoingSession
   const redacted = await prepareOutgoing(request.copilotHome, unredacted.manifest.sessionId, request.currentDir, {
     redact: true,
     onTemporaryFolder: (remove) => lifetime.defer(remove),
+    // The same work as before: captured and decided on once.
+    work: async () => unredacted.work,
   });
   lifetime.defer(() => redacted.dispose());
   await unredacted.dispose();

@@ -5,7 +5,7 @@ import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
 /** 2: files may travel compressed (the `compressed` field). */
-export const MANIFEST_FORMAT = 2;
+export const MANIFEST_FORMAT = 3;
 const FILE_FIELDS = new Set(['path', 'size', 'mode', 'sha256', 'compressed']);
 
 export interface ManifestFile {

@@ -3,8 +3,8 @@ import { BeamError } from '../errors.js';
 const COMMANDS = ['send', 'receive', 'list', 'inspect', 'doctor', 'dht', 'relay', 'completion'];
 const NETWORK = ['--bootstrap', '--relay', '--timeout', '--idle-timeout', '--json', '--no-color', '--help'];
 const OPTIONS: Record<string, string[]> = {
-  send: ['--code-length', '--no-qr', '--yes', '--allow-shared', '--verify', '--redact', ...NETWORK],
-  receive: ['--yes', '--verify', '--force', '--cwd', '--max-size', ...NETWORK],
+  send: ['--code-length', '--no-qr', '--yes', '--allow-shared', '--verify', '--redact', '--with-changes', '--no-changes', ...NETWORK],
+  receive: ['--yes', '--verify', '--force', '--cwd', '--worktree', '--max-size', ...NETWORK],
   list: ['--json', '--help'],
   inspect: ['--json', '--help'],
   doctor: ['--bootstrap', '--relay', '--json', '--help'],
@@ -13,7 +13,7 @@ const OPTIONS: Record<string, string[]> = {
   completion: ['bash', 'zsh', 'fish'],
 };
 /** Options whose value is a folder or a file: the shell completes paths there. */
-const PATH_OPTIONS = ['--cwd', '--key-file'];
+const PATH_OPTIONS = ['--cwd', '--worktree', '--key-file'];
 
 /** Shell completion scripts: commands and options (session ids come from `copilot-beam list`). */
 export function completionScript(shell: string): string {

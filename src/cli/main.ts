@@ -55,7 +55,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('-y, --yes', 'send without asking once the receiver is known (refuses shared machines)')
       .option('--allow-shared', 'with --yes, send even to a machine other users can read')
       .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
-      .option('--redact', 'replace every secret the scan finds with a marker in what is sent (never in your session)'),
+      .option('--redact', 'replace every secret the scan finds with a marker in what is sent (never in your session)')
+      .option('--with-changes', "carry the checkout's work in progress: unpushed commits, staged, unstaged and untracked changes")
+      .option('--no-changes', "leave the checkout's work in progress behind, without asking"),
     '10m',
   )
     .addHelpText('after', '\nExamples:\n  copilot-beam send                  # pick a session (Enter: the newest of this checkout)\n  copilot-beam send c68a6b35 --redact\n  copilot-beam send "Fix the parser" --verify')
@@ -70,6 +72,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       .option('--verify', 'show a phrase on both machines and wait until you confirm they match')
       .option('--force', 'replace a session with the same id without asking (the old one is kept as a backup)')
       .option('--cwd <dir>', "map the session's folder to this checkout (default: found by its git remote)")
+      .option('--worktree <dir>', 'put work carried with --with-changes in a new worktree here (default: this checkout when clean, else a new worktree beside it)')
       .addOption(new Option('--max-size <size>', 'refuse sessions larger than this').default('2GiB')),
     '2m',
   )

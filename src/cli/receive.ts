@@ -25,6 +25,7 @@ export interface ReceiveOptions extends NetworkOptions {
   readonly force?: boolean;
   readonly maxSize: string;
   readonly cwd?: string;
+  readonly worktree?: string;
   readonly yes?: boolean;
   readonly verify?: boolean;
 }
@@ -39,6 +40,7 @@ export async function runReceive(codeArgument: string | undefined, options: Rece
     copilotHome: copilotHome(env),
     currentDir: process.cwd(),
     ...(options.cwd === undefined ? {} : { checkout: options.cwd }),
+    ...(options.worktree === undefined ? {} : { worktree: options.worktree }),
     force: Boolean(options.force),
     verify: Boolean(options.verify),
     searchTimeoutMs: parseDuration(options.timeout, '--timeout'),
@@ -118,6 +120,14 @@ function tellReceiver(news: ReceiverNews, context: CommandContext): void {
       });
     case 'transformed':
       return showTransform(context, news.destination, news.report);
+    case 'work-plan':
+      return ui.status(
+        'work-plan',
+        news.plan.inPlace
+          ? `The work will land in this checkout (${news.plan.root}), on the new branch ${news.plan.branch}.`
+          : `This checkout has changes of its own or --worktree was given: the work will land in a new worktree, ${news.plan.root}, on the new branch ${news.plan.branch}.`,
+        { root: news.plan.root, branch: news.plan.branch, inPlace: news.plan.inPlace },
+      );
     case 'already-here':
       return ui.status('already-here', `Session ${news.sessionId} is here already, at this very point (received ${news.receivedAt}, unchanged since): nothing to transfer.`, {
         receivedAt: news.receivedAt,
@@ -157,8 +167,10 @@ function reportInstalled(context: CommandContext, result: ReceiveResult): void {
     modeReset: transform.modeReset ?? null,
     permissionReset: transform.permissionReset ?? null,
   };
-  context.ui.result('done', { sessionId: result.sessionId, path: result.path, backup: result.backup ?? null, resume: result.resume, ...summary }, [
+  const work = result.work;
+  context.ui.result('done', { sessionId: result.sessionId, path: result.path, backup: result.backup ?? null, resume: result.resume, work: work ?? null, ...summary }, [
     `Installed session ${result.sessionId} in ${result.path}`,
+    ...(work ? [`The work in progress is in ${work.root}, on branch ${work.branch.replace(/^refs\/heads\//, '')}${work.sameStatus ? ', as it was on the source' : ''}.`] : []),
     ...(result.backup ? [`The session it replaced is kept in ${result.backup}`] : []),
     'Resume it with:',
     '',
@@ -190,6 +202,7 @@ function showOffer(context: CommandContext, manifest: SessionManifest): void {
     `  size        ${formatBytes(manifest.totalBytes)} in ${manifest.files.length} files`,
     ...(source.cwd ? [`  folder      ${displayText(source.cwd)}`] : []),
     ...(source.git?.remote ? [`  repository  ${displayText(source.git.remote)}`] : []),
+    `  work        ${describeWork(manifest)}`,
     `  secrets     ${describeSecrets(manifest)}`,
   ];
   context.ui.result(
@@ -203,11 +216,19 @@ function showOffer(context: CommandContext, manifest: SessionManifest): void {
       files: manifest.files.length,
       bytes: manifest.totalBytes,
       secrets: manifest.secrets ?? null,
+      work: source.work ? { branch: source.work.branch ?? null, commits: source.work.commits, staged: source.work.staged, unstaged: source.work.unstaged, untracked: source.work.untracked.length } : null,
     },
     lines,
   );
   const unredacted = manifest.secrets && !manifest.secrets.redacted ? manifest.secrets.found : 0;
   if (unredacted > 0) context.ui.alarm(`${unredacted} secret(s) travel unredacted in this session`);
+}
+
+function describeWork(manifest: SessionManifest): string {
+  const { work, git } = manifest.source;
+  if (!work) return `none carried (the checkout was at ${git?.branch ? `branch ${displayText(git.branch, 80)}, ` : ''}${git?.head ? git.head.slice(0, 12) : 'an unknown commit'})`;
+  const changes = [work.staged ? 'staged' : '', work.unstaged ? 'unstaged' : ''].filter(Boolean).join(' and ') || 'no';
+  return `${work.branch ? `branch ${displayText(work.branch, 80)}` : 'a detached HEAD'} at ${work.head.slice(0, 12)}: ${work.commits} unpushed commit(s), ${changes} changes, ${work.untracked.length} new file(s)`;
 }
 
 function describeSecrets(manifest: SessionManifest): string {

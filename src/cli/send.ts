@@ -8,7 +8,9 @@ import {
   type SenderNews,
   type SendRequest,
 } from '../beam/index.js';
+import { BeamError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
+import type { WorkSummary } from '../session/work/description.js';
 import { githubLogin } from '../session/environment.js';
 import { copilotHome } from '../session/home.js';
 import { displayText } from '../terminal-text.js';
@@ -24,6 +26,9 @@ import { confirmPhrase } from './verify.js';
 export interface SendOptions extends NetworkOptions {
   readonly codeLength: string;
   readonly qr: boolean;
+  readonly withChanges?: boolean;
+  /** False with --no-changes (commander's negation); true otherwise. */
+  readonly changes?: boolean;
   readonly yes?: boolean;
   readonly allowShared?: boolean;
   readonly verify?: boolean;
@@ -46,6 +51,7 @@ export async function runSend(query: string | undefined, options: SendOptions, c
     codeWords: parseWordCount(options.codeLength),
     redact: Boolean(options.redact),
     verify: Boolean(options.verify),
+    ...withChanges(options),
     // Without --yes and without a person to ask, secrets would stop the send: then no code is
     // shown before the scan says there are none.
     showCodeDuringScan: yes || ui.interactive,
@@ -59,6 +65,13 @@ export async function runSend(query: string | undefined, options: SendOptions, c
       ? `Nothing to send: the receiver already has session ${result.sessionId} at this very point (from an earlier beam, unchanged since).`
       : `Sent ${formatBytes(result.bytes)}: the receiver installed session ${result.sessionId}.`,
   ]);
+}
+
+/** --with-changes and --no-changes; neither leaves it to the question (or, with --yes, to the default: left behind). */
+function withChanges(options: SendOptions): { withChanges?: boolean } {
+  if (options.withChanges && options.changes === false) throw new BeamError('usage', '--with-changes and --no-changes contradict each other: give one');
+  if (options.withChanges) return { withChanges: true };
+  return options.changes === false ? { withChanges: false } : {};
 }
 
 function withLogin(login: string | undefined): { githubLogin?: string } {
@@ -90,6 +103,14 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
     },
     // Only asked after a "no" above, which --yes never gives.
     sendRedactedInstead: () => ui.confirm('Send the session with each secret replaced by a marker instead?'),
+    carryWork: async (summary) => {
+      // Unattended, nothing that was not asked for leaves the machine: the work stays, and that is said.
+      if (assumeYes) {
+        ui.warn(`the checkout's work in progress stays behind (${describeWork(summary)}): pass --with-changes to carry it`);
+        return false;
+      }
+      return ui.confirm('Carry this work with the session?');
+    },
     phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
     sendTo: (receiver, _risks, signal) =>
       ui.confirm(`Send ${session} to ${displayText(receiver.user, 60)}@${displayText(receiver.hostname, 100)}?`, { assumeYes, signal }),
@@ -114,6 +135,8 @@ function tellSender(news: SenderNews, context: CommandContext): void {
       }
       return;
     }
+    case 'work':
+      return reportWork(news.summary, news.carried, context);
     case 'secrets':
       return reportSecrets(news.summary, context);
     case 'connecting':
@@ -150,6 +173,22 @@ function showCode(context: CommandContext, command: string, code: string, lifeti
   if (qr && ui.interactive) lines.push(renderQr(command));
   lines.push(`The code works once and expires in ${formatDuration(lifetimeMs)}. Waiting for the receiver...`);
   ui.result('code', { code, command, expiresInSeconds: Math.round(lifetimeMs / 1000) }, lines);
+}
+
+function describeWork(summary: WorkSummary): string {
+  const parts = [
+    summary.branch ? `branch ${displayText(summary.branch, 80)}` : 'a detached HEAD',
+    `${summary.commits} unpushed commit(s)`,
+    `${summary.changedFiles} changed file(s)`,
+    `${summary.newFiles} new file(s)`,
+    formatBytes(summary.bytes),
+  ];
+  return parts.join(', ');
+}
+
+function reportWork(summary: WorkSummary, carried: boolean, context: CommandContext): void {
+  const leftOut = summary.leftOut.map((item) => `  not carried: ${displayText(item, 200)}`);
+  context.ui.result('work', { ...summary, carried }, [`Work in progress in the checkout: ${describeWork(summary)}${carried ? ' (carried with the session)' : ' (stays here)'}`, ...leftOut]);
 }
 
 /** Secret locations listed before a send's question; inspect lists more. */

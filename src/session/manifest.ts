@@ -1,6 +1,8 @@
 import { decodeManifest, validateManifest, type Manifest, type ManifestRules } from '../bundle/manifest.js';
 import { asRecord, optionalText, requiredText, type Invalid } from '../bundle/json-fields.js';
 import type { BundleLimits } from '../bundle/limits.js';
+import type { WorkDescription } from './work/description.js';
+import { decodeWorkDescription } from './work/decode.js';
 
 /** What the sender's git checkout was at when the session was sent. */
 export interface GitInfo {
@@ -18,7 +20,15 @@ export interface SourceEnvironment {
   readonly cwd?: string;
   readonly gitRoot?: string;
   readonly git?: GitInfo;
+  /**
+   * The checkout's work in progress, carried with the session (`send --with-changes`): its
+   * pieces travel as files under WORK_FOLDER.
+   */
+  readonly work?: WorkDescription;
 }
+
+/** Where the carried work's pieces travel in the bundle: never a name in a Copilot session. */
+export const WORK_FOLDER = '.copilot-beam-work';
 
 export type SessionManifest = Manifest<SourceEnvironment>;
 
@@ -51,5 +61,6 @@ function readSourceEnvironment(raw: unknown, invalid: Invalid): SourceEnvironmen
     ...optionalText(record, 'cwd', invalid),
     ...optionalText(record, 'gitRoot', invalid),
     ...(git ? { git: { ...optionalText(git, 'remote', invalid), ...optionalText(git, 'branch', invalid), ...optionalText(git, 'head', invalid) } } : {}),
+    ...(record.work === undefined ? {} : { work: decodeWorkDescription(record.work, invalid) }),
   };
 }

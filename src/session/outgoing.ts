@@ -1,14 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
-import type { SessionManifest } from './manifest.js';
-import { hashListed } from '../bundle/pack.js';
+import { WORK_FOLDER, type SessionManifest } from './manifest.js';
+import { hashListed, listFolder, type ListedFile } from '../bundle/pack.js';
+import { BeamError } from '../errors.js';
+import { WORK_FILES, type WorkDescription } from './work/description.js';
 import { isMachineLocalFile, listSessionFolder } from './session-files.js';
 import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
-import { scanForSecrets, type SecretSummary } from './secrets/scan.js';
+import { combinedSummary, scanForSecrets, type ScanResult, type SecretSummary } from './secrets/scan.js';
 import { describeSource, readWorkspace } from './source-info.js';
 
 export interface OutgoingSession {
@@ -19,6 +21,8 @@ export interface OutgoingSession {
   /** Of those, the ones a person should hear about: not this machine's locks. */
   readonly leftOut: readonly string[];
   readonly secrets: SecretSummary;
+  /** The work in progress carried with it, if any. */
+  readonly work?: OutgoingWork;
   /** Where to read a file from: the session folder, or its redacted copy. */
   locate(file: ManifestFile): string;
   /** Removes the redacted copies, if any. */
@@ -38,6 +42,18 @@ export interface OutgoingOptions {
    * beam cancelled during the scan must not leave copies of session content behind.
    */
   readonly onTemporaryFolder?: (remove: () => Promise<void>) => void;
+  /**
+   * Called once the session is found, with its checkout (git root) if it recorded one: the work
+   * in progress to carry with it, already written to a folder, or undefined for none.
+   */
+  readonly work?: (gitRoot: string | undefined) => Promise<OutgoingWork | undefined>;
+}
+
+/** Work in progress captured for sending: its pieces in `dir`, and the unpushed commits as text for the scan. */
+export interface OutgoingWork {
+  readonly dir: string;
+  readonly description: WorkDescription;
+  readonly commitLog?: string;
 }
 
 /**
@@ -51,6 +67,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   options.onLocated?.(location);
   const workspace = await readWorkspace(location.dir);
   const [listed, source] = await Promise.all([listSessionFolder(location.dir), describeSource(location.dir, workspace)]);
+  const work = await options.work?.(workspace.gitRoot);
   const redactDir = options.redact ? await mkdtemp(join(tmpdir(), 'copilot-beam-redacted-')) : undefined;
   const dispose = async (): Promise<void> => {
     if (redactDir) await rm(redactDir, { recursive: true, force: true });
@@ -58,23 +75,26 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   if (redactDir) options.onTemporaryFolder?.(dispose);
   try {
     // Hashing (this thread) and scanning (worker threads) read the same files side by side.
-    const [hashed, { summary, replacements, textFiles }] = await Promise.all([
-      hashListed(location.dir, listed.files),
-      scanForSecrets(location.dir, listed.files, redactDir),
-    ]);
-    // Text (JSON history, Markdown) shrinks several times under deflate; binaries do not.
-    const files = hashed.map((file) => {
-      const copy = replacements.get(file.path);
-      const compressed = textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
-      return copy ? { ...file, size: copy.size, sha256: copy.sha256, ...compressed } : { ...file, ...compressed };
-    });
+    const [hashed, scan] = await Promise.all([hashListed(location.dir, listed.files), scanForSecrets(location.dir, listed.files, redactDir)]);
+    const carried = work ? await prepareWork(work, redactDir) : undefined;
+    const files = [...asSent(hashed, scan, ''), ...(carried ? asSent(carried.hashed, carried.scan, `${WORK_FOLDER}/`) : [])];
+    const summary = carried
+      ? combinedSummary(
+          [
+            { summary: scan.summary, prefix: '' },
+            { summary: carried.scan.summary, prefix: `${WORK_FOLDER}/` },
+            ...(carried.commits ? [{ summary: carried.commits, prefix: 'unpushed commits: ' }] : []),
+          ],
+          scan.summary.redacted,
+        )
+      : scan.summary;
     const manifest: SessionManifest = {
       format: MANIFEST_FORMAT,
       sessionId: location.id,
       ...(workspace.name ? { sessionName: workspace.name } : {}),
       ...(workspace.updatedAt ? { updatedAt: workspace.updatedAt } : {}),
-      source,
-      directories: listed.directories,
+      source: work ? { ...source, work: work.description } : source,
+      directories: carried ? [...listed.directories, WORK_FOLDER, ...carried.directories.map((path) => `${WORK_FOLDER}/${path}`)] : listed.directories,
       files,
       totalBytes: files.reduce((sum, file) => sum + file.size, 0),
       secrets: { found: summary.found, redacted: summary.redacted, kinds: summary.kinds },
@@ -85,11 +105,64 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
       skipped: listed.skipped,
       leftOut: listed.skipped.filter((path) => !isMachineLocalFile(basename(path))),
       secrets: summary,
-      locate: (file) => replacements.get(file.path)?.path ?? join(location.dir, file.path),
+      ...(work ? { work } : {}),
+      locate: (file) => {
+        if (carried && file.path.startsWith(`${WORK_FOLDER}/`)) {
+          const inWork = file.path.slice(WORK_FOLDER.length + 1);
+          return carried.scan.replacements.get(inWork)?.path ?? join(work!.dir, inWork);
+        }
+        return scan.replacements.get(file.path)?.path ?? join(location.dir, file.path);
+      },
       dispose,
     };
   } catch (error) {
     await dispose();
     throw error;
   }
+}
+
+/** Files as they go: redacted copies in place of originals, text marked for compression, paths under `prefix`. */
+function asSent(hashed: readonly ManifestFile[], scan: ScanResult, prefix: string): ManifestFile[] {
+  return hashed.map((file) => {
+    const copy = scan.replacements.get(file.path);
+    // Text (JSON history, Markdown, patches) shrinks several times under deflate; binaries do not.
+    const compressed = scan.textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
+    const sent = copy ? { ...file, size: copy.size, sha256: copy.sha256 } : file;
+    return { ...sent, ...compressed, path: `${prefix}${file.path}` };
+  });
+}
+
+interface PreparedWork {
+  readonly hashed: ManifestFile[];
+  readonly scan: ScanResult;
+  readonly directories: readonly string[];
+  /** Secrets in the unpushed commits (scanned as text; they cannot be redacted). */
+  readonly commits?: SecretSummary;
+}
+
+/**
+ * The work's pieces hashed and scanned like the session's files, redacted alike. Two things
+ * redaction cannot do are refused rather than sent wrong: a secret inside an unpushed commit,
+ * and one on a line a patch needs unchanged to apply (context or removed lines).
+ */
+async function prepareWork(work: OutgoingWork, redactDir: string | undefined): Promise<PreparedWork> {
+  const listed = await listFolder(work.dir);
+  const files: ListedFile[] = listed.files;
+  const redactInto = redactDir ? join(redactDir, WORK_FOLDER) : undefined;
+  const [hashed, scan] = await Promise.all([hashListed(work.dir, files), scanForSecrets(work.dir, files, redactInto)]);
+  const commits = work.commitLog
+    ? (await scanForSecrets(dirname(work.commitLog), [{ path: basename(work.commitLog), size: (await stat(work.commitLog)).size }])).summary
+    : undefined;
+  if (redactDir && commits && commits.found > 0) {
+    throw new BeamError('session', `the unpushed commits hold ${commits.found} secret(s), which --redact cannot replace inside commits: amend them, or send without --with-changes`);
+  }
+  if (redactDir) {
+    for (const name of [WORK_FILES.staged, WORK_FILES.unstaged]) {
+      const copy = scan.replacements.get(name);
+      if (copy && /^[- ].*\[redacted:/m.test(await readFile(copy.path, 'utf8'))) {
+        throw new BeamError('session', `a secret in ${name} sits on a line the change needs as it is (context or removed), so a redacted patch would not apply: remove the secret from the file first, or send without --with-changes`);
+      }
+    }
+  }
+  return { hashed, scan, directories: listed.directories, ...(commits ? { commits } : {}) };
 }

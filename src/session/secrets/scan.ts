@@ -96,6 +96,28 @@ export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<Man
   return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles };
 }
 
+/**
+ * Scans of several folders as one: counts added, locations in order with each folder's prefix
+ * ("" for the session itself), up to MAX_SECRET_LOCATIONS.
+ */
+export function combinedSummary(parts: ReadonlyArray<{ readonly summary: SecretSummary; readonly prefix: string }>, redacted: boolean): SecretSummary {
+  const kinds: Record<string, number> = {};
+  const locations: SecretLocation[] = [];
+  let found = 0;
+  let filesScanned = 0;
+  let bytesScanned = 0;
+  for (const { summary, prefix } of parts) {
+    found += summary.found;
+    filesScanned += summary.filesScanned;
+    bytesScanned += summary.bytesScanned;
+    for (const [kind, count] of Object.entries(summary.kinds)) kinds[kind] = (kinds[kind] ?? 0) + count;
+    for (const location of summary.locations) {
+      if (locations.length < MAX_SECRET_LOCATIONS) locations.push({ ...location, path: `${prefix}${location.path}` });
+    }
+  }
+  return { found, redacted, kinds, locations, filesScanned, bytesScanned };
+}
+
 interface Scanner {
   readonly scan: (request: PieceRequest) => Promise<PieceResult>;
   /** How many pieces may be in the scanner at once. */

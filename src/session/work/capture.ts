@@ -14,6 +14,16 @@ export interface CapturedWork {
   readonly summary: WorkSummary;
   /** The carried pieces, relative to the folder they were written to. */
   readonly files: readonly string[];
+  /**
+   * The unpushed commits as text (`git log -p`), written beside the work folder for the secret
+   * scan only: the bundle itself is compressed, so a scan could not see into it.
+   */
+  readonly commitLog?: string;
+}
+
+/** Where the scan-only text of the unpushed commits goes, for work written to `into`. */
+export function commitLogPath(into: string): string {
+  return `${into}.unpushed-commits.txt`;
 }
 
 /**
@@ -34,9 +44,13 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
   const leftOut: string[] = [];
 
   const unpushed = (await gitText(root, ['rev-list', 'HEAD', '--not', '--remotes'], READ)).split('\n').filter(Boolean);
+  let commitLog: string | undefined;
   if (unpushed.length > 0) {
     await runGit(root, ['bundle', 'create', '--quiet', join(into, WORK_FILES.bundle), branch ? `refs/heads/${branch}` : 'HEAD', '--not', '--remotes'], READ);
     files.push(WORK_FILES.bundle);
+    commitLog = commitLogPath(into);
+    const log = await runGit(root, ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H%n%B', 'HEAD', '--not', '--remotes'], READ);
+    await writeFile(commitLog, log, { mode: 0o600 });
   }
   const staged = await runGit(root, ['diff', '--cached', ...PATCH_OPTIONS, 'HEAD'], READ);
   const unstaged = await runGit(root, ['diff', ...PATCH_OPTIONS], READ);
@@ -76,7 +90,7 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     bytes,
     leftOut,
   };
-  return { description, summary, files };
+  return { description, summary, files, ...(commitLog ? { commitLog } : {}) };
 }
 
 /** Untracked files the person's ignore rules let through; only regular files travel. */

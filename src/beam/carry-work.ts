@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BeamError } from '../errors.js';
+import type { OutgoingWork } from '../session/outgoing.js';
+import { captureWork, commitLogPath, isCheckoutWithHistory } from '../session/work/capture.js';
+import type { WorkSummary } from '../session/work/description.js';
+import type { Lifetime } from './lifetime.js';
+
+/** What the sender decided about its checkout's work, and what there was. */
+export interface WorkChoice {
+  /** true: carry it; false: leave it; undefined: ask the person (`carryWork`). */
+  readonly withChanges: boolean | undefined;
+  readonly ask: (summary: WorkSummary) => Promise<boolean>;
+  readonly tell: (summary: WorkSummary, carried: boolean) => void;
+}
+
+/**
+ * The work in progress of the session's checkout, captured to a private folder when it is to be
+ * carried. Nothing is captured with --no-changes; a session without a checkout has nothing to
+ * carry (an error only when --with-changes asked for it); a checkout with nothing in progress is
+ * not asked about.
+ */
+export async function workToCarry(gitRoot: string | undefined, choice: WorkChoice, lifetime: Lifetime): Promise<OutgoingWork | undefined> {
+  if (choice.withChanges === false) return undefined;
+  if (!gitRoot || !(await isCheckoutWithHistory(gitRoot))) {
+    if (choice.withChanges) {
+      throw new BeamError('session', `--with-changes: the session's folder${gitRoot ? ` ${gitRoot}` : ''} is not a git checkout here, so there is no work to carry`);
+    }
+    return undefined;
+  }
+  const parent = await mkdtemp(join(tmpdir(), 'copilot-beam-work-'));
+  lifetime.defer(() => rm(parent, { recursive: true, force: true }));
+  const dir = join(parent, 'work');
+  const captured = await captureWork(gitRoot, dir);
+  const { summary } = captured;
+  if (summary.commits === 0 && summary.changedFiles === 0 && summary.newFiles === 0) return undefined;
+  const carried = choice.withChanges ?? (await choice.ask(summary));
+  choice.tell(summary, carried);
+  if (!carried) return undefined;
+  return { dir, description: captured.description, ...(captured.commitLog ? { commitLog: commitLogPath(dir) } : {}) };
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createSampleSession } from '../scripts/sample-session.js';
+import { jsonEvents, lastEvent, listOrEmpty, privateHome, spawnBeam, startSender, useTestNetwork } from './helpers/e2e.js';
+import { git, repositories, snapshot, workInProgress, type Repos } from './helpers/git-repos.js';
+
+/**
+ * `send --with-changes` between two real processes and two real clones: the work arrives where
+ * the receiver can continue, the session's paths point there, and a receiver that cannot take
+ * the work changes nothing.
+ */
+const REMOTE = 'https://github.com/octo-org/app.git';
+
+/** Both clones name the same remote, as two machines' checkouts of one GitHub repository do. */
+async function machines(): Promise<Repos & { laptopHome: string; codespaceHome: string }> {
+  const repos = await repositories();
+  for (const clone of [repos.laptop, repos.codespace]) git(clone, 'remote', 'set-url', 'origin', REMOTE);
+  return { ...repos, laptopHome: await privateHome(), codespaceHome: await privateHome() };
+}
+
+describe('send --with-changes', () => {
+  const network = useTestNetwork();
+  const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, COPILOT_HOME: join(home, '.copilot'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+
+  test('the work lands in the receiver\'s clean checkout on a beam/ branch, as it was, and the session resumes there', async () => {
+    const m = await machines();
+    await workInProgress(m.laptop);
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop, name: 'Fix the parser' });
+    const laptopBefore = snapshot(m.laptop);
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes']);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.equal(await sender.exited, 0, sender.stdout + sender.stderr);
+
+    const work = jsonEvents(sender.stdout).find((event) => event.event === 'work');
+    assert.deepEqual({ carried: work?.carried, commits: work?.commits, newFiles: work?.newFiles }, { carried: true, commits: 1, newFiles: 2 });
+    const offer = jsonEvents(receiver.stdout).find((event) => event.event === 'offer');
+    assert.deepEqual(offer?.work, { branch: 'main', commits: 1, staged: true, unstaged: true, untracked: 2 });
+    const done = lastEvent(receiver.stdout) as unknown as { work: { root: string; branch: string; inPlace: boolean; sameStatus: boolean }; resume: string };
+    assert.deepEqual(done.work, { root: m.codespace, branch: 'refs/heads/beam/fix-the-parser', inPlace: true, sameStatus: true });
+    assert.equal(git(m.codespace, 'rev-parse', 'HEAD'), git(m.laptop, 'rev-parse', 'HEAD'));
+    assert.equal(git(m.codespace, 'status', '--porcelain=v2'), git(m.laptop, 'status', '--porcelain=v2').split('\n').filter((line) => line !== '? link-out').join('\n'));
+    for (const path of ['app.txt', 'logo.bin', 'run.sh', 'src/new/module.ts']) {
+      assert.ok((await readFile(join(m.codespace, path))).equals(await readFile(join(m.laptop, path))), `${path} is byte-identical`);
+    }
+    assert.ok(!(await readdir(m.codespace)).includes('secret.env'));
+    // The session's paths point at the checkout the work is in.
+    const workspace = await readFile(join(m.codespaceHome, '.copilot', 'session-state', session.id, 'workspace.yaml'), 'utf8');
+    assert.match(workspace, new RegExp(`^cwd: ${m.codespace}$`, 'm'));
+    assert.ok(!(await listOrEmpty(join(m.codespaceHome, '.copilot', 'session-state', session.id))).includes('.copilot-beam-work'), 'the work is not part of the session');
+    assert.equal(snapshot(m.laptop), laptopBefore, 'the sender only read its checkout');
+  });
+
+  test('a receiver with edits of its own keeps them; the work goes into a new worktree the resume line names', async () => {
+    const m = await machines();
+    await workInProgress(m.laptop);
+    await writeFile(join(m.codespace, 'app.txt'), 'the codespace was editing this\n');
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop, name: 'Fix the parser' });
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes']);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.equal(await sender.exited, 0);
+    const done = lastEvent(receiver.stdout) as unknown as { work: { root: string; inPlace: boolean }; resume: string };
+    const worktree = join(m.root, 'codespace-beam-fix-the-parser');
+    assert.deepEqual({ root: done.work.root, inPlace: done.work.inPlace }, { root: worktree, inPlace: false });
+    assert.match(done.resume, new RegExp(`cd ${worktree}`));
+    assert.equal(await readFile(join(m.codespace, 'app.txt'), 'utf8'), 'the codespace was editing this\n');
+    assert.ok((await readFile(join(worktree, 'app.txt'))).equals(await readFile(join(m.laptop, 'app.txt'))));
+  });
+
+  test('a receiver with no checkout of the repository refuses before anything is sent, and both sides say why', async () => {
+    const m = await machines();
+    await workInProgress(m.laptop);
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes']);
+    const elsewhere = await privateHome();
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, elsewhere);
+    assert.equal(await receiver.exited, 9, receiver.stdout);
+    assert.match(String(lastEvent(receiver.stdout)?.message), /carries work in progress for github\.com\/octo-org\/app, but there is no checkout of it here: clone it/);
+    assert.equal(await sender.exited, 7);
+    assert.match(String(lastEvent(sender.stdout)?.message), /the receiver has no checkout of github\.com\/octo-org\/app for the work in progress/);
+    assert.deepEqual(await listOrEmpty(join(m.codespaceHome, '.copilot', 'session-state')), []);
+  });
+
+  test('with --yes and neither flag the work stays behind, and a warning says what', async () => {
+    const m = await machines();
+    await workInProgress(m.laptop);
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const codespaceBefore = snapshot(m.codespace);
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.equal(await sender.exited, 0);
+    const warning = jsonEvents(sender.stdout).find((event) => event.event === 'warning');
+    assert.match(String(warning?.message), /work in progress stays behind \(branch main, 1 unpushed commit\(s\), 2 changed file\(s\), 2 new file\(s\), .*\): pass --with-changes/);
+    assert.equal(snapshot(m.codespace), codespaceBefore, 'no work arrived');
+    // Without the work, the receiver hears that its checkout is not where the session ran.
+    const warnings = jsonEvents(receiver.stdout).filter((event) => event.event === 'warning').map((event) => String(event.message));
+    assert.ok(warnings.some((message) => /the session's checkout was at .*which is not here/.test(message)), warnings.join('\n'));
+  });
+});
