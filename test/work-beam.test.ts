@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { jsonEvents, lastEvent, listOrEmpty, privateHome, spawnBeam, startSender, useTestNetwork } from './helpers/e2e.js';
+import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
 import { git, repositories, snapshot, workInProgress, type Repos } from './helpers/git-repos.js';
 
 /**
@@ -99,5 +100,46 @@ describe('send --with-changes', () => {
     // Without the work, the receiver hears that its checkout is not where the session ran.
     const warnings = jsonEvents(receiver.stdout).filter((event) => event.event === 'warning').map((event) => String(event.message));
     assert.ok(warnings.some((message) => /the session's checkout was at .*which is not here/.test(message)), warnings.join('\n'));
+  });
+});
+
+describe('secrets in carried work', () => {
+  const network = useTestNetwork();
+  const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, COPILOT_HOME: join(home, '.copilot'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+  const token = FAKE_GITHUB_TOKEN;
+
+  test('are found where they are, and --redact sends markers in new lines and new files', async () => {
+    const m = await machines();
+    await writeFile(join(m.laptop, 'app.txt'), `line 1\nline 2\nline 3\nexport TOKEN=${token}\n`);
+    await writeFile(join(m.laptop, 'deploy.env.example'), `GITHUB_TOKEN=${token}\n`);
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop, name: 'Deploy' });
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes', '--redact']);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.equal(await sender.exited, 0, sender.stdout);
+    const secrets = jsonEvents(sender.stdout).find((event) => event.event === 'secrets') as unknown as { locations: Array<{ path: string }> };
+    assert.deepEqual(secrets.locations.map((location) => location.path).sort(), ['.copilot-beam-work/unstaged.patch', '.copilot-beam-work/untracked/deploy.env.example']);
+    assert.equal(await readFile(join(m.codespace, 'app.txt'), 'utf8'), 'line 1\nline 2\nline 3\nexport TOKEN=[redacted:GITHUB_TOKEN]\n');
+    assert.equal(await readFile(join(m.codespace, 'deploy.env.example'), 'utf8'), 'GITHUB_TOKEN=[redacted:GITHUB_TOKEN]\n');
+    assert.ok(!receiver.stdout.includes(token) && !sender.stdout.includes(token));
+  });
+
+  test('--redact refuses what it cannot redact: a secret in an unpushed commit, or on a line a patch needs unchanged', async () => {
+    const m = await machines();
+    await writeFile(join(m.laptop, 'app.txt'), `line 1\nTOKEN=${token}\nline 3\n`);
+    git(m.laptop, 'commit', '--quiet', '-am', 'a token, committed');
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const committed = spawnBeam(['send', session.id, '--with-changes', '--redact', '--yes', '--json'], env(m.laptopHome));
+    assert.equal(await committed.exited, 6, committed.stdout);
+    assert.match(String(lastEvent(committed.stdout)?.message), /the unpushed commits hold 1 secret\(s\), which --redact cannot replace inside commits/);
+
+    // Pushed (to the bare repository the remote stands for): now only the edit below is carried.
+    git(m.laptop, 'push', '--quiet', m.origin, 'main');
+    git(m.laptop, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+    await writeFile(join(m.laptop, 'app.txt'), `line 0\nline 1\nTOKEN=${token}\nline 3\n`);
+    const context = spawnBeam(['send', session.id, '--with-changes', '--redact', '--yes', '--json'], env(m.laptopHome));
+    assert.equal(await context.exited, 6, context.stdout);
+    assert.match(String(lastEvent(context.stdout)?.message), /a secret in unstaged\.patch sits on a line the change needs as it is/);
+    assert.ok(!context.stdout.includes(token));
   });
 });

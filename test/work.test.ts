@@ -8,6 +8,9 @@ import { applyWork, planWork, type AppliedWork } from '../src/session/work/apply
 import { checkoutDrift } from '../src/session/checkout-drift.js';
 import { captureWork } from '../src/session/work/capture.js';
 import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
+import { decodeWorkDescription } from '../src/session/work/decode.js';
+import { whyWorkFilesDiffer } from '../src/session/work/expected.js';
+import type { ManifestFile } from '../src/bundle/manifest.js';
 import { tempDir, treeDigest } from './helpers/e2e.js';
 import { git, repositories, snapshot, workInProgress } from './helpers/git-repos.js';
 
@@ -254,5 +257,34 @@ describe('a checkout that is not where the session ran', () => {
     git(repos.codespace, 'remote', 'set-url', 'origin', 'https://github.com/octo/app.git');
     const other = await checkoutDrift({ remote: 'git@github.com:someone/else.git', branch: 'main', head: laptopHead }, repos.codespace);
     assert.deepEqual(other, [`${repos.codespace} is a checkout of github.com/octo/app, but the session ran in github.com/someone/else`]);
+  });
+});
+
+describe('the work folder in a manifest', () => {
+  const file = (path: string): ManifestFile => ({ path, size: 1, mode: 0o600, sha256: '0'.repeat(64) });
+  const description: WorkDescription = { format: 1, head: 'a'.repeat(40), commits: 1, staged: true, unstaged: false, untracked: [{ path: 'src/new.ts', mode: 0o644 }], status: '' };
+  const exact = [file('.w/commits.bundle'), file('.w/staged.patch'), file('.w/untracked/src/new.ts')];
+
+  test('holds exactly the pieces its description calls for', () => {
+    assert.equal(whyWorkFilesDiffer(description, exact, [], '.w'), undefined);
+    assert.match(whyWorkFilesDiffer(description, exact.slice(1), [], '.w')!, /missing commits\.bundle/);
+    assert.match(whyWorkFilesDiffer(description, [...exact, file('.w/hooks/post-checkout')], [], '.w')!, /holds "hooks\/post-checkout", which its description does not call for/);
+    assert.match(whyWorkFilesDiffer(undefined, exact, [], '.w')!, /without describing any work/);
+    assert.match(whyWorkFilesDiffer(undefined, [], ['.w'], '.w')!, /without describing any work/);
+    assert.equal(whyWorkFilesDiffer(undefined, [file('events.jsonl')], [], '.w'), undefined);
+  });
+
+  test('a description from the peer is checked as hostile input', () => {
+    const invalid = (reason: string): BeamError => new BeamError('protocol', reason);
+    assert.deepEqual(decodeWorkDescription(JSON.parse(JSON.stringify(description)), invalid), description);
+    for (const [change, message] of [
+      [{ head: 'HEAD' }, /names no commit/],
+      [{ commits: -1 }, /commit count/],
+      [{ untracked: [{ path: '../x', mode: 0o644 }] }, /segment/],
+      [{ untracked: [{ path: 'x', mode: 0o4755 }] }, /bad mode/],
+      [{ staged: 'yes' }, /bad flags/],
+    ] as const) {
+      assert.throws(() => decodeWorkDescription({ ...description, ...change }, invalid), message);
+    }
   });
 });
