@@ -85,6 +85,26 @@ describe('send --with-changes', () => {
     assert.deepEqual(await listOrEmpty(join(m.codespaceHome, '.copilot', 'session-state')), []);
   });
 
+  test('a receiver that lacks the commits the work builds on says to fetch before anything is transferred', async () => {
+    const m = await machines();
+    // The laptop pushed a commit the codespace never fetched, then built on it.
+    await writeFile(join(m.laptop, 'app.txt'), 'pushed, not fetched\n');
+    git(m.laptop, 'commit', '--quiet', '-am', 'pushed');
+    git(m.laptop, 'push', '--quiet', m.origin, 'main');
+    git(m.laptop, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+    await workInProgress(m.laptop);
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const before = snapshot(m.codespace);
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes']);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 9, receiver.stdout);
+    assert.match(String(lastEvent(receiver.stdout)?.message), new RegExp(`the work builds on commit [0-9a-f]{12}, which ${m.codespace} lacks: run "git fetch" there and receive again`));
+    assert.ok(!jsonEvents(receiver.stdout).some((event) => event.phase === 'receiving'), 'nothing was transferred');
+    assert.equal(await sender.exited, 7);
+    assert.match(String(lastEvent(sender.stdout)?.message), /lacks commits the work builds on/);
+    assert.equal(snapshot(m.codespace), before);
+  });
+
   test('with --yes and neither flag the work stays behind, and a warning says what', async () => {
     const m = await machines();
     await workInProgress(m.laptop);

@@ -58,8 +58,13 @@ describe('carrying the work of a checkout', () => {
     });
     assert.deepEqual(description.untracked, [{ path: 'run.sh', mode: 0o755 }, { path: 'src/new/module.ts', mode: 0o644 }]);
 
+    const refs = (dir: string): string[] => git(dir, 'for-each-ref', '--format=%(refname) %(objectname)').split('\n');
+    const refsBefore = refs(repos.codespace);
     const applied = await land(repos.codespace, workDir, description, 'Fix the parser');
     assert.equal(applied.inPlace, true);
+    // The bundle names refs/heads/main; the only ref written is the new beam/ branch.
+    assert.deepEqual(refs(repos.codespace).filter((line) => !refsBefore.includes(line)), [`refs/heads/beam/fix-the-parser ${git(repos.laptop, 'rev-parse', 'HEAD')}`]);
+    assert.deepEqual(refsBefore.filter((line) => !refs(repos.codespace).includes(line)), [], 'no ref was changed or removed');
     assert.equal(applied.root, repos.codespace);
     assert.equal(applied.branch, 'refs/heads/beam/fix-the-parser');
     assert.equal(git(repos.codespace, 'rev-parse', 'HEAD'), git(repos.laptop, 'rev-parse', 'HEAD'));
@@ -262,7 +267,7 @@ describe('a checkout that is not where the session ran', () => {
 
 describe('the work folder in a manifest', () => {
   const file = (path: string): ManifestFile => ({ path, size: 1, mode: 0o600, sha256: '0'.repeat(64) });
-  const description: WorkDescription = { format: 1, head: 'a'.repeat(40), commits: 1, staged: true, unstaged: false, untracked: [{ path: 'src/new.ts', mode: 0o644 }], status: '' };
+  const description: WorkDescription = { format: 1, head: 'a'.repeat(40), commits: 1, base: ['b'.repeat(40)], staged: true, unstaged: false, untracked: [{ path: 'src/new.ts', mode: 0o644 }], status: '' };
   const exact = [file('.w/commits.bundle'), file('.w/staged.patch'), file('.w/untracked/src/new.ts')];
 
   test('holds exactly the pieces its description calls for', () => {
@@ -283,6 +288,7 @@ describe('the work folder in a manifest', () => {
       [{ untracked: [{ path: '../x', mode: 0o644 }] }, /segment/],
       [{ untracked: [{ path: 'x', mode: 0o4755 }] }, /bad mode/],
       [{ staged: 'yes' }, /bad flags/],
+      [{ base: ['HEAD~1'] }, /bad base/],
     ] as const) {
       assert.throws(() => decodeWorkDescription({ ...description, ...change }, invalid), message);
     }

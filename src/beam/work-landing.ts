@@ -2,7 +2,7 @@ import { BeamError } from '../errors.js';
 import type { Destination } from '../session/destination.js';
 import type { SessionManifest } from '../session/manifest.js';
 import { checkoutAt, repositoryIdentity } from '../session/repository.js';
-import { planWork, type WorkPlan } from '../session/work/apply.js';
+import { missingBase, planWork, type WorkPlan } from '../session/work/apply.js';
 import { displayText } from '../terminal-text.js';
 
 /**
@@ -24,6 +24,15 @@ export async function planLanding(manifest: SessionManifest, destination: Destin
   if (!checkout) throw noCheckout(`${destination.mapping.to} is not a git checkout`);
   if (!repository || checkout.identity !== repository) {
     throw noCheckout(`${checkout.root} is a checkout of ${checkout.identity ?? 'a repository without a known remote'}`);
+  }
+  const work = source.work!;
+  const missing = await missingBase(checkout.root, work);
+  if (missing.length > 0) {
+    throw new BeamError(
+      'install',
+      `the work builds on ${missing.length === 1 ? `commit ${missing[0]!.slice(0, 12)}` : `${missing.length} commits`}, which ${checkout.root} lacks: run "git fetch" there and receive again`,
+      { forPeer: 'the receiver lacks commits the work builds on (it was told to fetch first)' },
+    );
   }
   const label = manifest.sessionName ?? manifest.sessionId.slice(0, 8);
   const plan = await planWork(checkout.root, label, worktree);

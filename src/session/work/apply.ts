@@ -20,6 +20,20 @@ export interface WorkPlan {
 }
 
 /**
+ * What the receiver must fetch before the work can land here: the commits it builds on that this
+ * repository lacks. Asked before anything is received, so a receiver that needs a fetch says so
+ * before the transfer, not after.
+ */
+export async function missingBase(checkout: string, description: WorkDescription): Promise<string[]> {
+  const git: GitOptions = { side: 'receiver' };
+  const missing: string[] = [];
+  for (const sha of description.base) {
+    if (!(await gitSucceeds(checkout, ['cat-file', '-e', `${sha}^{commit}`], git))) missing.push(sha);
+  }
+  return missing;
+}
+
+/**
  * Plans the landing: a new branch beam/<label> (or -2, -3... when taken), in `checkout` when it
  * has no changes of its own and no `worktree` was asked for, else in a new worktree at `worktree`
  * or beside the checkout.

@@ -43,7 +43,9 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
   const files: string[] = [];
   const leftOut: string[] = [];
 
-  const unpushed = (await gitText(root, ['rev-list', 'HEAD', '--not', '--remotes'], READ)).split('\n').filter(Boolean);
+  const listed = (await gitText(root, ['rev-list', '--boundary', 'HEAD', '--not', '--remotes'], READ)).split('\n').filter(Boolean);
+  const unpushed = listed.filter((line) => !line.startsWith('-'));
+  const base = unpushed.length > 0 ? listed.filter((line) => line.startsWith('-')).map((line) => line.slice(1)) : [head];
   let commitLog: string | undefined;
   if (unpushed.length > 0) {
     await runGit(root, ['bundle', 'create', '--quiet', join(into, WORK_FILES.bundle), branch ? `refs/heads/${branch}` : 'HEAD', '--not', '--remotes'], READ);
@@ -74,6 +76,7 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     ...(branch ? { branch } : {}),
     head,
     commits: unpushed.length,
+    base,
     staged: staged.length > 0,
     unstaged: unstaged.length > 0,
     untracked,

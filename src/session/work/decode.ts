@@ -5,6 +5,8 @@ import { whyWorkPathIsUnsafe } from './patch-paths.js';
 /** Untracked files one description may list (each is also a file in the manifest, under its limits). */
 const MAX_UNTRACKED = 20_000;
 const MAX_STATUS_CHARACTERS = 4 * 1024 * 1024;
+/** Boundary commits of one bundle: one per merge parent the unpushed history reaches. */
+const MAX_BASE = 1000;
 
 /** The work description from the peer's manifest, checked as hostile input. */
 export function decodeWorkDescription(raw: unknown, invalid: Invalid): WorkDescription {
@@ -15,6 +17,10 @@ export function decodeWorkDescription(raw: unknown, invalid: Invalid): WorkDescr
   const commits = record.commits;
   if (typeof commits !== 'number' || !Number.isSafeInteger(commits) || commits < 0) throw invalid('its work description has a bad commit count');
   if (typeof record.staged !== 'boolean' || typeof record.unstaged !== 'boolean') throw invalid('its work description has bad flags');
+  const base = record.base;
+  if (!Array.isArray(base) || base.length > MAX_BASE || !base.every((sha): sha is string => typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha))) {
+    throw invalid('its work description has a bad base');
+  }
   if (typeof record.status !== 'string' || record.status.length > MAX_STATUS_CHARACTERS) throw invalid('its work description has a bad status');
   if (!Array.isArray(record.untracked) || record.untracked.length > MAX_UNTRACKED) throw invalid('its work description has a bad list of untracked files');
   const untracked = record.untracked.map((entry): UntrackedFile => {
@@ -27,5 +33,5 @@ export function decodeWorkDescription(raw: unknown, invalid: Invalid): WorkDescr
     return { path, mode };
   });
   const branch = optionalText(record, 'branch', invalid);
-  return { format: 1, ...branch, head, commits, staged: record.staged, unstaged: record.unstaged, untracked, status: record.status };
+  return { format: 1, ...branch, head, commits, base, staged: record.staged, unstaged: record.unstaged, untracked, status: record.status };
 }

@@ -11,6 +11,11 @@ export interface WorkDescription {
   readonly head: string;
   /** Commits no remote branch contains, carried in `commits.bundle`; 0 when HEAD is on a remote. */
   readonly commits: number;
+  /**
+   * The commits the work builds on, which the receiver must already have: the bundle's
+   * prerequisites, or HEAD itself when nothing is unpushed. Checked before anything is received.
+   */
+  readonly base: readonly string[];
   /** `staged.patch` (index against HEAD) travels. */
   readonly staged: boolean;
   /** `unstaged.patch` (working tree against index) travels. */
