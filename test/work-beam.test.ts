@@ -40,7 +40,7 @@ describe('send --with-changes', () => {
     const offer = jsonEvents(receiver.stdout).find((event) => event.event === 'offer');
     assert.deepEqual(offer?.work, { branch: 'main', commits: 1, staged: true, unstaged: true, untracked: 2 });
     const done = lastEvent(receiver.stdout) as unknown as { work: { root: string; branch: string; inPlace: boolean; sameStatus: boolean }; resume: string };
-    assert.deepEqual(done.work, { root: m.codespace, branch: 'refs/heads/beam/fix-the-parser', inPlace: true, sameStatus: true });
+    assert.deepEqual(done.work, { root: m.codespace, branch: 'beam/fix-the-parser', inPlace: true, sameStatus: true });
     assert.equal(git(m.codespace, 'rev-parse', 'HEAD'), git(m.laptop, 'rev-parse', 'HEAD'));
     assert.equal(git(m.codespace, 'status', '--porcelain=v2'), git(m.laptop, 'status', '--porcelain=v2').split('\n').filter((line) => line !== '? link-out').join('\n'));
     for (const path of ['app.txt', 'logo.bin', 'run.sh', 'src/new/module.ts']) {

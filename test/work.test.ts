@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BeamError } from '../src/errors.js';
-import { applyWork, planWork, type AppliedWork } from '../src/session/work/apply.js';
+import { applyWork, type AppliedWork } from '../src/session/work/apply.js';
+import { planWork } from '../src/session/work/plan.js';
 import { checkoutDrift } from '../src/session/checkout-drift.js';
 import { captureWork } from '../src/session/work/capture.js';
 import { WORK_FILES, type WorkDescription } from '../src/session/work/description.js';
@@ -66,7 +67,7 @@ describe('carrying the work of a checkout', () => {
     assert.deepEqual(refs(repos.codespace).filter((line) => !refsBefore.includes(line)), [`refs/heads/beam/fix-the-parser ${git(repos.laptop, 'rev-parse', 'HEAD')}`]);
     assert.deepEqual(refsBefore.filter((line) => !refs(repos.codespace).includes(line)), [], 'no ref was changed or removed');
     assert.equal(applied.root, repos.codespace);
-    assert.equal(applied.branch, 'refs/heads/beam/fix-the-parser');
+    assert.equal(applied.branch, 'beam/fix-the-parser');
     assert.equal(git(repos.codespace, 'rev-parse', 'HEAD'), git(repos.laptop, 'rev-parse', 'HEAD'));
     assert.equal(git(repos.codespace, 'symbolic-ref', 'HEAD'), 'refs/heads/beam/fix-the-parser');
     assert.equal(applied.status, description.status, 'the same git status as on the source');
@@ -99,7 +100,7 @@ describe('carrying the work of a checkout', () => {
 
     // A second beam of the same work gets its own branch and folder.
     const again = await land(repos.codespace, workDir, description, 'Fix the parser');
-    assert.equal(again.branch, 'refs/heads/beam/fix-the-parser-2');
+    assert.equal(again.branch, 'beam/fix-the-parser-2');
     assert.equal(again.root, join(repos.root, 'codespace-beam-fix-the-parser-2'));
     await again.undo();
     await applied.undo();
@@ -292,5 +293,158 @@ describe('the work folder in a manifest', () => {
     ] as const) {
       assert.throws(() => decodeWorkDescription({ ...description, ...change }, invalid), message);
     }
+  });
+});
+
+describe('landing work never costs the receiver a file (the review of issue 15)', () => {
+  test('an untracked file the receiver has (ignored), or that its tree has, or that needs a folder where a file is: refused, everything as it was', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    await writeFile(join(repos.codespace, '.git', 'info', 'exclude'), 'build.log\n');
+    await writeFile(join(repos.codespace, 'build.log'), 'the receiver\'s own log\n');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    await mkdir(join(workDir, WORK_FILES.untracked, 'app.txt'), { recursive: true });
+    await writeFile(join(workDir, WORK_FILES.untracked, 'build.log'), 'the sender\'s log\n');
+    await writeFile(join(workDir, WORK_FILES.untracked, 'logo.bin'), 'not the logo\n');
+    await writeFile(join(workDir, WORK_FILES.untracked, 'app.txt', 'x'), 'under a file\n');
+    const before = snapshot(repos.codespace);
+    for (const [path, message] of [
+      ['build.log', /new file build\.log is there already \(an ignored file\?\): receive again with --worktree/],
+      ['logo.bin', /new file logo\.bin is there already/],
+      ['app.txt/x', /new file app\.txt\/x cannot be made here \((ENOTDIR|EEXIST)\)/],
+    ] as const) {
+      const plan = await planWork(repos.codespace, 'x');
+      assert.equal(plan.inPlace, true);
+      const error = await refusal(applyWork({ plan, workDir, description: { ...description, untracked: [...description.untracked, { path, mode: 0o644 }] } }));
+      assert.match(error.message, message);
+      assert.equal(snapshot(repos.codespace), before, `${path}: branch, index, files and the ignored log as they were`);
+    }
+    assert.equal(await readFile(join(repos.codespace, 'build.log'), 'utf8'), 'the receiver\'s own log\n');
+  });
+
+  test('a clean checkout whose ignored file the work\'s commits would overwrite is left alone: the work asks for --worktree', async () => {
+    const repos = await repositories();
+    await writeFile(join(repos.laptop, 'local.cfg'), 'from the laptop\n');
+    git(repos.laptop, 'add', 'local.cfg');
+    git(repos.laptop, 'commit', '--quiet', '-m', 'a config file, committed');
+    await writeFile(join(repos.codespace, '.git', 'info', 'exclude'), 'local.cfg\n');
+    await writeFile(join(repos.codespace, 'local.cfg'), 'the receiver\'s own, ignored\n');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    assert.match(error.message, /cannot land in .* without touching files of its own .*: receive again with --worktree/);
+    assert.equal(snapshot(repos.codespace), before);
+    const applied = await applyWork({ plan: await planWork(repos.codespace, 'x', join(repos.root, 'elsewhere')), workDir, description });
+    assert.equal(applied.inPlace, false, 'in a worktree it lands');
+    assert.equal(await readFile(join(repos.codespace, 'local.cfg'), 'utf8'), 'the receiver\'s own, ignored\n');
+  });
+
+  test('undo after a landing in place returns checkout, branch, index and files exactly (a session install that fails afterwards)', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    await writeFile(join(repos.codespace, '.git', 'info', 'exclude'), 'cache/\n');
+    await mkdir(join(repos.codespace, 'cache'));
+    await writeFile(join(repos.codespace, 'cache', 'kept.bin'), 'ignored, the receiver\'s\n');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const applied = await land(repos.codespace, workDir, description, 'x');
+    assert.equal(applied.inPlace, true);
+    assert.notEqual(snapshot(repos.codespace), before);
+    await applied.undo();
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('undo of a worktree removes only its own record and the folders it made, not another worktree\'s', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    // A worktree on a disk that is not mounted now: its record stays, its folder is gone.
+    git(repos.codespace, 'worktree', 'add', '--quiet', join(repos.root, 'usb', 'wt'), '-b', 'usb');
+    await rm(join(repos.root, 'usb'), { recursive: true, force: true });
+    await writeFile(join(repos.codespace, 'notes.txt'), 'its own change\n');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const plan = await planWork(repos.codespace, 'x', join(repos.root, 'deep', 'er', 'wt'));
+    assert.equal(plan.createsFolder, join(repos.root, 'deep'));
+    const applied = await applyWork({ plan, workDir, description });
+    await applied.undo();
+    assert.equal(snapshot(repos.codespace), before, 'the usb worktree\'s record is still there');
+    assert.ok(!(await readdir(repos.root)).includes('deep'), 'the folders made for the worktree are gone');
+  });
+
+  test('branch names: a session named like a lock file still gets one, and a branch called "beam" is said before anything moves', async () => {
+    const repos = await repositories();
+    assert.equal((await planWork(repos.codespace, 'notes.lock')).branch, 'beam/notes');
+    assert.equal((await planWork(repos.codespace, '..')).branch, 'beam/session');
+    git(repos.codespace, 'branch', 'beam');
+    await assert.rejects(planWork(repos.codespace, 'x'), /has a branch called "beam", so the work's branch beam\/\.\.\. cannot be made/);
+  });
+});
+
+describe('what git makes of hostile work, not what a regex reads', () => {
+  const variants: Array<[string, (patch: string) => string, RegExp]> = [
+    ['a new symbolic link spelt 0120000', () => 'diff --git a/lnk b/lnk\nnew file mode 0120000\n--- /dev/null\n+++ b/lnk\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n', /make "lnk" a symbolic link/],
+    ['a new symbolic link spelt with two spaces', () => 'diff --git a/lnk b/lnk\nnew file mode  120000\n--- /dev/null\n+++ b/lnk\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n', /make "lnk" a symbolic link/],
+    ['a .gitmodules in a traditional patch', () => '--- /dev/null\n+++ y/.gitmodules\n@@ -0,0 +1,2 @@\n+[submodule "x"]\n+\turl = ext::sh -c touch% /tmp/pwned\n', /\.gitmodules|submodule definition/],
+    ['a .gitmodules under quoted names', () => 'diff --git "a/.gitmodules" "b/.gitmodules"\nnew file mode 100644\n--- /dev/null\n+++ "b/.gitmodules"\n@@ -0,0 +1 @@\n+[submodule "x"]\n', /\.gitmodules|submodule definition|quoted/],
+  ];
+  for (const [name, edit, message] of variants) {
+    test(`refused with nothing changed: ${name}`, async () => {
+      const repos = await repositories();
+      await workInProgress(repos.laptop);
+      const { workDir, description } = await captured(repos.laptop, repos.root);
+      await writeFile(join(workDir, WORK_FILES.staged), edit(await readFile(join(workDir, WORK_FILES.staged), 'latin1')), 'latin1');
+      const before = snapshot(repos.codespace);
+      const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+      assert.match(error.message, message);
+      assert.equal(snapshot(repos.codespace), before);
+    });
+  }
+
+  test('unpushed commits are checked as trees: a link out of the tree is refused, a link within it lands', async () => {
+    const repos = await repositories();
+    await symlink('/etc', join(repos.laptop, 'etc-link'));
+    git(repos.laptop, 'add', 'etc-link');
+    git(repos.laptop, 'commit', '--quiet', '-m', 'a link out');
+    const out = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const error = await refusal(land(repos.codespace, out.workDir, out.description, 'x'));
+    assert.match(error.message, /its commits make "etc-link" a symbolic link to "\/etc", outside the tree/);
+    assert.equal(error.kind, 'protocol');
+    assert.equal(snapshot(repos.codespace), before);
+
+    git(repos.laptop, 'rm', '--quiet', 'etc-link');
+    await symlink('app.txt', join(repos.laptop, 'readme-link'));
+    git(repos.laptop, 'add', 'readme-link');
+    git(repos.laptop, 'commit', '--quiet', '-m', 'a link within');
+    const within = await captured(repos.laptop, repos.root);
+    const applied = await land(repos.codespace, within.workDir, within.description, 'y');
+    assert.equal(await readlink(join(applied.root, 'readme-link')), 'app.txt');
+  });
+});
+
+describe('the sender\'s side of carried work', () => {
+  test('a person\'s diff settings do not change the patches, and a staged change undone in the working tree still travels', async () => {
+    const repos = await repositories();
+    git(repos.laptop, 'config', 'diff.context', '0');
+    git(repos.laptop, 'config', 'diff.noprefix', 'true');
+    await writeFile(join(repos.laptop, 'app.txt'), 'line 1\nline 2 staged\nline 3\n');
+    git(repos.laptop, 'add', 'app.txt');
+    await writeFile(join(repos.laptop, 'app.txt'), 'line 1\nline 2\nline 3\n'); // back as HEAD has it: "MM"
+    const capture = await captureWork(repos.laptop, join(repos.root, 'carried'));
+    assert.deepEqual({ staged: capture.description.staged, unstaged: capture.description.unstaged, changed: capture.summary.changedFiles }, { staged: true, unstaged: true, changed: 1 });
+    const applied = await land(repos.codespace, join(repos.root, 'carried'), capture.description, 'x');
+    assert.equal(applied.status, capture.description.status);
+    assert.equal(git(repos.codespace, 'rev-parse', ':app.txt'), git(repos.laptop, 'rev-parse', ':app.txt'), 'the same staged content');
+    assert.equal(await readFile(join(repos.codespace, 'app.txt'), 'utf8'), 'line 1\nline 2\nline 3\n');
+  });
+
+  test('a staged symbolic link is said before anything travels; a checkout without origin cannot carry work', async () => {
+    const repos = await repositories();
+    await symlink('app.txt', join(repos.laptop, 'lnk'));
+    git(repos.laptop, 'add', 'lnk');
+    await assert.rejects(captureWork(repos.laptop, join(repos.root, 'a')), /lnk is a symbolic link change, which copilot-beam does not carry uncommitted: commit it/);
+    git(repos.laptop, 'rm', '--quiet', '--cached', 'lnk');
+    git(repos.laptop, 'remote', 'rename', 'origin', 'upstream');
+    await assert.rejects(captureWork(repos.laptop, join(repos.root, 'b')), /has no "origin" remote/);
   });
 });

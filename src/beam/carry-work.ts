@@ -33,8 +33,12 @@ export async function workToCarry(gitRoot: string | undefined, choice: WorkChoic
   lifetime.defer(() => rm(parent, { recursive: true, force: true }));
   const dir = join(parent, 'work');
   const captured = await captureWork(gitRoot, dir);
-  const { summary } = captured;
-  if (summary.commits === 0 && summary.changedFiles === 0 && summary.newFiles === 0) return undefined;
+  const { summary, description } = captured;
+  if (description.commits === 0 && !description.staged && !description.unstaged && description.untracked.length === 0) {
+    // Asked for and nothing there: said, so nobody believes work travelled that did not.
+    if (choice.withChanges) choice.tell(summary, false);
+    return undefined;
+  }
   const carried = choice.withChanges ?? (await choice.ask(summary));
   choice.tell(summary, carried);
   if (!carried) return undefined;

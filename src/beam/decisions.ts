@@ -4,7 +4,7 @@ import type { Destination } from '../session/destination.js';
 import type { SessionManifest } from '../session/manifest.js';
 import type { InstallReview } from '../session/review.js';
 import type { TransformReport } from '../session/transform/index.js';
-import type { WorkPlan } from '../session/work/apply.js';
+import type { WorkPlan } from '../session/work/plan.js';
 import type { WorkDescription, WorkSummary } from '../session/work/description.js';
 
 /**

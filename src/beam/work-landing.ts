@@ -2,7 +2,7 @@ import { BeamError } from '../errors.js';
 import type { Destination } from '../session/destination.js';
 import type { SessionManifest } from '../session/manifest.js';
 import { checkoutAt, repositoryIdentity } from '../session/repository.js';
-import { missingBase, planWork, type WorkPlan } from '../session/work/apply.js';
+import { missingBase, planWork, type WorkPlan } from '../session/work/plan.js';
 import { displayText } from '../terminal-text.js';
 
 /**

@@ -187,6 +187,10 @@ function describeWork(summary: WorkSummary): string {
 }
 
 function reportWork(summary: WorkSummary, carried: boolean, context: CommandContext): void {
+  if (summary.commits === 0 && summary.changedFiles === 0 && summary.newFiles === 0) {
+    context.ui.result('work', { ...summary, carried }, ['No work in progress in the checkout: nothing to carry.']);
+    return;
+  }
   const leftOut = summary.leftOut.map((item) => `  not carried: ${displayText(item, 200)}`);
   context.ui.result('work', { ...summary, carried }, [`Work in progress in the checkout: ${describeWork(summary)}${carried ? ' (carried with the session)' : ' (stays here)'}`, ...leftOut]);
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './e2e.js';
@@ -60,8 +62,25 @@ export function snapshot(dir: string): string {
   return [
     git(dir, 'for-each-ref', '--format=%(refname) %(objectname)'),
     git(dir, 'worktree', 'list', '--porcelain'),
-    git(dir, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'),
+    git(dir, 'status', '--porcelain=v2', '--branch', '--untracked-files=all', '--ignored'),
     git(dir, 'stash', 'list'),
+    readFileSync(join(dir, '.git', 'config'), 'utf8'),
+    existsSync(join(dir, '.git', 'worktrees')) ? readdirSync(join(dir, '.git', 'worktrees')).sort().join(',') : '(no worktree records)',
+    filesDigest(dir),
   ].join('\n---\n');
+}
+
+/** Every path outside .git with its type and, for files and links, what they hold. */
+function filesDigest(root: string, relative = ''): string {
+  const lines: string[] = [];
+  for (const name of readdirSync(join(root, relative)).sort()) {
+    const path = relative ? `${relative}/${name}` : name;
+    if (path === '.git') continue;
+    const info = lstatSync(join(root, path));
+    if (info.isDirectory()) lines.push(`${path}/`, filesDigest(root, path));
+    else if (info.isSymbolicLink()) lines.push(`${path} -> ${readlinkSync(join(root, path))}`);
+    else lines.push(`${path} ${info.mode.toString(8)} ${createHash('sha256').update(readFileSync(join(root, path))).digest('hex')}`);
+  }
+  return lines.filter(Boolean).join('\n');
 }
 

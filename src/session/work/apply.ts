@@ -1,52 +1,12 @@
 import { chmod, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BeamError } from '../../errors.js';
 import { WORK_FILES, type WorkDescription } from './description.js';
 import { filtersOff, gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
 import { whyPatchIsRefused, whyWorkPathIsUnsafe } from './patch-paths.js';
-
-/**
- * Where carried work will land, decided before the session is received (its paths are remapped
- * to `root` as they arrive): the checkout itself when it is clean, else a new worktree.
- */
-export interface WorkPlan {
-  /** The receiver's checkout of the same repository (its root). */
-  readonly checkout: string;
-  /** The checkout itself, or the new worktree's folder. */
-  readonly root: string;
-  /** The new branch's name, under beam/. */
-  readonly branch: string;
-  readonly inPlace: boolean;
-}
-
-/**
- * What the receiver must fetch before the work can land here: the commits it builds on that this
- * repository lacks. Asked before anything is received, so a receiver that needs a fetch says so
- * before the transfer, not after.
- */
-export async function missingBase(checkout: string, description: WorkDescription): Promise<string[]> {
-  const git: GitOptions = { side: 'receiver' };
-  const missing: string[] = [];
-  for (const sha of description.base) {
-    if (!(await gitSucceeds(checkout, ['cat-file', '-e', `${sha}^{commit}`], git))) missing.push(sha);
-  }
-  return missing;
-}
-
-/**
- * Plans the landing: a new branch beam/<label> (or -2, -3... when taken), in `checkout` when it
- * has no changes of its own and no `worktree` was asked for, else in a new worktree at `worktree`
- * or beside the checkout.
- */
-export async function planWork(checkout: string, label: string, worktree?: string): Promise<WorkPlan> {
-  const git: GitOptions = { side: 'receiver', config: await filtersOff(checkout) };
-  const branch = await freeBranchName(checkout, label, git);
-  const clean = (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) === '';
-  const inPlace = worktree === undefined && clean;
-  const root = inPlace ? checkout : resolve(worktree ?? (await freeSiblingFolder(checkout, branch)));
-  if (!inPlace && (await stat(root).catch(() => undefined))) throw new BeamError('usage', `${root} already exists: choose a new folder for the work with --worktree`);
-  return { checkout, root, branch, inPlace };
-}
+import type { WorkPlan } from './plan.js';
+import { UndoJournal } from './undo-journal.js';
+import { vetCommits, vetPatches } from './vet.js';
 
 export interface ApplyRequest {
   readonly plan: WorkPlan;
@@ -58,7 +18,7 @@ export interface ApplyRequest {
 export interface AppliedWork {
   /** Where the work landed: the checkout itself, or the new worktree. */
   readonly root: string;
-  /** The branch it is on (refs/heads/beam/...). */
+  /** The branch it is on, under beam/. */
   readonly branch: string;
   readonly inPlace: boolean;
   /** `git status --porcelain=v2` there now; equal to the source's when nothing differs. */
@@ -70,9 +30,10 @@ export interface AppliedWork {
 /**
  * Rebuilds the source's work in the receiver's repository: its commits on a new branch under
  * beam/, then its staged changes staged, its unstaged changes unstaged and its untracked files
- * untracked. A checkout with changes of its own is never touched: the work then goes into a new
- * worktree. Every piece is checked before anything is written, and a failure on the way puts the
- * repository back as it was (objects the bundle added stay unreachable until git collects them).
+ * untracked. Everything is checked first, as git reads it (the commits' trees, the patches
+ * applied to a scratch index); only then is anything written. A checkout with changes of its own
+ * is never touched, ignored files are never overwritten, and a failure on the way undoes every
+ * step taken (objects the bundle added stay, unreachable, until git collects them).
  */
 export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
   const { plan, workDir, description } = request;
@@ -84,50 +45,69 @@ export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
   }
   const git: GitOptions = { side: 'receiver', config: await filtersOff(checkout) };
   const head = await bringHead(checkout, workDir, description, git);
+  await vetCommits(checkout, description, git);
+  await vetPatches(checkout, head, patches, git);
   // The plan was made before the session arrived: what it relied on is checked again.
   if (inPlace && (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) !== '') {
     throw new BeamError('install', `${checkout} changed while the session arrived: nothing was applied; receive again`);
   }
-  const undo: Array<() => Promise<unknown>> = [];
-  const rollBack = async (): Promise<void> => {
-    for (const step of undo.reverse()) await step().catch(() => undefined);
+  const journal = new UndoJournal();
+  const undo = async (): Promise<void> => {
+    const failures = await journal.undoAll();
+    if (failures.length > 0) throw new BeamError('install', `the work could not be taken back out completely: ${failures.join('; ')}`);
   };
   try {
     await runGit(checkout, ['update-ref', `refs/heads/${branch}`, head, '0'.repeat(40)], git);
-    undo.push(() => runGit(checkout, ['update-ref', '-d', `refs/heads/${branch}`], git));
-    if (inPlace) {
-      const previous = await gitText(checkout, ['symbolic-ref', '--quiet', 'HEAD'], git).catch(() => undefined);
-      const previousCommit = await gitText(checkout, ['rev-parse', 'HEAD'], git);
-      await runGit(checkout, ['checkout', '--quiet', branch], git);
-      undo.push(async () => {
-        await runGit(checkout, ['reset', '--quiet', '--hard'], git);
-        await cleanOurUntracked(checkout, description);
-        await runGit(checkout, ['checkout', '--quiet', previous ? previous.replace(/^refs\/heads\//, '') : previousCommit], git);
-      });
-    } else {
-      if (await stat(root).catch(() => undefined)) throw new BeamError('install', `${root} already exists: choose another folder with --worktree`);
-      await runGit(checkout, ['worktree', 'add', '--quiet', root, branch], git);
-      undo.push(async () => {
-        await runGit(checkout, ['worktree', 'remove', '--force', root], git).catch(() => rm(root, { recursive: true, force: true }));
-        await runGit(checkout, ['worktree', 'prune'], git);
-      });
-    }
+    journal.record(`delete branch ${branch}`, () => runGit(checkout, ['update-ref', '-d', `refs/heads/${branch}`, head], git));
+    if (inPlace) await switchInPlace(checkout, branch, journal, git);
+    else await addWorktree(plan, journal, git);
     const gitHere: GitOptions = { side: 'receiver', config: await filtersOff(root) };
-    if (patches.staged !== undefined) await applyPatch(root, patches.staged, ['--index'], 'staged', gitHere);
-    if (patches.unstaged !== undefined) await applyPatch(root, patches.unstaged, [], 'unstaged', gitHere);
-    await writeUntracked(root, workDir, description);
+    if (patches.staged !== undefined) await runGit(root, ['apply', '--index', '-'], { ...gitHere, input: Buffer.from(patches.staged, 'latin1') });
+    if (patches.unstaged !== undefined) await runGit(root, ['apply', '-'], { ...gitHere, input: Buffer.from(patches.unstaged, 'latin1') });
+    await writeUntracked(root, workDir, description, journal);
     const status = await gitText(root, ['status', '--porcelain=v2', '--ignore-submodules=all', '--untracked-files=all'], gitHere);
-    return { root, branch: `refs/heads/${branch}`, inPlace, status, undo: rollBack };
+    return { root, branch, inPlace, status, undo };
   } catch (error) {
-    await rollBack();
+    const failures = await journal.undoAll();
+    if (failures.length > 0) {
+      throw new BeamError('install', `${error instanceof Error ? error.message : String(error)}; and undoing it failed: ${failures.join('; ')}`, { cause: error });
+    }
     throw error;
   }
+}
+
+/**
+ * The clean checkout moves to the new branch. Its ignored files stay as they are: git refuses
+ * the switch rather than overwrite one. Undoing returns it, index and files, to where it was
+ * (everything changed since is the work's: the checkout was clean).
+ */
+async function switchInPlace(checkout: string, branch: string, journal: UndoJournal, git: GitOptions): Promise<void> {
+  const previousBranch = await gitText(checkout, ['symbolic-ref', '--quiet', '--short', 'HEAD'], git).catch(() => undefined);
+  const previousCommit = await gitText(checkout, ['rev-parse', 'HEAD'], git);
+  const switched = await runGit(checkout, ['checkout', '--quiet', '--no-overwrite-ignore', branch], git).catch((error: unknown) => error);
+  if (switched instanceof Error) {
+    throw new BeamError('install', `the work cannot land in ${checkout} without touching files of its own (${switched.message.replace(/^git checkout failed: /, '')}): receive again with --worktree <dir>`);
+  }
+  journal.record(`return ${checkout} to ${previousBranch ?? previousCommit}`, () =>
+    runGit(checkout, ['checkout', '--quiet', '--force', '--no-overwrite-ignore', previousBranch ?? previousCommit], git),
+  );
+}
+
+async function addWorktree(plan: WorkPlan, journal: UndoJournal, git: GitOptions): Promise<void> {
+  const { checkout, root, branch } = plan;
+  if (await stat(root).catch(() => undefined)) throw new BeamError('install', `${root} already exists: choose another folder with --worktree`);
+  const created = plan.createsFolder ?? root;
+  journal.record(`remove ${created}`, () => rm(created, { recursive: true, force: true }));
+  await runGit(checkout, ['worktree', 'add', '--quiet', root, branch], git);
+  // Its own record only: other worktrees' records (a folder on an unmounted disk) stay.
+  journal.record(`remove the worktree ${root}`, () => runGit(checkout, ['worktree', 'remove', '--force', root], git));
 }
 
 async function readPatches(workDir: string, description: WorkDescription): Promise<{ staged?: string; unstaged?: string }> {
   const read = async (present: boolean, name: string): Promise<string | undefined> => {
     if (!present) return undefined;
     const patch = await readFile(join(workDir, name), 'latin1');
+    // A first look; what git makes of the patch is checked again in vetPatches.
     const why = whyPatchIsRefused(patch);
     if (why) throw new BeamError('protocol', `the carried work was refused: ${name}: ${why}`);
     return patch;
@@ -160,24 +140,25 @@ async function bringHead(checkout: string, workDir: string, description: WorkDes
   return head;
 }
 
-/** `git apply --check` first: a patch that does not fit changes nothing. */
-async function applyPatch(root: string, patch: string, extra: readonly string[], what: string, git: GitOptions): Promise<void> {
-  // Read from standard input, so the patch is never a file in the tree git could pick up.
-  const input = Buffer.from(patch, 'latin1');
-  const check = await runGit(root, ['apply', '--check', ...extra, '-'], { ...git, input }).catch((error: unknown) => error);
-  if (check instanceof Error) {
-    throw new BeamError('install', `the ${what} changes do not apply here (${check.message.replace(/^git apply failed: /, '')}): nothing was changed`);
-  }
-  await runGit(root, ['apply', ...extra, '-'], { ...git, input });
-}
-
-async function writeUntracked(root: string, workDir: string, description: WorkDescription): Promise<void> {
+/**
+ * Untracked files, each created new (never over a file that is there, ignored or not) and never
+ * through a symbolic link; each one, and each folder made for it, is journaled as it is made.
+ */
+async function writeUntracked(root: string, workDir: string, description: WorkDescription, journal: UndoJournal): Promise<void> {
   for (const file of description.untracked) {
     const target = join(root, file.path);
     await refuseLinkOnTheWay(root, file.path);
-    await mkdir(dirname(target), { recursive: true });
+    const madeFolder = await mkdir(dirname(target), { recursive: true }).catch((error: unknown) => {
+      throw new BeamError('install', `the work's new file ${file.path} cannot be made here (${(error as NodeJS.ErrnoException).code ?? String(error)}): receive again with --worktree <dir>`);
+    });
+    if (madeFolder) journal.record(`remove ${madeFolder}`, () => rm(madeFolder, { recursive: true, force: true }));
+    const content = await readFile(join(workDir, WORK_FILES.untracked, file.path));
     // 'wx': an untracked file never replaces one that is there.
-    await writeFile(target, await readFile(join(workDir, WORK_FILES.untracked, file.path)), { flag: 'wx', mode: 0o600 });
+    await writeFile(target, content, { flag: 'wx', mode: 0o600 }).catch((error: unknown) => {
+      const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+      throw new BeamError('install', `the work's new file ${file.path} ${exists ? 'is there already (an ignored file?)' : 'cannot be written'}: receive again with --worktree <dir>`);
+    });
+    journal.record(`remove ${file.path}`, () => rm(target, { force: true }));
     await chmod(target, file.mode & 0o755);
   }
 }
@@ -191,30 +172,4 @@ async function refuseLinkOnTheWay(root: string, path: string): Promise<void> {
     const info = await lstat(at).catch(() => undefined);
     if (info?.isSymbolicLink()) throw new BeamError('protocol', `the carried work was refused: ${path} would be written through a symbolic link`);
   }
-}
-
-async function cleanOurUntracked(root: string, description: WorkDescription): Promise<void> {
-  for (const file of description.untracked) await rm(join(root, file.path), { force: true });
-}
-
-/** beam/<label>, or beam/<label>-2, -3... when taken. */
-async function freeBranchName(checkout: string, label: string, git: GitOptions): Promise<string> {
-  const slug = label.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').replace(/\.\.+/g, '.').slice(0, 60) || 'session';
-  for (let suffix = 1; suffix < 100; suffix++) {
-    const name = `beam/${slug}${suffix === 1 ? '' : `-${suffix}`}`;
-    const valid = await gitSucceeds(checkout, ['check-ref-format', `refs/heads/${name}`], git);
-    if (!valid) throw new BeamError('internal', `cannot name a branch after ${JSON.stringify(label)}`);
-    if (!(await gitSucceeds(checkout, ['show-ref', '--verify', '--quiet', `refs/heads/${name}`], git))) return name;
-  }
-  throw new BeamError('install', `too many beam/${slug} branches already: delete some`);
-}
-
-/** <checkout>-beam-<name> beside the checkout, or with -2, -3... when taken. */
-async function freeSiblingFolder(checkout: string, branch: string): Promise<string> {
-  const base = join(dirname(checkout), `${basename(checkout)}-${branch.replace(/\//g, '-')}`);
-  for (let suffix = 1; suffix < 100; suffix++) {
-    const candidate = suffix === 1 ? base : `${base}-${suffix}`;
-    if (!(await stat(candidate).catch(() => undefined))) return candidate;
-  }
-  throw new BeamError('install', `no free folder beside ${checkout} for the work: choose one with --worktree`);
 }

@@ -4,10 +4,11 @@ import { BeamError } from '../../errors.js';
 import { WORK_FILES, type UntrackedFile, type WorkDescription, type WorkSummary } from './description.js';
 import { gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
 
-const READ: GitOptions = { side: 'sender', failure: 'session' };
+/** Context and hunk settings pinned: a person's diff.context=0 would make patches that never apply. */
+const READ: GitOptions = { side: 'sender', failure: 'session', config: ['diff.context=3', 'diff.interHunkContext=0'] };
 
 /** Options that make a patch the same whatever the person configured (prefixes, colour, external diff tools). */
-const PATCH_OPTIONS = ['--binary', '--full-index', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all', '--src-prefix=a/', '--dst-prefix=b/'];
+const PATCH_OPTIONS = ['--binary', '--full-index', '--unified=3', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules=all', '--src-prefix=a/', '--dst-prefix=b/'];
 
 export interface CapturedWork {
   readonly description: WorkDescription;
@@ -35,8 +36,9 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
   const head = await gitText(root, ['rev-parse', '--verify', 'HEAD^{commit}'], READ).catch(() => {
     throw new BeamError('session', `${root} has no commit yet: there is no work to carry against`);
   });
-  if (!(await gitText(root, ['remote'], READ))) {
-    throw new BeamError('session', `${root} has no git remote: the receiver could not know it holds the same repository`);
+  // The receiver matches checkouts by their origin, as it does for the session's paths.
+  if (!(await gitText(root, ['remote', 'get-url', 'origin'], READ).catch(() => ''))) {
+    throw new BeamError('session', `${root} has no "origin" remote: the receiver could not know it holds the same repository`);
   }
   const branch = await gitText(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], READ).catch(() => undefined);
   await mkdir(into, { recursive: true, mode: 0o700 });
@@ -51,9 +53,15 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     await runGit(root, ['bundle', 'create', '--quiet', join(into, WORK_FILES.bundle), branch ? `refs/heads/${branch}` : 'HEAD', '--not', '--remotes'], READ);
     files.push(WORK_FILES.bundle);
     commitLog = commitLogPath(into);
-    const log = await runGit(root, ['log', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H%n%B', 'HEAD', '--not', '--remotes'], READ);
+    // --text shows binary files' bytes and first-parent diffs show merges: the scan sees all that was committed.
+    const log = await runGit(
+      root,
+      ['log', '-p', '--text', '--diff-merges=first-parent', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H%n%B', 'HEAD', '--not', '--remotes'],
+      READ,
+    );
     await writeFile(commitLog, log, { mode: 0o600 });
   }
+  await refuseWhatCannotLand(root);
   const staged = await runGit(root, ['diff', '--cached', ...PATCH_OPTIONS, 'HEAD'], READ);
   const unstaged = await runGit(root, ['diff', ...PATCH_OPTIONS], READ);
   for (const [name, patch] of [[WORK_FILES.staged, staged], [WORK_FILES.unstaged, unstaged]] as const) {
@@ -82,7 +90,8 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     untracked,
     status,
   };
-  const changed = await gitText(root, ['diff', '--name-only', '--ignore-submodules=all', 'HEAD'], READ);
+  // Staged or unstaged, even when the two cancel out (a staged change undone in the working tree).
+  const changed = await gitText(root, ['status', '--porcelain=v1', '--ignore-submodules=all', '--untracked-files=no'], READ);
   let bytes = 0;
   for (const file of files) bytes += (await stat(join(into, file))).size;
   const summary: WorkSummary = {
@@ -94,6 +103,27 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     leftOut,
   };
   return { description, summary, files, ...(commitLog ? { commitLog } : {}) };
+}
+
+/**
+ * Changes the receiver would refuse, said here before anything travels: a symbolic link changed
+ * in the staged or unstaged work (commits are checked on the receiver; submodules are left out).
+ */
+async function refuseWhatCannotLand(root: string): Promise<void> {
+  for (const args of [['diff', '--cached', '--raw', '-z', '--no-renames', '--ignore-submodules=all', 'HEAD'], ['diff', '--raw', '-z', '--no-renames', '--ignore-submodules=all']]) {
+    const fields = (await runGit(root, args, READ)).toString('utf8').split('\0');
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      const [oldMode, newMode] = fields[index]!.replace(/^:/, '').split(' ');
+      const path = fields[index + 1]!;
+      const link = newMode === '120000' || (oldMode === '120000' && newMode !== '000000');
+      if (link || oldMode === '160000' || newMode === '160000') {
+        throw new BeamError(
+          'session',
+          `--with-changes: ${path} is a ${link ? 'symbolic link' : 'submodule'} change, which copilot-beam does not carry uncommitted: commit it, or send without --with-changes`,
+        );
+      }
+    }
+  }
 }
 
 /** Untracked files the person's ignore rules let through; only regular files travel. */

@@ -23,6 +23,8 @@ export interface GitOptions {
   readonly failure?: ErrorKind;
   /** Standard input for the command. */
   readonly input?: Uint8Array;
+  /** Extra environment (GIT_INDEX_FILE for a scratch index). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const RECEIVER_CONFIG = [
@@ -32,6 +34,11 @@ const RECEIVER_CONFIG = [
   'core.sshCommand=false',
   'credential.helper=',
   'advice.detachedHead=false',
+  // Paths in status output as they are (the sender's are compared with these).
+  'core.quotePath=false',
+  // Every object the bundle brings is checked as git checks what it fetches.
+  'transfer.fsckObjects=true',
+  'fetch.fsckObjects=true',
 ];
 
 const SENDER_CONFIG = ['core.fsmonitor=false', 'core.quotePath=false'];
@@ -54,11 +61,20 @@ function environment(side: GitSide): NodeJS.ProcessEnv {
 export function runGit(cwd: string, args: readonly string[], options: GitOptions): Promise<Buffer> {
   const config = [...(options.side === 'receiver' ? RECEIVER_CONFIG : SENDER_CONFIG), ...(options.config ?? [])];
   const argv = [...config.flatMap((setting) => ['-c', setting]), '-C', cwd, ...args];
+  const spawnOptions = {
+    env: { ...environment(options.side), ...options.env },
+    encoding: 'buffer' as const,
+    maxBuffer: MAX_OUTPUT_BYTES,
+    timeout: TIMEOUT_MS,
+    // On the receiver git runs in its own process group: Ctrl-C reaches copilot-beam, which lets
+    // the step finish and undoes it, instead of git stopping halfway through a checkout.
+    detached: options.side === 'receiver',
+  };
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
       argv,
-      { env: environment(options.side), encoding: 'buffer', maxBuffer: MAX_OUTPUT_BYTES, timeout: TIMEOUT_MS },
+      spawnOptions,
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const complaint = stderr.toString('utf8').trim().split('\n').filter(Boolean).at(-1) ?? error.message;

@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { BeamError } from '../../errors.js';
+import type { WorkDescription } from './description.js';
+import { gitText, runGit, type GitOptions } from './git-runner.js';
+import { whyWorkPathIsUnsafe } from './patch-paths.js';
+
+/** git's id of the empty tree: what a history with no base is compared against. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const SYMLINK = '120000';
+const GITLINK = '160000';
+
+interface RawChange {
+  readonly oldMode: string;
+  readonly newMode: string;
+  readonly newSha: string;
+  readonly status: string;
+  readonly path: string;
+}
+
+/**
+ * The commits the work brings, as git itself reads them (not as a regex reads a patch): every
+ * path they add or change must be one the receiver may write, no submodule, and a symbolic link
+ * only to a place inside the tree. Run after the bundle's objects are in, before any ref points
+ * at them.
+ */
+export async function vetCommits(checkout: string, description: WorkDescription, git: GitOptions): Promise<void> {
+  if (description.commits === 0) return;
+  const bases = description.base.length > 0 ? description.base : [EMPTY_TREE];
+  for (const base of bases) {
+    const raw = await runGit(checkout, ['diff-tree', '-r', '-z', '--raw', '--no-renames', base, description.head], git);
+    for (const change of parseRaw(raw)) {
+      const why = await whyChangeIsRefused(change, checkout, git, 'check the link');
+      if (why) throw new BeamError('protocol', `the carried work was refused: its commits ${why}`);
+    }
+  }
+}
+
+/**
+ * The staged and unstaged patches, applied by git to a scratch index on top of the work's HEAD:
+ * a patch that does not fit fails here, before anything is written, and what git made of it is
+ * checked path by path (a symbolic link or a submodule in a patch is refused outright).
+ */
+export async function vetPatches(checkout: string, head: string, patches: { readonly staged?: string; readonly unstaged?: string }, git: GitOptions): Promise<void> {
+  const pieces = (['staged', 'unstaged'] as const).filter((what) => patches[what] !== undefined);
+  if (pieces.length === 0) return;
+  const scratch = await mkdtemp(join(tmpdir(), 'copilot-beam-index-'));
+  const inScratch: GitOptions = { ...git, env: { GIT_INDEX_FILE: join(scratch, 'index') } };
+  try {
+    await runGit(checkout, ['read-tree', head], inScratch);
+    for (const what of pieces) {
+      const input = Buffer.from(patches[what]!, 'latin1');
+      const applied = await runGit(checkout, ['apply', '--cached', '-'], { ...inScratch, input }).catch((error: unknown) => error);
+      if (applied instanceof Error) {
+        throw new BeamError('install', `the ${what} changes do not apply here (${applied.message.replace(/^git apply failed: /, '')}): nothing was changed`);
+      }
+    }
+    const raw = await runGit(checkout, ['diff-index', '--cached', '--raw', '-z', '--no-renames', head], inScratch);
+    for (const change of parseRaw(raw)) {
+      const why = await whyChangeIsRefused(change, checkout, git, 'refuse links');
+      if (why) throw new BeamError('protocol', `the carried work was refused: its changes ${why}`);
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `--raw -z` output: ":old new oldsha newsha status\0path\0" per change. */
+function parseRaw(raw: Buffer): RawChange[] {
+  const fields = raw.toString('utf8').split('\0');
+  const changes: RawChange[] = [];
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const [oldMode, newMode, , newSha, status] = fields[index]!.replace(/^:/, '').split(' ');
+    changes.push({ oldMode: oldMode!, newMode: newMode!, newSha: newSha!, status: status!, path: fields[index + 1]! });
+  }
+  return changes;
+}
+
+async function whyChangeIsRefused(change: RawChange, checkout: string, git: GitOptions, links: 'check the link' | 'refuse links'): Promise<string | undefined> {
+  const shown = JSON.stringify(change.path.slice(0, 200));
+  const unsafe = whyWorkPathIsUnsafe(change.path);
+  if (unsafe) return `touch ${shown}: ${unsafe}`;
+  if (change.oldMode === GITLINK || change.newMode === GITLINK) return `change the submodule ${shown}`;
+  if (change.status === 'D' || change.newMode !== SYMLINK) return undefined;
+  if (links === 'refuse links') return `make ${shown} a symbolic link`;
+  const target = await gitText(checkout, ['cat-file', 'blob', change.newSha], git);
+  return whyLinkLeaves(change.path, target) ? `make ${shown} a symbolic link to ${JSON.stringify(target.slice(0, 200))}, outside the tree` : undefined;
+}
+
+/** A link target that is absolute, climbs out of the tree, or points into .git. */
+function whyLinkLeaves(path: string, target: string): boolean {
+  if (target === '' || target.includes('\0') || target.startsWith('/') || /^[a-zA-Z]:/.test(target) || target.includes('\\')) return true;
+  const resolved = posix.normalize(posix.join(posix.dirname(path), target));
+  if (resolved === '..' || resolved.startsWith('../')) return true;
+  return resolved.split('/').some((segment) => segment.replace(/[. ]+$/, '').toLowerCase() === '.git');
+}
