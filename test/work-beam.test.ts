@@ -128,9 +128,10 @@ describe('secrets in carried work', () => {
   const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, COPILOT_HOME: join(home, '.copilot'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
   const token = FAKE_GITHUB_TOKEN;
 
-  test('are found where they are, and --redact sends markers in new lines and new files', async () => {
+  test('are found where they are, even in a patch that is not UTF-8, and --redact sends markers in new lines and new files', async () => {
     const m = await machines();
-    await writeFile(join(m.laptop, 'app.txt'), `line 1\nline 2\nline 3\nexport TOKEN=${token}\n`);
+    // One Latin-1 byte makes the patch invalid UTF-8: it must not hide the token beside it.
+    await writeFile(join(m.laptop, 'app.txt'), Buffer.from(`line 1\nline 2\nline 3\ncaf\u00e9 export TOKEN=${token}\n`, 'latin1'));
     await writeFile(join(m.laptop, 'deploy.env.example'), `GITHUB_TOKEN=${token}\n`);
     const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop, name: 'Deploy' });
     const { sender, code } = await startSender(env(m.laptopHome), [session.id, '--with-changes', '--redact']);
@@ -139,7 +140,7 @@ describe('secrets in carried work', () => {
     assert.equal(await sender.exited, 0, sender.stdout);
     const secrets = jsonEvents(sender.stdout).find((event) => event.event === 'secrets') as unknown as { locations: Array<{ path: string }> };
     assert.deepEqual(secrets.locations.map((location) => location.path).sort(), ['.copilot-beam-work/unstaged.patch', '.copilot-beam-work/untracked/deploy.env.example']);
-    assert.equal(await readFile(join(m.codespace, 'app.txt'), 'utf8'), 'line 1\nline 2\nline 3\nexport TOKEN=[redacted:GITHUB_TOKEN]\n');
+    assert.ok((await readFile(join(m.codespace, 'app.txt'))).equals(Buffer.from('line 1\nline 2\nline 3\ncaf\u00e9 export TOKEN=[redacted:GITHUB_TOKEN]\n', 'latin1')), 'every other byte as it was');
     assert.equal(await readFile(join(m.codespace, 'deploy.env.example'), 'utf8'), 'GITHUB_TOKEN=[redacted:GITHUB_TOKEN]\n');
     assert.ok(!receiver.stdout.includes(token) && !sender.stdout.includes(token));
   });

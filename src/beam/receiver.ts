@@ -265,6 +265,7 @@ async function agreeOnOffer(
   const landing = manifest.source.work ? await refuseOnError(channel, () => planLanding(manifest, chosen, settings.worktree)) : undefined;
   const destination = landing?.destination ?? chosen;
   if (landing) decisions.tell({ type: 'work-plan', plan: landing.plan, work: manifest.source.work! });
+  if (settings.worktree !== undefined && !landing) decisions.tell({ type: 'warning', message: '--worktree is for work carried with the session, and this one carries none: nothing goes there' });
   const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
   // The session talks about the code as it was there: resumed on other code, say so first.
@@ -322,14 +323,19 @@ async function installOffered(
     // A beam cancelled by now reports the cancellation; it must not also install.
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const work = manifest.source.work;
+    let forgetLanding = (): void => undefined;
     if (plan && work) {
-      landed = await applyWork({ plan, workDir, description: work });
+      const applying = applyWork({ plan, workDir, description: work });
+      // A cancel while git works lets it finish (it runs detached), then takes the work back out.
+      forgetLanding = lifetime.defer(async () => (await applying.catch(() => undefined))?.undo());
+      landed = await applying;
       const sameStatus = landed.status === work.status;
       if (!sameStatus) decisions.tell({ type: 'warning', message: `the work landed in ${landed.root}, but its git status there differs from the source's (ignore rules may differ): check "git status"` });
     }
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
     const installed = await commitStaging(settings.home, staging, manifest.sessionId, settings.force);
     forgetStaging();
+    forgetLanding();
     const applied = landed;
     landed = undefined; // installed: the work stays
     await recordReceipt(settings.home, manifest, move.mapping?.to);

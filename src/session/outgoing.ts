@@ -149,9 +149,21 @@ async function prepareWork(work: OutgoingWork, redactDir: string | undefined): P
   const listed = await listFolder(work.dir);
   const files: ListedFile[] = listed.files;
   const redactInto = redactDir ? join(redactDir, WORK_FOLDER) : undefined;
-  const [hashed, scan] = await Promise.all([hashListed(work.dir, files), scanForSecrets(work.dir, files, redactInto)]);
+  // A patch or a log may hold a stray non-UTF-8 byte: it is scanned as Latin-1 rather than skipped.
+  const patches = files.filter((file) => !file.path.startsWith(`${WORK_FILES.untracked}/`) && file.path !== WORK_FILES.bundle);
+  const others = files.filter((file) => !patches.includes(file));
+  const [hashed, patchScan, otherScan] = await Promise.all([
+    hashListed(work.dir, files),
+    scanForSecrets(work.dir, patches, redactInto, { lenient: true }),
+    scanForSecrets(work.dir, others, redactInto),
+  ]);
+  const scan: ScanResult = {
+    summary: combinedSummary([{ summary: patchScan.summary, prefix: '' }, { summary: otherScan.summary, prefix: '' }], Boolean(redactInto)),
+    replacements: new Map([...patchScan.replacements, ...otherScan.replacements]),
+    textFiles: new Set([...patchScan.textFiles, ...otherScan.textFiles]),
+  };
   const commits = work.commitLog
-    ? (await scanForSecrets(dirname(work.commitLog), [{ path: basename(work.commitLog), size: (await stat(work.commitLog)).size }])).summary
+    ? (await scanForSecrets(dirname(work.commitLog), [{ path: basename(work.commitLog), size: (await stat(work.commitLog)).size }], undefined, { lenient: true })).summary
     : undefined;
   if (redactDir && commits && commits.found > 0) {
     throw new BeamError('session', `the unpushed commits hold ${commits.found} secret(s), which --redact cannot replace inside commits: amend them, or send without --with-changes`);

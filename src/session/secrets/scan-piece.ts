@@ -11,6 +11,12 @@ export interface PieceRequest {
   readonly name: string;
   /** Return the piece with each secret replaced by a marker (only when it had one). */
   readonly redact: boolean;
+  /**
+   * Scan bytes that are not UTF-8 too, read as Latin-1 (one character per byte, so a redacted
+   * piece keeps every other byte as it was): for patches and logs, where one binary byte must
+   * not hide the rest.
+   */
+  readonly lenient?: boolean;
 }
 
 /** A secret's kind and the line it starts on, counted from 0 within the piece. */
@@ -27,16 +33,19 @@ export type PieceResult =
 
 export async function scanPiece(request: PieceRequest): Promise<PieceResult> {
   let text: string;
+  let encoding: 'utf8' | 'latin1' = 'utf8';
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(request.bytes);
   } catch {
-    return { text: false };
+    if (!request.lenient) return { text: false };
+    text = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength).toString('latin1');
+    encoding = 'latin1';
   }
   const matches = await findSecrets(text, request.name);
   const findings = matches.map((match) => ({ kind: match.kind, line: lineEndsBefore(text, match.start) }));
   const lines = lineEndsBefore(text, text.length);
   if (!request.redact || matches.length === 0) return { text: true, findings, lines };
-  return { text: true, findings, lines, redacted: Buffer.from(redact(text, matches), 'utf8') };
+  return { text: true, findings, lines, redacted: Buffer.from(redact(text, matches), encoding) };
 }
 
 function lineEndsBefore(text: string, end: number): number {

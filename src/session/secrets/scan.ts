@@ -58,7 +58,12 @@ export interface ScanResult {
  * finding is also written there with each secret replaced by `[redacted:<KIND>]`; the session
  * folder itself is only read.
  */
-export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>, redactInto?: string): Promise<ScanResult> {
+export async function scanForSecrets(
+  root: string,
+  files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>,
+  redactInto?: string,
+  options: { readonly lenient?: boolean } = {},
+): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
   const locations: SecretLocation[] = [];
   const replacements = new Map<string, RedactedFile>();
@@ -76,7 +81,7 @@ export async function scanForSecrets(root: string, files: ReadonlyArray<Pick<Man
     : { scan: (await import('./scan-piece.js')).scanPiece, ahead: 1 };
   try {
     for (const file of ordered) {
-      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner);
+      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, Boolean(options.lenient));
       if (!result) continue;
       textFiles.add(file.path);
       filesScanned++;
@@ -136,7 +141,7 @@ interface FileScan {
  * Returns undefined for a binary file (a NUL byte, or not UTF-8). When redacting, the copy is
  * written piece by piece as the scan goes and deleted again if nothing was found.
  */
-async function scanFile(path: string, name: string, redactedPath: string | undefined, scanner: Scanner): Promise<FileScan | undefined> {
+async function scanFile(path: string, name: string, redactedPath: string | undefined, scanner: Scanner, lenient: boolean): Promise<FileScan | undefined> {
   const kinds: Record<string, number> = {};
   const locations: Array<{ kind: string; line: number }> = [];
   /** Lines in the pieces recorded so far: the next piece starts on the line after them. */
@@ -162,14 +167,14 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
   const submit = async (bytes: Uint8Array): Promise<void> => {
     // Without redaction nothing but the kinds comes back, so the bytes can leave this thread.
     const original = copy ? Uint8Array.from(bytes) : undefined;
-    const result = scanner.scan({ bytes, name, redact: copy !== undefined });
+    const result = scanner.scan({ bytes, name, redact: copy !== undefined, lenient });
     result.catch(() => undefined); // observed by recordOldest, or dropped with a binary file
     inFlight.push({ original, result });
     if (inFlight.length >= scanner.ahead) await recordOldest();
   };
   try {
     for await (const piece of readPieces(path)) {
-      if (piece.includes(0)) text = false;
+      if (piece.includes(0) && !lenient) text = false;
       if (!text) break;
       await submit(piece);
     }
