@@ -6,6 +6,7 @@ import { createSampleSession } from '../scripts/sample-session.js';
 import { BEAM_BIN } from '../scripts/spawn-beam.js';
 import { lastEvent, listOrEmpty, spawnBeam, startSender, tempDir, useTestNetwork, type BeamProcess } from './helpers/e2e.js';
 import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
+import { git, repositories, workInProgress } from './helpers/git-repos.js';
 import { Terminal, tmuxAvailable } from './helpers/tmux.js';
 
 /** The CLI as a person sees it, in a real terminal (tmux): QR code, prompts, progress, Ctrl-C. */
@@ -61,6 +62,27 @@ describe('in a terminal', { skip: tmuxAvailable() ? false : 'skipped: tmux is no
     assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
     assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:0/);
     assert.deepEqual(await listOrEmpty(join(laptop, '..', 'codespace', 'session-state')), [docs.id]);
+  });
+
+  test('send shows the checkout\'s work in progress and asks before carrying it', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    for (const clone of [repos.laptop, repos.codespace]) git(clone, 'remote', 'set-url', 'origin', 'https://github.com/octo-org/app.git');
+    const laptop = join(repos.root, 'laptop-home');
+    const session = await createSampleSession({ copilotHome: laptop, cwd: repos.laptop });
+    const sender = open(['send', session.id, '--no-qr'], { COPILOT_HOME: laptop });
+    const asked = await sender.waitFor(/Carry this work with the session\? \[y\/N\]/);
+    assert.match(asked, /Work in progress in the checkout: branch main, 1 unpushed commit\(s\), 2 changed file\(s\), 2 new file\(s\), [\d.]+ [KM]?B/);
+    assert.match(asked, /not carried: link-out \(a symbolic link\)/);
+    sender.type('y', 'Enter');
+    const shown = await sender.waitFor(/copilot-beam receive (\S+)/);
+    const code = /copilot-beam receive (\S+)/.exec(shown)![1]!;
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], { ...process.env, HOME: network.home, COPILOT_HOME: join(repos.root, 'codespace-home'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap }, undefined, repos.codespace);
+    await sender.waitFor(/Send session .* to .*\? \[y\/N\]/);
+    sender.type('y', 'Enter');
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.match(await sender.waitFor(/EXIT:\d+/), /EXIT:0/);
+    assert.equal(git(repos.codespace, 'rev-parse', 'HEAD'), git(repos.laptop, 'rev-parse', 'HEAD'));
   });
 
   test('Ctrl-C in the middle of receiving leaves no process and no partial file', async () => {

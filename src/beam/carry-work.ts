@@ -12,7 +12,8 @@ export interface WorkChoice {
   /** true: carry it; false: leave it; undefined: ask the person (`carryWork`). */
   readonly withChanges: boolean | undefined;
   readonly ask: (summary: WorkSummary) => Promise<boolean>;
-  readonly tell: (summary: WorkSummary, carried: boolean) => void;
+  /** What there is (`carried` undefined: about to be asked), then what was decided. */
+  readonly tell: (summary: WorkSummary, carried: boolean | undefined) => void;
 }
 
 /**
@@ -39,6 +40,7 @@ export async function workToCarry(gitRoot: string | undefined, choice: WorkChoic
     if (choice.withChanges) choice.tell(summary, false);
     return undefined;
   }
+  if (choice.withChanges === undefined) choice.tell(summary, undefined);
   const carried = choice.withChanges ?? (await choice.ask(summary));
   choice.tell(summary, carried);
   if (!carried) return undefined;

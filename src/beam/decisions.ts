@@ -27,8 +27,11 @@ export type SenderNews =
       /** Entries of the session folder that are not part of a Copilot session: never sent. */
       readonly leftOut: readonly string[];
     }
-  /** The checkout's work in progress, and whether it goes with the session. */
-  | { readonly type: 'work'; readonly summary: WorkSummary; readonly carried: boolean }
+  /**
+   * The checkout's work in progress, and whether it goes with the session; `carried` is
+   * undefined when `carryWork` is about to be asked (told again once it was answered).
+   */
+  | { readonly type: 'work'; readonly summary: WorkSummary; readonly carried: boolean | undefined }
   | { readonly type: 'secrets'; readonly summary: SecretSummary }
   | { readonly type: 'connecting' }
   /** A receiver's key confirmation failed: a typo, or someone guessing; the code burns at 0 left. */

@@ -83,10 +83,12 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
   const assumeYes = Boolean(options.yes);
   let session = 'the session';
   let shownCommand: string | undefined;
+  let workAsked = false;
   return {
     tell: (news) => {
       if (news.type === 'prepared') session = `session "${displayText(news.sessionName ?? news.sessionId, 60)}" (${formatBytes(news.bytes)})`;
-      tellSender(news, context);
+      tellSender(news, context, workAsked);
+      if (news.type === 'work' && news.carried === undefined) workAsked = true;
     },
     showCode: ({ code, expiresInMs }) => {
       // Without --yes every send ends in a question; without a terminal nobody could answer it,
@@ -109,6 +111,7 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
         ui.warn(`the checkout's work in progress stays behind (${describeWork(summary)}): pass --with-changes to carry it`);
         return false;
       }
+      if (shownCommand) ui.status('reminder', `The code is still valid; on the other machine: ${shownCommand}`);
       return ui.confirm('Carry this work with the session?');
     },
     phraseMatches: (phrase, signal) => confirmPhrase(ui, phrase, signal),
@@ -117,7 +120,7 @@ function senderDecisions(options: SendOptions, context: CommandContext): SenderD
   };
 }
 
-function tellSender(news: SenderNews, context: CommandContext): void {
+function tellSender(news: SenderNews, context: CommandContext, workAsked: boolean): void {
   const { ui } = context;
   switch (news.type) {
     case 'scanning':
@@ -136,7 +139,7 @@ function tellSender(news: SenderNews, context: CommandContext): void {
       return;
     }
     case 'work':
-      return reportWork(news.summary, news.carried, context);
+      return reportWork(news.summary, news.carried, context, workAsked);
     case 'secrets':
       return reportSecrets(news.summary, context);
     case 'connecting':
@@ -186,13 +189,17 @@ function describeWork(summary: WorkSummary): string {
   return parts.join(', ');
 }
 
-function reportWork(summary: WorkSummary, carried: boolean, context: CommandContext): void {
+function reportWork(summary: WorkSummary, carried: boolean | undefined, context: CommandContext, shownBeforeQuestion: boolean): void {
+  const fields = { ...summary, carried: carried ?? null };
+  // Answered at the prompt just shown: people saw it; scripts get the outcome.
+  if (carried !== undefined && shownBeforeQuestion) return context.ui.emit('work', fields);
   if (summary.commits === 0 && summary.changedFiles === 0 && summary.newFiles === 0) {
-    context.ui.result('work', { ...summary, carried }, ['No work in progress in the checkout: nothing to carry.']);
+    context.ui.result('work', fields, ['No work in progress in the checkout: nothing to carry.']);
     return;
   }
   const leftOut = summary.leftOut.map((item) => `  not carried: ${displayText(item, 200)}`);
-  context.ui.result('work', { ...summary, carried }, [`Work in progress in the checkout: ${describeWork(summary)}${carried ? ' (carried with the session)' : ' (stays here)'}`, ...leftOut]);
+  const outcome = carried === undefined ? '' : carried ? ' (carried with the session)' : ' (stays here)';
+  context.ui.result('work', fields, [`Work in progress in the checkout: ${describeWork(summary)}${outcome}`, ...leftOut]);
 }
 
 /** Secret locations listed before a send's question; inspect lists more. */
