@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -162,5 +163,37 @@ describe('secrets in carried work', () => {
     assert.equal(await context.exited, 6, context.stdout);
     assert.match(String(lastEvent(context.stdout)?.message), /a secret in unstaged\.patch sits on a line the change needs as it is/);
     assert.ok(!context.stdout.includes(token));
+  });
+});
+
+describe('a private key in carried work', () => {
+  const network = useTestNetwork();
+  const env = (home: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, COPILOT_HOME: join(home, '.copilot'), COPILOT_BEAM_BOOTSTRAP: network.bootstrap });
+
+  test('is found inside a patch, whose "+" prefixes hide it from the rules, and stops a redacted send', async () => {
+    const m = await machines();
+    const key = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await writeFile(join(m.laptop, 'deploy_key'), key);
+    git(m.laptop, 'add', 'deploy_key');
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const lines: string[] = [];
+    let scanned: () => void = () => undefined;
+    const scanReported = new Promise<void>((resolve) => (scanned = resolve));
+    const { sender } = await startSender(env(m.laptopHome), [session.id, '--with-changes'], (stream, line) => {
+      if (stream !== 'stdout') return;
+      lines.push(line);
+      if (line.includes('"event":"secrets"')) scanned();
+    });
+    await scanReported;
+    sender.child.kill('SIGINT');
+    await sender.exited;
+    const secrets = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((event) => event.event === 'secrets') as unknown as { kinds: Record<string, number>; locations: Array<{ path: string }> };
+    assert.equal(secrets.kinds.PrivateKey, 1, JSON.stringify(secrets));
+    assert.deepEqual(secrets.locations.map((location) => location.path), ['.copilot-beam-work/staged.patch']);
+
+    const redacted = spawnBeam(['send', session.id, '--with-changes', '--redact', '--yes', '--json'], env(m.laptopHome));
+    assert.equal(await redacted.exited, 6, redacted.stdout);
+    assert.match(String(lastEvent(redacted.stdout)?.message), /a secret in staged\.patch spans lines of the change \(a private key\?\), which --redact cannot replace/);
+    assert.ok(!redacted.stdout.includes('PRIVATE KEY-----\n'));
   });
 });

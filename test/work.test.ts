@@ -408,7 +408,7 @@ describe('what git makes of hostile work, not what a regex reads', () => {
     const out = await captured(repos.laptop, repos.root);
     const before = snapshot(repos.codespace);
     const error = await refusal(land(repos.codespace, out.workDir, out.description, 'x'));
-    assert.match(error.message, /its commits make "etc-link" a symbolic link to "\/etc", outside the tree/);
+    assert.match(error.message, /its commits make "etc-link" a symbolic link to "\/etc", which may lead outside the tree/);
     assert.equal(error.kind, 'protocol');
     assert.equal(snapshot(repos.codespace), before);
 
@@ -446,5 +446,75 @@ describe('the sender\'s side of carried work', () => {
     git(repos.laptop, 'rm', '--quiet', '--cached', 'lnk');
     git(repos.laptop, 'remote', 'rename', 'origin', 'upstream');
     await assert.rejects(captureWork(repos.laptop, join(repos.root, 'b')), /has no "origin" remote/);
+  });
+});
+
+describe('the second review of carried work', () => {
+  test('a link chain that climbs one ".." at a time, and a link through another link, are refused', async () => {
+    const repos = await repositories();
+    await mkdir(join(repos.laptop, 'b'));
+    await symlink('..', join(repos.laptop, 'b', 'up'));
+    await symlink('b/up/..', join(repos.laptop, 'link'));
+    git(repos.laptop, 'add', 'b/up', 'link');
+    git(repos.laptop, 'commit', '--quiet', '-m', 'a chain');
+    const chain = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    assert.match((await refusal(land(repos.codespace, chain.workDir, chain.description, 'x'))).message, /symbolic link to "\.\.", which may lead outside the tree/);
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('work may only start on the receiver\'s own branches: not on objects an earlier, refused bundle left behind', async () => {
+    const repos = await repositories();
+    await symlink('/etc/passwd', join(repos.laptop, 'passwd'));
+    git(repos.laptop, 'add', 'passwd');
+    git(repos.laptop, 'commit', '--quiet', '-m', 'a link out');
+    const hostile = await captured(repos.laptop, repos.root);
+    await refusal(land(repos.codespace, hostile.workDir, hostile.description, 'x')); // its objects stay, unreachable
+    const planted = hostile.description.head;
+    const before = snapshot(repos.codespace);
+    const riding = { ...hostile.description, commits: 0, base: [planted], staged: false, unstaged: false, untracked: [] };
+    const error = await refusal(land(repos.codespace, hostile.workDir, riding, 'y'));
+    assert.match(error.message, /starts at commit [0-9a-f]{12}, which is not on any branch/);
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('a link staged and deleted again in the working tree is refused, not left in the index', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const link = 'diff --git a/l b/l\nnew file mode 120000\n--- /dev/null\n+++ b/l\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n';
+    const unlink = 'diff --git a/l b/l\ndeleted file mode 120000\n--- a/l\n+++ /dev/null\n@@ -1 +0,0 @@\n-/etc/passwd\n\\ No newline at end of file\n';
+    await writeFile(join(workDir, WORK_FILES.staged), link);
+    await writeFile(join(workDir, WORK_FILES.unstaged), unlink);
+    const before = snapshot(repos.codespace);
+    const error = await refusal(land(repos.codespace, workDir, { ...description, staged: true, unstaged: true }, 'x'));
+    assert.match(error.message, /its staged changes make "l" a symbolic link|symbolic link/);
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('a commit git fsck would reject is refused as it comes in', async () => {
+    const repos = await repositories();
+    const tree = git(repos.laptop, 'rev-parse', 'HEAD^{tree}');
+    const parent = git(repos.laptop, 'rev-parse', 'HEAD');
+    const bad = `tree ${tree}\nparent ${parent}\nauthor A <a@example.com 0 +0000\ncommitter A <a@example.com> 0 +0000\n\nbad author line\n`;
+    const sha = execFileSync('git', ['-C', repos.laptop, 'hash-object', '-t', 'commit', '--literally', '-w', '--stdin'], { input: bad, encoding: 'utf8' }).trim();
+    git(repos.laptop, 'update-ref', 'refs/heads/main', sha);
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    assert.match(error.message, /index-pack failed/);
+    assert.equal(snapshot(repos.codespace), before);
+  });
+
+  test('undo puts HEAD back on its branch even when a tag has the same name', async () => {
+    const repos = await repositories();
+    await workInProgress(repos.laptop);
+    git(repos.codespace, 'tag', 'main');
+    const { workDir, description } = await captured(repos.laptop, repos.root);
+    const before = snapshot(repos.codespace);
+    const applied = await land(repos.codespace, workDir, description, 'x');
+    await applied.undo();
+    assert.equal(git(repos.codespace, 'symbolic-ref', 'HEAD'), 'refs/heads/main');
+    assert.equal(snapshot(repos.codespace), before);
   });
 });

@@ -152,18 +152,22 @@ async function prepareWork(work: OutgoingWork, redactDir: string | undefined): P
   // A patch or a log may hold a stray non-UTF-8 byte: it is scanned as Latin-1 rather than skipped.
   const patches = files.filter((file) => !file.path.startsWith(`${WORK_FILES.untracked}/`) && file.path !== WORK_FILES.bundle);
   const others = files.filter((file) => !patches.includes(file));
-  const [hashed, patchScan, otherScan] = await Promise.all([
-    hashListed(work.dir, files),
-    scanForSecrets(work.dir, patches, redactInto, { lenient: true }),
-    scanForSecrets(work.dir, others, redactInto),
-  ]);
+  // One scan after the other: each may start worker threads, and two pools at once would break the memory bound.
+  const hashed = await hashListed(work.dir, files);
+  const patchScan = await scanForSecrets(work.dir, patches, redactInto, { lenient: 'any', diff: true });
+  // New files with a stray non-UTF-8 byte are read as Latin-1 too; a NUL still means binary.
+  const otherScan = await scanForSecrets(work.dir, others, redactInto, { lenient: 'text' });
   const scan: ScanResult = {
     summary: combinedSummary([{ summary: patchScan.summary, prefix: '' }, { summary: otherScan.summary, prefix: '' }], Boolean(redactInto)),
     replacements: new Map([...patchScan.replacements, ...otherScan.replacements]),
     textFiles: new Set([...patchScan.textFiles, ...otherScan.textFiles]),
+    unredactable: [...patchScan.unredactable, ...otherScan.unredactable],
   };
+  if (redactInto && scan.unredactable.length > 0) {
+    throw new BeamError('session', `a secret in ${scan.unredactable[0]} spans lines of the change (a private key?), which --redact cannot replace inside a patch: remove it from the file first, or send without --with-changes`);
+  }
   const commits = work.commitLog
-    ? (await scanForSecrets(dirname(work.commitLog), [{ path: basename(work.commitLog), size: (await stat(work.commitLog)).size }], undefined, { lenient: true })).summary
+    ? (await scanForSecrets(dirname(work.commitLog), [{ path: basename(work.commitLog), size: (await stat(work.commitLog)).size }], undefined, { lenient: 'any', diff: true })).summary
     : undefined;
   if (redactDir && commits && commits.found > 0) {
     throw new BeamError('session', `the unpushed commits hold ${commits.found} secret(s), which --redact cannot replace inside commits: amend them, or send without --with-changes`);

@@ -17,6 +17,12 @@ export interface PieceRequest {
    * not hide the rest.
    */
   readonly lenient?: boolean;
+  /**
+   * The text is a patch or `git log -p`: each body line has a one-character prefix ("+", "-", " ")
+   * that hides multi-line secrets (a private key) from the rules, so the lines are scanned with
+   * it removed too. What only shows that way cannot be redacted in place.
+   */
+  readonly diff?: boolean;
 }
 
 /** A secret's kind and the line it starts on, counted from 0 within the piece. */
@@ -27,7 +33,14 @@ export interface PieceFinding {
 
 export type PieceResult =
   /** `lines`: the line ends in the piece, so the next piece's lines can be numbered in the file. */
-  | { readonly text: true; readonly findings: PieceFinding[]; readonly lines: number; readonly redacted?: Uint8Array }
+  | {
+      readonly text: true;
+      readonly findings: PieceFinding[];
+      readonly lines: number;
+      readonly redacted?: Uint8Array;
+      /** Findings that show only without the diff prefixes: redaction cannot replace them. */
+      readonly unredactable?: number;
+    }
   /** Not valid UTF-8: the file is not text and is not scanned. */
   | { readonly text: false };
 
@@ -44,8 +57,20 @@ export async function scanPiece(request: PieceRequest): Promise<PieceResult> {
   const matches = await findSecrets(text, request.name);
   const findings = matches.map((match) => ({ kind: match.kind, line: lineEndsBefore(text, match.start) }));
   const lines = lineEndsBefore(text, text.length);
-  if (!request.redact || matches.length === 0) return { text: true, findings, lines };
-  return { text: true, findings, lines, redacted: Buffer.from(redact(text, matches), encoding) };
+  let unredactable = 0;
+  if (request.diff) {
+    // The same number of lines, each without its prefix: line numbers still match.
+    const bare = text.replace(/^[-+ ]/gm, '');
+    for (const match of await findSecrets(bare, request.name)) {
+      const line = lineEndsBefore(bare, match.start);
+      if (findings.some((finding) => finding.kind === match.kind && finding.line === line)) continue;
+      findings.push({ kind: match.kind, line });
+      unredactable++;
+    }
+  }
+  const extra = unredactable > 0 ? { unredactable } : {};
+  if (!request.redact || matches.length === 0) return { text: true, findings, lines, ...extra };
+  return { text: true, findings, lines, redacted: Buffer.from(redact(text, matches), encoding), ...extra };
 }
 
 function lineEndsBefore(text: string, end: number): number {

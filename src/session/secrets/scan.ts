@@ -50,6 +50,8 @@ export interface ScanResult {
   readonly replacements: ReadonlyMap<string, RedactedFile>;
   /** The files that are text (valid UTF-8 without NUL): these travel compressed. */
   readonly textFiles: ReadonlySet<string>;
+  /** Files with a secret that redaction cannot replace (seen only without diff prefixes). */
+  readonly unredactable: readonly string[];
 }
 
 /**
@@ -62,10 +64,11 @@ export async function scanForSecrets(
   root: string,
   files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>,
   redactInto?: string,
-  options: { readonly lenient?: boolean } = {},
+  options: { readonly lenient?: 'text' | 'any'; readonly diff?: boolean } = {},
 ): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
   const locations: SecretLocation[] = [];
+  const unredactable: string[] = [];
   const replacements = new Map<string, RedactedFile>();
   const textFiles = new Set<string>();
   let found = 0;
@@ -81,8 +84,9 @@ export async function scanForSecrets(
     : { scan: (await import('./scan-piece.js')).scanPiece, ahead: 1 };
   try {
     for (const file of ordered) {
-      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, Boolean(options.lenient));
+      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options);
       if (!result) continue;
+      if (result.unredactable > 0) unredactable.push(file.path);
       textFiles.add(file.path);
       filesScanned++;
       bytesScanned += file.size;
@@ -98,7 +102,7 @@ export async function scanForSecrets(
   } finally {
     await pool?.close();
   }
-  return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles };
+  return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles, unredactable };
 }
 
 /**
@@ -135,13 +139,23 @@ interface FileScan {
   /** The first MAX_SECRET_LOCATIONS secrets' kinds and lines (from 1). */
   readonly locations: Array<{ readonly kind: string; readonly line: number }>;
   readonly redacted?: RedactedFile;
+  /** Secrets the redacted copy still holds (seen only without diff prefixes). */
+  readonly unredactable: number;
 }
 
 /**
  * Returns undefined for a binary file (a NUL byte, or not UTF-8). When redacting, the copy is
  * written piece by piece as the scan goes and deleted again if nothing was found.
  */
-async function scanFile(path: string, name: string, redactedPath: string | undefined, scanner: Scanner, lenient: boolean): Promise<FileScan | undefined> {
+async function scanFile(
+  path: string,
+  name: string,
+  redactedPath: string | undefined,
+  scanner: Scanner,
+  options: { readonly lenient?: 'text' | 'any'; readonly diff?: boolean },
+): Promise<FileScan | undefined> {
+  const lenient = options.lenient !== undefined;
+  let unredactable = 0;
   const kinds: Record<string, number> = {};
   const locations: Array<{ kind: string; line: number }> = [];
   /** Lines in the pieces recorded so far: the next piece starts on the line after them. */
@@ -162,19 +176,20 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
       if (locations.length < MAX_SECRET_LOCATIONS) locations.push({ kind: finding.kind, line: linesBefore + finding.line + 1 });
     }
     linesBefore += result.lines;
+    unredactable += result.unredactable ?? 0;
     if (text) await copy?.write(result.redacted ?? original!);
   };
   const submit = async (bytes: Uint8Array): Promise<void> => {
     // Without redaction nothing but the kinds comes back, so the bytes can leave this thread.
     const original = copy ? Uint8Array.from(bytes) : undefined;
-    const result = scanner.scan({ bytes, name, redact: copy !== undefined, lenient });
+    const result = scanner.scan({ bytes, name, redact: copy !== undefined, lenient, diff: Boolean(options.diff) });
     result.catch(() => undefined); // observed by recordOldest, or dropped with a binary file
     inFlight.push({ original, result });
     if (inFlight.length >= scanner.ahead) await recordOldest();
   };
   try {
     for await (const piece of readPieces(path)) {
-      if (piece.includes(0) && !lenient) text = false;
+      if (piece.includes(0) && options.lenient !== 'any') text = false;
       if (!text) break;
       await submit(piece);
     }
@@ -189,9 +204,9 @@ async function scanFile(path: string, name: string, redactedPath: string | undef
   }
   if (!copy || locations.length === 0) {
     await copy?.discard();
-    return { kinds, locations };
+    return { kinds, locations, unredactable };
   }
-  return { kinds, locations, redacted: await copy.finish() };
+  return { kinds, locations, unredactable, redacted: await copy.finish() };
 }
 
 /**

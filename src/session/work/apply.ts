@@ -5,6 +5,7 @@ import { WORK_FILES, type WorkDescription } from './description.js';
 import { filtersOff, gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
 import { whyPatchIsRefused, whyWorkPathIsUnsafe } from './patch-paths.js';
 import type { WorkPlan } from './plan.js';
+import { readBundleHeader } from './bundle-file.js';
 import { UndoJournal } from './undo-journal.js';
 import { vetCommits, vetPatches } from './vet.js';
 
@@ -46,7 +47,7 @@ export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
   const git: GitOptions = { side: 'receiver', config: await filtersOff(checkout) };
   const head = await bringHead(checkout, workDir, description, git);
   await vetCommits(checkout, description, git);
-  await vetPatches(checkout, head, patches, git);
+  const createdByPatches = await vetPatches(checkout, head, patches, git);
   // The plan was made before the session arrived: what it relied on is checked again.
   if (inPlace && (await gitText(checkout, ['status', '--porcelain=v1', '--untracked-files=all'], git)) !== '') {
     throw new BeamError('install', `${checkout} changed while the session arrived: nothing was applied; receive again`);
@@ -58,10 +59,20 @@ export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
   };
   try {
     await runGit(checkout, ['update-ref', `refs/heads/${branch}`, head, '0'.repeat(40)], git);
-    journal.record(`delete branch ${branch}`, () => runGit(checkout, ['update-ref', '-d', `refs/heads/${branch}`, head], git));
+    journal.record(`delete branch ${branch}`, async () => {
+      // Never the branch the checkout is on (its return failed): HEAD would name nothing.
+      const current = await gitText(checkout, ['symbolic-ref', '--quiet', 'HEAD'], git).catch(() => '');
+      if (current === `refs/heads/${branch}`) throw new Error(`${checkout} is still on ${branch}`);
+      await runGit(checkout, ['update-ref', '-d', `refs/heads/${branch}`, head], git);
+    });
     if (inPlace) await switchInPlace(checkout, branch, journal, git);
     else await addWorktree(plan, journal, git);
     const gitHere: GitOptions = { side: 'receiver', config: await filtersOff(root) };
+    // Files the patches create that the unstaged one leaves out of the index: a return to the
+    // previous branch would not remove them.
+    for (const path of createdByPatches) {
+      if (!(await lstat(join(root, path)).catch(() => undefined))) journal.record(`remove ${path}`, () => rm(join(root, path), { force: true }));
+    }
     if (patches.staged !== undefined) await runGit(root, ['apply', '--index', '-'], { ...gitHere, input: Buffer.from(patches.staged, 'latin1') });
     if (patches.unstaged !== undefined) await runGit(root, ['apply', '-'], { ...gitHere, input: Buffer.from(patches.unstaged, 'latin1') });
     await writeUntracked(root, workDir, description, journal);
@@ -82,15 +93,18 @@ export async function applyWork(request: ApplyRequest): Promise<AppliedWork> {
  * (everything changed since is the work's: the checkout was clean).
  */
 async function switchInPlace(checkout: string, branch: string, journal: UndoJournal, git: GitOptions): Promise<void> {
-  const previousBranch = await gitText(checkout, ['symbolic-ref', '--quiet', '--short', 'HEAD'], git).catch(() => undefined);
+  const previousBranch = await gitText(checkout, ['symbolic-ref', '--quiet', 'HEAD'], git).catch(() => undefined);
   const previousCommit = await gitText(checkout, ['rev-parse', 'HEAD'], git);
+  // Journaled first: a checkout that fails halfway is returned too.
+  journal.record(`return ${checkout} to ${previousBranch ?? previousCommit}`, async () => {
+    // By commit, then HEAD re-attached by its full name: a tag of the same name cannot get in the way.
+    await runGit(checkout, ['checkout', '--quiet', '--force', '--no-overwrite-ignore', '--detach', previousCommit], git);
+    if (previousBranch) await runGit(checkout, ['symbolic-ref', 'HEAD', previousBranch], git);
+  });
   const switched = await runGit(checkout, ['checkout', '--quiet', '--no-overwrite-ignore', branch], git).catch((error: unknown) => error);
   if (switched instanceof Error) {
     throw new BeamError('install', `the work cannot land in ${checkout} without touching files of its own (${switched.message.replace(/^git checkout failed: /, '')}): receive again with --worktree <dir>`);
   }
-  journal.record(`return ${checkout} to ${previousBranch ?? previousCommit}`, () =>
-    runGit(checkout, ['checkout', '--quiet', '--force', '--no-overwrite-ignore', previousBranch ?? previousCommit], git),
-  );
 }
 
 async function addWorktree(plan: WorkPlan, journal: UndoJournal, git: GitOptions): Promise<void> {
@@ -130,9 +144,14 @@ async function bringHead(checkout: string, workDir: string, description: WorkDes
         `the work's ${description.commits} unpushed commit(s) build on commits this checkout lacks: run "git fetch" in ${checkout} and receive again`,
       );
     }
-    const heads = (await gitText(checkout, ['bundle', 'list-heads', bundle], git)).split('\n').map((line) => line.split(' ')[0]);
-    if (heads.length !== 1 || heads[0] !== head) throw new BeamError('protocol', 'the carried work was refused: its commits do not end at the HEAD it names');
-    await runGit(checkout, ['bundle', 'unbundle', bundle], git);
+    const header = await readBundleHeader(bundle);
+    if (!header) throw new BeamError('protocol', 'the carried work was refused: its commits are not a git bundle this copilot-beam reads');
+    if (header.refs.length !== 1 || header.refs[0]!.sha !== head) throw new BeamError('protocol', 'the carried work was refused: its commits do not end at the HEAD it names');
+    const needs = [...header.prerequisites].sort().join(' ');
+    if (needs !== [...description.base].sort().join(' ')) throw new BeamError('protocol', 'the carried work was refused: its commits build on other commits than its description says');
+    // Every object checked as git fsck would (bundle unbundle checks none), then kept.
+    const pack = (await readFile(bundle)).subarray(header.packOffset);
+    await runGit(checkout, ['index-pack', '--stdin', '--fix-thin', '--strict'], { ...git, input: pack });
   }
   if (!(await gitSucceeds(checkout, ['cat-file', '-e', `${head}^{commit}`], git))) {
     throw new BeamError('install', `this checkout lacks commit ${head.slice(0, 12)}, where the work starts: run "git fetch" in ${checkout} and receive again`);

@@ -56,7 +56,7 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
     // --text shows binary files' bytes and first-parent diffs show merges: the scan sees all that was committed.
     const log = await runGit(
       root,
-      ['log', '-p', '--text', '--diff-merges=first-parent', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H%n%B', 'HEAD', '--not', '--remotes'],
+      ['log', '-p', '--root', '--text', '--diff-merges=first-parent', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H%n%B', 'HEAD', '--not', '--remotes'],
       READ,
     );
     await writeFile(commitLog, log, { mode: 0o600 });

@@ -5,16 +5,19 @@
  */
 export class UndoJournal {
   private readonly steps: Array<{ readonly what: string; readonly undo: () => Promise<unknown> }> = [];
-  private undone = false;
+  private undoing: Promise<string[]> | undefined;
 
   record(what: string, undo: () => Promise<unknown>): void {
     this.steps.push({ what, undo });
   }
 
-  /** Undoes every step once; returns what could not be undone. */
-  async undoAll(): Promise<string[]> {
-    if (this.undone) return [];
-    this.undone = true;
+  /** Undoes every step once; every caller waits for that one undo and hears what could not be undone. */
+  undoAll(): Promise<string[]> {
+    this.undoing ??= this.undoSteps();
+    return this.undoing;
+  }
+
+  private async undoSteps(): Promise<string[]> {
     const failures: string[] = [];
     for (const step of [...this.steps].reverse()) {
       try {
