@@ -8,7 +8,9 @@ import { BeamError, type ErrorKind } from '../../errors.js';
  * is hostile input, so nothing configured there may run a program: no system or global
  * configuration, no hooks, no fsmonitor, every filter driver of the repository's own
  * configuration switched off (an empty command is no filter: measured with git 2.39, where a
- * smudge filter ran on `git worktree add` without it and not with it), no transports.
+ * smudge filter ran on `git worktree add` without it and not with it), no transports. A bundle's
+ * objects are checked by `index-pack --strict` (apply.ts): `transfer.fsckObjects` does not apply to
+ * `git bundle unbundle` (found by a review, git 2.39).
  */
 export type GitSide = 'sender' | 'receiver';
 
@@ -36,9 +38,6 @@ const RECEIVER_CONFIG = [
   'advice.detachedHead=false',
   // Paths in status output as they are (the sender's are compared with these).
   'core.quotePath=false',
-  // Every object the bundle brings is checked as git checks what it fetches.
-  'transfer.fsckObjects=true',
-  'fetch.fsckObjects=true',
 ];
 
 const SENDER_CONFIG = ['core.fsmonitor=false', 'core.quotePath=false'];
