@@ -2,8 +2,6 @@ import { rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseCode, type Code } from '../code/code.js';
-import { verificationPhrase } from '../code/phrase.js';
-import { decodeSenderHello, type ReceiverHello } from '../bundle/hello.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
 import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
@@ -11,7 +9,6 @@ import { BeamError, toBeamError } from '../errors.js';
 import { checkoutDrift } from '../session/checkout-drift.js';
 import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
 import { checkoutFolder, chooseDestination, type Destination } from '../session/destination.js';
-import { receiverEnvironment } from '../session/environment.js';
 import {
   assertRoomFor,
   commitStaging,
@@ -38,7 +35,8 @@ import type { SecureChannel } from '../transport/secure-channel.js';
 import { displayText } from '../terminal-text.js';
 import type { ReceiverDecisions } from './decisions.js';
 import { withLifetime, type Lifetime } from './lifetime.js';
-import { askWhilePeerWaits, withPeerReason } from './peer-leaving.js';
+import { introduce } from './receiver-introductions.js';
+import { askWhileSenderWaits, refuseOnError, refuseSender, tellSenderLast } from './receiver-replies.js';
 import { joinNetwork, sodiumForPairing, type NetworkSettings } from './network.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_SEARCH_TIMEOUT_MS, PERSON_TIMEOUT_MS } from './timeouts.js';
 
@@ -224,29 +222,7 @@ async function agreeOnOffer(
   | { manifest: SessionManifest; destination: Destination; replace: boolean; work?: { plan: WorkPlan } }
   | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
 > {
-  const greeting: ReceiverHello = { verify: settings.verify };
-  await channel.send(MessageKind.ReceiverHello, encodeJson(greeting));
-  // The sender says hello once its scan is done, which may include its person's answer about secrets.
-  const hello = await channel.receive(PERSON_TIMEOUT_MS, 'the sender');
-  if (hello.kind === MessageKind.Abort) throw new BeamError('declined', `the sender stopped: ${decodeReason(hello.body)}`);
-  if (hello.kind !== MessageKind.Hello) throw new BeamError('protocol', 'the sender broke the protocol (expected its hello)');
-  // The sender shows the phrase as it says hello, so both people see it before either is asked.
-  const phraseCheck = await refuseOnError(channel, async () => decodeSenderHello(hello.body).verify);
-  if (settings.verify && !phraseCheck) {
-    await refuseOnError(channel, async () => {
-      throw new BeamError('protocol', 'the sender skipped the phrase check the receiver asked for (--verify): nothing was received');
-    });
-  }
-  if (phraseCheck) {
-    const phrase = verificationPhrase(channel.verificationKey);
-    const matched = await refuseOnError(channel, () => askWhileSenderWaits(channel, (signal) => decisions.phraseMatches(phrase, signal)));
-    if (!matched) await refuseSender(channel, 'the verification phrases did not match', 'the verification phrases did not match: nothing was received');
-  }
-  const environment = await receiverEnvironment(settings.env, settings.currentDir);
-  // The sender's person may have said no to the phrase meanwhile: its ABORT says so better than a broken write.
-  await channel.send(MessageKind.Environment, encodeJson(environment)).catch(async (error: unknown) => {
-    throw await withPeerReason(channel, 'the sender', error);
-  });
+  await introduce(channel, settings, decisions);
   decisions.tell({ type: 'introduced' });
 
   const offer = await channel.receive(PERSON_TIMEOUT_MS, 'the sender');
@@ -407,38 +383,6 @@ async function receiveAndTransform(
   });
   decisions.tell({ type: 'transformed', destination, report });
   return { move, report, leftOut };
-}
-
-/** Installed (or already here) is done: a sender that vanished now does not make this a failure. */
-async function tellSenderLast(channel: SecureChannel, kind: MessageKind.Installed | MessageKind.AlreadyHere, sessionId: string): Promise<boolean> {
-  try {
-    await channel.send(kind, encodeJson({ sessionId, hostname: hostname() }), true);
-    await channel.finish();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function askWhileSenderWaits<T>(channel: SecureChannel, question: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return askWhilePeerWaits(channel, 'the sender', question);
-}
-
-/** A person here said no: the sender is told `toSender` as our last message, and this side reports `here`. */
-async function refuseSender(channel: SecureChannel, toSender: string, here: string): Promise<never> {
-  await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: toSender }));
-  throw new BeamError('declined', here);
-}
-
-/** A check that fails before the transfer also tells the sender why, so both sides exit clearly. */
-async function refuseOnError<T>(channel: SecureChannel, check: () => Promise<T>): Promise<T> {
-  try {
-    return await check();
-  } catch (error) {
-    const failure = toBeamError(error);
-    await channel.sendFinalAndClose(MessageKind.Reject, encodeJson({ message: failure.forPeer }));
-    throw failure;
-  }
 }
 
 async function versionSkewWarning(env: NodeJS.ProcessEnv, sessionVersion: string | undefined): Promise<string | undefined> {
