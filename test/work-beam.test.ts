@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
@@ -104,6 +104,21 @@ describe('send --with-changes', () => {
     assert.equal(await sender.exited, 7);
     assert.match(String(lastEvent(sender.stdout)?.message), /lacks commits the work builds on/);
     assert.equal(snapshot(m.codespace), before);
+  });
+
+  test('work that cannot travel does not stop a send that did not ask for it', async () => {
+    const m = await machines();
+    await symlink('app.txt', join(m.laptop, 'lnk'));
+    git(m.laptop, 'add', 'lnk');
+    const session = await createSampleSession({ copilotHome: join(m.laptopHome, '.copilot'), cwd: m.laptop });
+    const { sender, code } = await startSender(env(m.laptopHome), [session.id]);
+    const receiver = spawnBeam(['receive', code, '--yes', '--json'], env(m.codespaceHome), undefined, m.codespace);
+    assert.equal(await receiver.exited, 0, receiver.stdout + receiver.stderr);
+    assert.equal(await sender.exited, 0, sender.stdout);
+    const warning = jsonEvents(sender.stdout).find((event) => event.event === 'warning');
+    assert.match(String(warning?.message), /work in progress stays behind: lnk is a symbolic link change/);
+    const withChanges = spawnBeam(['send', session.id, '--with-changes', '--yes', '--json'], env(m.laptopHome));
+    assert.equal(await withChanges.exited, 6, 'asked for, it stops the send');
   });
 
   test('with --yes and neither flag the work stays behind, and a warning says what', async () => {

@@ -14,6 +14,8 @@ export interface WorkChoice {
   readonly ask: (summary: WorkSummary) => Promise<boolean>;
   /** What there is (`carried` undefined: about to be asked), then what was decided. */
   readonly tell: (summary: WorkSummary, carried: boolean | undefined) => void;
+  /** Work that cannot travel, when nobody asked for it: the session goes without it. */
+  readonly cannotCarry: (reason: string) => void;
 }
 
 /**
@@ -33,7 +35,13 @@ export async function workToCarry(gitRoot: string | undefined, choice: WorkChoic
   const parent = await mkdtemp(join(tmpdir(), 'copilot-beam-work-'));
   lifetime.defer(() => rm(parent, { recursive: true, force: true }));
   const dir = join(parent, 'work');
-  const captured = await captureWork(gitRoot, dir);
+  const captured = await captureWork(gitRoot, dir).catch((error: unknown) => {
+    // Only --with-changes makes the work a condition of the send.
+    if (choice.withChanges || !(error instanceof BeamError)) throw error;
+    choice.cannotCarry(error.message.replace(/^--with-changes: /, ''));
+    return undefined;
+  });
+  if (!captured) return undefined;
   const { summary, description } = captured;
   if (description.commits === 0 && !description.staged && !description.unstaged && description.untracked.length === 0) {
     // Asked for and nothing there: said, so nobody believes work travelled that did not.

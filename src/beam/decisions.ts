@@ -32,6 +32,8 @@ export type SenderNews =
    * undefined when `carryWork` is about to be asked (told again once it was answered).
    */
   | { readonly type: 'work'; readonly summary: WorkSummary; readonly carried: boolean | undefined }
+  /** The checkout's work cannot travel (nobody asked for it): the session goes without it. */
+  | { readonly type: 'work-not-carried'; readonly reason: string }
   | { readonly type: 'secrets'; readonly summary: SecretSummary }
   | { readonly type: 'connecting' }
   /** A receiver's key confirmation failed: a typo, or someone guessing; the code burns at 0 left. */

@@ -155,6 +155,7 @@ function prepareWhileJoining(
             return decisions.carryWork(summary);
           },
           tell: (summary, carried) => decisions.tell({ type: 'work', summary, carried }),
+          cannotCarry: (reason) => decisions.tell({ type: 'work-not-carried', reason }),
         },
         lifetime,
       ),

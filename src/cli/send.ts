@@ -140,6 +140,8 @@ function tellSender(news: SenderNews, context: CommandContext, workAsked: boolea
     }
     case 'work':
       return reportWork(news.summary, news.carried, context, workAsked);
+    case 'work-not-carried':
+      return ui.warn(`the checkout's work in progress stays behind: ${news.reason}`);
     case 'secrets':
       return reportSecrets(news.summary, context);
     case 'connecting':
