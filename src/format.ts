@@ -4,13 +4,9 @@
  * of binary units ("2 GiB" for the default 2GiB), else as formatBytes.
  */
 export function formatLimit(bytes: number): string {
-  for (const [unit, size] of [['TB', 1e12], ['GB', 1e9], ['MB', 1e6], ['KB', 1e3]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
-  }
-  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
-  }
-  return formatBytes(bytes);
+  const decimalFirst = [['TB', 1e12], ['GB', 1e9], ['MB', 1e6], ['KB', 1e3], ['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const;
+  const whole = decimalFirst.find(([, size]) => bytes >= size && bytes % size === 0);
+  return whole ? `${bytes / whole[1]} ${whole[0]}` : formatBytes(bytes);
 }
 
 /** A size over a limit: with more digits (or exact bytes) when it would round to the limit. */

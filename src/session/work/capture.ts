@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { BeamError } from '../../errors.js';
 import { WORK_FILES, type UntrackedFile, type WorkDescription, type WorkSummary } from './description.js';
 import { gitSucceeds, gitText, runGit, type GitOptions } from './git-runner.js';
+import { GITLINK_MODE, parseRawDiff, SYMLINK_MODE } from './raw-diff.js';
 
 /** Context and hunk settings pinned: a person's diff.context=0 would make patches that never apply. */
 const READ: GitOptions = { side: 'sender', failure: 'session', config: ['diff.context=3', 'diff.interHunkContext=0'] };
@@ -111,12 +112,9 @@ export async function captureWork(root: string, into: string): Promise<CapturedW
  */
 async function refuseWhatCannotLand(root: string): Promise<void> {
   for (const args of [['diff', '--cached', '--raw', '-z', '--no-renames', '--ignore-submodules=all', 'HEAD'], ['diff', '--raw', '-z', '--no-renames', '--ignore-submodules=all']]) {
-    const fields = (await runGit(root, args, READ)).toString('utf8').split('\0');
-    for (let index = 0; index + 1 < fields.length; index += 2) {
-      const [oldMode, newMode] = fields[index]!.replace(/^:/, '').split(' ');
-      const path = fields[index + 1]!;
-      const link = newMode === '120000' || (oldMode === '120000' && newMode !== '000000');
-      if (link || oldMode === '160000' || newMode === '160000') {
+    for (const { oldMode, newMode, status, path } of parseRawDiff(await runGit(root, args, READ))) {
+      const link = newMode === SYMLINK_MODE || (oldMode === SYMLINK_MODE && status !== 'D');
+      if (link || oldMode === GITLINK_MODE || newMode === GITLINK_MODE) {
         throw new BeamError(
           'session',
           `--with-changes: ${path} is a ${link ? 'symbolic link' : 'submodule'} change, which copilot-beam does not carry uncommitted: commit it, or send without --with-changes`,

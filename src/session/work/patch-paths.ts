@@ -35,8 +35,12 @@ export function whyWorkPathIsUnsafe(path: string): string | undefined {
   if (path.startsWith('"')) return 'a quoted path (control characters or non-ASCII names are not accepted)';
   const segments = path.split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return 'an empty, "." or ".." segment';
-  // .git in any case, and with the trailing dots or spaces some file systems drop.
-  if (segments.some((segment) => segment.replace(/[. ]+$/, '').toLowerCase() === '.git')) return 'a path inside .git';
+  if (segments.some(isGitFolderName)) return 'a path inside .git';
   if (segments.some((segment) => segment.toLowerCase() === '.gitmodules')) return 'a submodule definition';
   return undefined;
+}
+
+/** .git in any case, and with the trailing dots or spaces some file systems drop. */
+export function isGitFolderName(segment: string): boolean {
+  return segment.replace(/[. ]+$/, '').toLowerCase() === '.git';
 }

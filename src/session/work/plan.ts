@@ -21,18 +21,28 @@ export interface WorkPlan {
 }
 
 /**
- * What the receiver must fetch before the work can land here: the commits it builds on that this
- * repository lacks. Asked before anything is received, so a receiver that needs a fetch says so
- * before the transfer, not after.
+ * What the receiver must fetch before the work can land here: the commits it starts from (its
+ * base, or HEAD when nothing is unpushed) that are not on this repository's own branches. Asked
+ * before anything is received, so a receiver that needs a fetch says so before the transfer,
+ * and again before the work lands.
  */
 export async function missingBase(checkout: string, description: WorkDescription): Promise<string[]> {
   const git: GitOptions = { side: 'receiver' };
+  const starts = description.commits === 0 ? [description.head] : description.base;
   const missing: string[] = [];
-  for (const sha of description.base) {
-    if (!(await gitSucceeds(checkout, ['cat-file', '-e', `${sha}^{commit}`], git))) missing.push(sha);
+  for (const sha of starts) {
+    if (!(await isOwnHistory(checkout, sha, git))) missing.push(sha);
   }
   return missing;
 }
+
+/** Reachable from the repository's own refs, beam/ branches left aside. */
+async function isOwnHistory(checkout: string, sha: string, git: GitOptions): Promise<boolean> {
+  if (!(await gitText(checkout, ['cat-file', '-t', sha], git).then((type) => type === 'commit', () => false))) return false;
+  const outside = await gitText(checkout, ['rev-list', '-n1', sha, '--not', '--exclude=refs/heads/beam/*', '--all'], git).catch(() => 'unknown');
+  return outside === '';
+}
+
 
 /**
  * Plans the landing: a new branch beam/<label> (or -2, -3... when taken), in `checkout` when it

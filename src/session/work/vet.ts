@@ -3,21 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { BeamError } from '../../errors.js';
 import type { WorkDescription } from './description.js';
-import { gitText, runGit, type GitOptions } from './git-runner.js';
-import { whyWorkPathIsUnsafe } from './patch-paths.js';
+import { runGit, type GitOptions } from './git-runner.js';
+import { missingBase } from './plan.js';
+import { isGitFolderName, whyWorkPathIsUnsafe } from './patch-paths.js';
+import { GITLINK_MODE, parseRawDiff, SYMLINK_MODE, type RawChange } from './raw-diff.js';
 
 /** git's id of the empty tree: what a history with no base is compared against. */
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-const SYMLINK = '120000';
-const GITLINK = '160000';
 
-interface RawChange {
-  readonly oldMode: string;
-  readonly newMode: string;
-  readonly newSha: string;
-  readonly status: string;
-  readonly path: string;
-}
 
 /**
  * The commits the work brings, as git itself reads them (not as a regex reads a patch): every
@@ -28,30 +21,22 @@ interface RawChange {
 export async function vetCommits(checkout: string, description: WorkDescription, git: GitOptions): Promise<void> {
   // Where the work starts must be the receiver's own history: reachable from its refs (not from a
   // beam/ branch an earlier beam made, nor an object an earlier, refused bundle left behind).
-  const starts = description.commits === 0 ? [description.head] : description.base;
-  for (const sha of starts) {
-    if (!(await isOwnHistory(checkout, sha, git))) {
-      throw new BeamError('install', `the work starts at commit ${sha.slice(0, 12)}, which is not on any branch of ${checkout}: run "git fetch" there and receive again`);
-    }
+  const [missing] = await missingBase(checkout, description);
+  if (missing) {
+    throw new BeamError('install', `the work starts at commit ${missing.slice(0, 12)}, which is not on any branch of ${checkout}: run "git fetch" there and receive again`);
   }
   if (description.commits === 0) return;
   const links = await linksIn(checkout, description.head, git);
   const bases = description.base.length > 0 ? description.base : [EMPTY_TREE];
   for (const base of bases) {
     const raw = await runGit(checkout, ['diff-tree', '-r', '-z', '--raw', '--no-renames', base, description.head], git);
-    for (const change of parseRaw(raw)) {
+    for (const change of parseRawDiff(raw)) {
       const why = await whyChangeIsRefused(change, checkout, git, links);
       if (why) throw new BeamError('protocol', `the carried work was refused: its commits ${why}`);
     }
   }
 }
 
-/** Reachable from the repository's own refs, beam/ branches left aside. */
-async function isOwnHistory(checkout: string, sha: string, git: GitOptions): Promise<boolean> {
-  if (!(await gitText(checkout, ['cat-file', '-t', sha], git).then((type) => type === 'commit', () => false))) return false;
-  const outside = await gitText(checkout, ['rev-list', '-n1', sha, '--not', '--exclude=refs/heads/beam/*', '--all'], git).catch(() => 'unknown');
-  return outside === '';
-}
 
 /** Every symbolic link in a commit's tree: a new link may not lead through one. */
 async function linksIn(checkout: string, commit: string, git: GitOptions): Promise<ReadonlySet<string>> {
@@ -59,7 +44,7 @@ async function linksIn(checkout: string, commit: string, git: GitOptions): Promi
   const links = new Set<string>();
   for (const entry of fields) {
     const tab = entry.indexOf('\t');
-    if (tab > 0 && entry.startsWith(`${SYMLINK} `)) links.add(entry.slice(tab + 1));
+    if (tab > 0 && entry.startsWith(`${SYMLINK_MODE} `)) links.add(entry.slice(tab + 1));
   }
   return links;
 }
@@ -87,7 +72,7 @@ export async function vetPatches(checkout: string, head: string, patches: { read
       // After each patch, not only at the end: a staged link the unstaged patch deletes again
       // would otherwise sit in the index, one checkout away from the disk.
       const raw = await runGit(checkout, ['diff-index', '--cached', '--raw', '-z', '--no-renames', head], inScratch);
-      for (const change of parseRaw(raw)) {
+      for (const change of parseRawDiff(raw)) {
         const why = await whyChangeIsRefused(change, checkout, git, 'refuse links');
         if (why) throw new BeamError('protocol', `the carried work was refused: its ${what} changes ${why}`);
         if (change.status === 'A' && !created.includes(change.path)) created.push(change.path);
@@ -99,23 +84,13 @@ export async function vetPatches(checkout: string, head: string, patches: { read
   }
 }
 
-/** `--raw -z` output: ":old new oldsha newsha status\0path\0" per change. */
-function parseRaw(raw: Buffer): RawChange[] {
-  const fields = raw.toString('utf8').split('\0');
-  const changes: RawChange[] = [];
-  for (let index = 0; index + 1 < fields.length; index += 2) {
-    const [oldMode, newMode, , newSha, status] = fields[index]!.replace(/^:/, '').split(' ');
-    changes.push({ oldMode: oldMode!, newMode: newMode!, newSha: newSha!, status: status!, path: fields[index + 1]! });
-  }
-  return changes;
-}
 
 async function whyChangeIsRefused(change: RawChange, checkout: string, git: GitOptions, links: ReadonlySet<string> | 'refuse links'): Promise<string | undefined> {
   const shown = JSON.stringify(change.path.slice(0, 200));
   const unsafe = whyWorkPathIsUnsafe(change.path);
   if (unsafe) return `touch ${shown}: ${unsafe}`;
-  if (change.oldMode === GITLINK || change.newMode === GITLINK) return `change the submodule ${shown}`;
-  if (change.status === 'D' || change.newMode !== SYMLINK) return undefined;
+  if (change.oldMode === GITLINK_MODE || change.newMode === GITLINK_MODE) return `change the submodule ${shown}`;
+  if (change.status === 'D' || change.newMode !== SYMLINK_MODE) return undefined;
   if (links === 'refuse links') return `make ${shown} a symbolic link`;
   const target = (await runGit(checkout, ['cat-file', 'blob', change.newSha], git)).toString('utf8');
   return whyLinkLeaves(change.path, target, links) ? `make ${shown} a symbolic link to ${JSON.stringify(target.slice(0, 200))}, which may lead outside the tree` : undefined;
@@ -130,7 +105,7 @@ function whyLinkLeaves(path: string, target: string, links: ReadonlySet<string>)
   if (target.split('/').some((segment) => segment === '..')) return true;
   const resolved = posix.normalize(posix.join(posix.dirname(path), target));
   const segments = resolved.split('/');
-  if (segments.some((segment) => segment.replace(/[. ]+$/, '').toLowerCase() === '.git')) return true;
+  if (segments.some(isGitFolderName)) return true;
   for (let end = 1; end <= segments.length; end++) {
     if (links.has(segments.slice(0, end).join('/'))) return true;
   }
