@@ -3,7 +3,6 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import {
-  BeamError,
   receive,
   send,
   type ReceiveRequest,
@@ -19,6 +18,7 @@ import {
 import { createSampleSession, type SampleOptions } from '../scripts/sample-session.js';
 import { assertBeamedCopy, listOrEmpty, tempDir, treeDigest } from './helpers/e2e.js';
 import { FAKE_GITHUB_TOKEN } from './helpers/fake-secrets.js';
+import { failure } from './helpers/failure.js';
 import { MemoryNetwork } from './helpers/memory-swarm.js';
 
 /**
@@ -155,15 +155,6 @@ async function beam(
   );
   received.catch(() => undefined);
   return { sent, received, senderNews, receiverNews, phrases, laptop, codespace, sessionId: session.id, sessionDir: session.dir, network, code };
-}
-
-async function failure(promise: Promise<unknown>): Promise<BeamError> {
-  const error = await promise.then(
-    () => assert.fail('expected a failure'),
-    (reason: unknown) => reason,
-  );
-  assert.ok(error instanceof BeamError, String(error));
-  return error;
 }
 
 /** Nothing installed and no staging left on the receiver. */

@@ -4,10 +4,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
-import { copilotAvailable } from './helpers/copilot-cli.js';
-import { APPROVAL_BOX, AUTOPILOT_DIALOG, CopilotTerminal, killTmuxServer, statusOf } from './helpers/copilot-tmux.js';
+import { APPROVAL_BOX, AUTOPILOT_DIALOG, CopilotTerminal, killTmuxServer, statusOf, interactiveClientUnavailable } from './helpers/copilot-tmux.js';
 import { jsonEvents, privateHome, spawnBeam, startSender, startTestnet, tempDir } from './helpers/e2e.js';
-import { FakeModel, type ChatMessage, type ChatRequest } from './helpers/fake-model.js';
+import { FakeModel, messageText, type ChatRequest } from './helpers/fake-model.js';
 import {
   addCheckpoint,
   addRewindEntry,
@@ -26,7 +25,6 @@ import {
   type HostileAppend,
   type RealSession,
 } from './helpers/real-sessions.js';
-import { tmuxAvailable } from './helpers/tmux.js';
 
 /**
  * The proof of issue 12: nothing granted on the source runs on the receiver. Real sessions made by
@@ -43,13 +41,7 @@ import { tmuxAvailable } from './helpers/tmux.js';
  * same edits copied by hand and shows that each of them takes effect in 1.0.102.
  */
 
-const skip = !tmuxAvailable()
-  ? 'skipped: tmux is not installed'
-  : !copilotAvailable()
-    ? 'skipped: @github/copilot is not installed (npm could not install it here)'
-    : !existsSync('/proc/self/environ')
-      ? 'skipped: no /proc here to make sure no client process is left running'
-      : false;
+const skip = interactiveClientUnavailable();
 
 const SAFE_STATUS = 'Interactive · Manual Approval';
 
@@ -76,12 +68,6 @@ interface ResumeOutcome {
   readonly requests: readonly ChatRequest[];
 }
 
-function textOf(message: ChatMessage): string {
-  const { content } = message;
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((part) => (typeof part === 'object' && part && 'text' in part ? String((part as { text: unknown }).text) : JSON.stringify(part))).join('');
-  return JSON.stringify(content ?? '');
-}
 
 function shortened(text: string): string {
   return text.length > 600 ? `${text.slice(0, 600)} …(${text.length - 600} more characters)` : text;
@@ -183,7 +169,7 @@ describe('a beamed session resumed interactively grants nothing from the source 
       const first = model.requests.length;
       model.enqueue({ toolCalls: [{ name: 'bash', arguments: { command: `touch ${marker}`, description: 'touch the marker' } }] });
       await terminal.submit(prompt);
-      const promptRequest = (): ChatRequest | undefined => model.requests.slice(first).find((request) => request.messages.some((message) => message.role === 'user' && textOf(message).includes(prompt)));
+      const promptRequest = (): ChatRequest | undefined => model.requests.slice(first).find((request) => request.messages.some((message) => message.role === 'user' && messageText(message).includes(prompt)));
       const toolResultSent = (): boolean => model.requests.slice(first).some((request) => request.messages.at(-1)?.role === 'tool');
       const next = (): Promise<{ decision: ResumeOutcome['decision']; decisionScreen: string }> =>
         terminal.until(
@@ -240,13 +226,13 @@ describe('a beamed session resumed interactively grants nothing from the source 
    * client sent while making the session, the receiver's own note, or the prompt just typed.
    */
   function injectedMessages(request: ChatRequest, session: RealSession, prompt: string, ownTexts: readonly string[]): string[] {
-    const history = new Set(session.requests.flatMap((made) => made.messages.filter((message) => message.role === 'user').map((message) => normalised(textOf(message)))));
+    const history = new Set(session.requests.flatMap((made) => made.messages.filter((message) => message.role === 'user').map((message) => normalised(messageText(message)))));
     const systemCount = Math.max(...session.requests.map((made) => made.messages.filter((message) => message.role === 'system').length));
     const unexplained: string[] = [];
     const systems = request.messages.filter((message) => message.role === 'system');
-    if (systems.length > systemCount) unexplained.push(...systems.slice(systemCount).map((message) => `system: ${shortened(textOf(message))}`));
+    if (systems.length > systemCount) unexplained.push(...systems.slice(systemCount).map((message) => `system: ${shortened(messageText(message))}`));
     for (const message of request.messages.filter((message) => message.role === 'user')) {
-      let text = normalised(textOf(message));
+      let text = normalised(messageText(message));
       if (history.has(text)) continue;
       text = withoutModeEndedNotices(text).replace(prompt, '');
       for (const own of ownTexts) text = text.replace(own, '');
@@ -429,7 +415,7 @@ function messagesContaining(requests: readonly ChatRequest[], needle: string): s
   const found: string[] = [];
   requests.forEach((request, n) => {
     for (const message of request.messages) {
-      const text = textOf(message);
+      const text = messageText(message);
       const at = text.indexOf(needle);
       if (at >= 0) found.push(`request ${n + 1}, ${message.role}: …${text.slice(Math.max(0, at - 200), at + needle.length + 50)}…`);
     }
@@ -440,7 +426,7 @@ function messagesContaining(requests: readonly ChatRequest[], needle: string): s
 /** The folder the client's system prompt says it runs in ("Current working directory: <path>"). */
 function workingDirectory(request: ChatRequest): string | undefined {
   for (const message of request.messages.filter((message) => message.role === 'system')) {
-    const found = /Current working directory: (.+)$/m.exec(textOf(message));
+    const found = /Current working directory: (.+)$/m.exec(messageText(message));
     if (found) return found[1]!.trim();
   }
   return undefined;

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Testnet } from 'hyperdht/testnet.js';
-import { copilotAvailable } from './helpers/copilot-cli.js';
-import { APPROVAL_BOX, CopilotTerminal, killTmuxServer } from './helpers/copilot-tmux.js';
+import { APPROVAL_BOX, CopilotTerminal, killTmuxServer, interactiveClientUnavailable } from './helpers/copilot-tmux.js';
 import { lastEvent, privateHome, spawnBeam, startSender, startTestnet } from './helpers/e2e.js';
-import { FakeModel, type ChatMessage } from './helpers/fake-model.js';
+import { FakeModel, messageText } from './helpers/fake-model.js';
 import { git, repositories, type Repos } from './helpers/git-repos.js';
 import { ORIGIN, RealSessions } from './helpers/real-sessions.js';
-import { tmuxAvailable } from './helpers/tmux.js';
 
 /**
  * The proof of issue 15 with the real client: a session made by the real Copilot CLI edits a file
@@ -18,19 +15,8 @@ import { tmuxAvailable } from './helpers/tmux.js';
  * on the receiver the printed place is where the client resumes, and a tool call there reads the
  * edit the session made on the other machine.
  */
-const skip = !tmuxAvailable()
-  ? 'skipped: tmux is not installed'
-  : !copilotAvailable()
-    ? 'skipped: @github/copilot is not installed (npm could not install it here)'
-    : !existsSync('/proc/self/environ')
-      ? 'skipped: no /proc here to make sure no client process is left running'
-      : false;
+const skip = interactiveClientUnavailable();
 
-function textOf(message: ChatMessage): string {
-  const { content } = message;
-  if (typeof content === 'string') return content;
-  return Array.isArray(content) ? content.map((part: { text?: unknown }) => (typeof part.text === 'string' ? part.text : '')).join('') : '';
-}
 
 describe('a session beamed with its work resumes where the work landed (issue 15)', { skip }, () => {
   let testnet: Testnet;
@@ -92,8 +78,8 @@ describe('a session beamed with its work resumes where the work landed (issue 15
           // restored history has tool results of its own, from the laptop).
           const answered = model.requests
             .slice(first)
-            .find((request) => request.messages.some((message) => message.role === 'user' && textOf(message).includes(prompt)) && request.messages.at(-1)?.role === 'tool');
-          return answered ? textOf(answered.messages.at(-1)!) : undefined;
+            .find((request) => request.messages.some((message) => message.role === 'user' && messageText(message).includes(prompt)) && request.messages.at(-1)?.role === 'tool');
+          return answered ? messageText(answered.messages.at(-1)!) : undefined;
         },
         90_000,
       );

@@ -13,6 +13,7 @@ import { decodeWorkDescription } from '../src/session/work/decode.js';
 import { whyWorkFilesDiffer } from '../src/session/work/expected.js';
 import type { ManifestFile } from '../src/bundle/manifest.js';
 import { tempDir, treeDigest } from './helpers/e2e.js';
+import { failure } from './helpers/failure.js';
 import { git, repositories, snapshot, workInProgress } from './helpers/git-repos.js';
 
 /*
@@ -32,12 +33,11 @@ async function land(checkout: string, workDir: string, description: WorkDescript
   return applyWork({ plan: await planWork(checkout, label), workDir, description });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<BeamError> {
-  const error = await promise.then(
-    () => assert.fail('expected a refusal'),
-    (reason: unknown) => reason,
-  );
-  assert.ok(error instanceof BeamError, String(error));
+/** Runs `attempt`, which must fail, and checks that it left the repository at `checkout` exactly as it was. */
+async function refusedAsItWas(checkout: string, attempt: () => Promise<unknown>): Promise<BeamError> {
+  const before = snapshot(checkout);
+  const error = await failure(attempt());
+  assert.equal(snapshot(checkout), before, 'the repository as it was');
   return error;
 }
 
@@ -114,11 +114,9 @@ describe('carrying the work of a checkout', () => {
     git(repos.laptop, 'commit', '--quiet', '-am', 'pushed');
     git(repos.laptop, 'push', '--quiet', 'origin', 'main');
     await workInProgress(repos.laptop);
-    const before = snapshot(repos.codespace);
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /build on commits this checkout lacks: run "git fetch" in .* and receive again/);
-    assert.equal(snapshot(repos.codespace), before);
 
     git(repos.codespace, 'fetch', '--quiet');
     const applied = await land(repos.codespace, workDir, description, 'x');
@@ -132,10 +130,8 @@ describe('carrying the work of a checkout', () => {
     const plan = await planWork(repos.codespace, 'x');
     assert.equal(plan.inPlace, true);
     await writeFile(join(repos.codespace, 'notes.txt'), 'written while the session arrived\n');
-    const before = snapshot(repos.codespace);
-    const error = await refusal(applyWork({ plan, workDir, description }));
+    const error = await refusedAsItWas(repos.codespace, () => applyWork({ plan, workDir, description }));
     assert.match(error.message, /changed while the session arrived: nothing was applied/);
-    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('a patch that does not fit the base changes nothing (checked before it is applied)', async () => {
@@ -145,10 +141,8 @@ describe('carrying the work of a checkout', () => {
     // The unstaged patch no longer fits what the staged one leaves.
     const unstaged = await readFile(join(workDir, WORK_FILES.unstaged), 'utf8');
     await writeFile(join(workDir, WORK_FILES.unstaged), unstaged.replace('+line 4 unstaged', '+line 4 unstaged').replace(' line 3\n', ' line three\n'));
-    const before = snapshot(repos.codespace);
-    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /the unstaged changes do not apply here .*nothing was changed/);
-    assert.equal(snapshot(repos.codespace), before, 'branch, checkout and files as they were');
   });
 
   const hostile: Array<[string, (patch: string) => string, RegExp]> = [
@@ -166,11 +160,9 @@ describe('carrying the work of a checkout', () => {
       const { workDir, description } = await captured(repos.laptop, repos.root);
       const patch = await readFile(join(workDir, WORK_FILES.staged), 'utf8');
       await writeFile(join(workDir, WORK_FILES.staged), edit(patch));
-      const before = snapshot(repos.codespace);
-      const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+      const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
       assert.match(error.message, message);
       assert.equal(error.kind, 'protocol');
-      assert.equal(snapshot(repos.codespace), before);
     });
   }
 
@@ -186,7 +178,7 @@ describe('carrying the work of a checkout', () => {
       [{ head: 'HEAD; rm -rf /' }, /not a commit id/],
     ];
     for (const [change, message] of cases) {
-      const error = await refusal(land(repos.codespace, workDir, { ...description, ...change }, 'x'));
+      const error = await failure(land(repos.codespace, workDir, { ...description, ...change }, 'x'));
       assert.match(error.message, message);
       assert.equal(snapshot(repos.codespace), before);
     }
@@ -202,13 +194,11 @@ describe('carrying the work of a checkout', () => {
     git(repos.codespace, 'add', 'src');
     git(repos.codespace, 'commit', '--quiet', '-m', 'a link');
     git(repos.codespace, 'push', '--quiet', 'origin', 'HEAD:refs/heads/linked');
-    const before = snapshot(repos.codespace);
     // Based on the receiver's commit, so the link is in the tree the work lands on.
     const linked = { ...description, commits: 0, head: git(repos.codespace, 'rev-parse', 'HEAD'), staged: false, unstaged: false };
-    const error = await refusal(land(repos.codespace, workDir, linked, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, linked, 'x'));
     assert.match(error.message, /src\/new\/module\.ts would be written through a symbolic link/);
     assert.deepEqual(await readdir(outside), []);
-    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('filters and hooks configured in the receiving repository do not run', async () => {
@@ -315,7 +305,7 @@ describe('landing work never costs the receiver a file (the review of issue 15)'
     ] as const) {
       const plan = await planWork(repos.codespace, 'x');
       assert.equal(plan.inPlace, true);
-      const error = await refusal(applyWork({ plan, workDir, description: { ...description, untracked: [...description.untracked, { path, mode: 0o644 }] } }));
+      const error = await failure(applyWork({ plan, workDir, description: { ...description, untracked: [...description.untracked, { path, mode: 0o644 }] } }));
       assert.match(error.message, message);
       assert.equal(snapshot(repos.codespace), before, `${path}: branch, index, files and the ignored log as they were`);
     }
@@ -330,10 +320,8 @@ describe('landing work never costs the receiver a file (the review of issue 15)'
     await writeFile(join(repos.codespace, '.git', 'info', 'exclude'), 'local.cfg\n');
     await writeFile(join(repos.codespace, 'local.cfg'), 'the receiver\'s own, ignored\n');
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const before = snapshot(repos.codespace);
-    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /cannot land in .* without touching files of its own .*: receive again with --worktree/);
-    assert.equal(snapshot(repos.codespace), before);
     const applied = await applyWork({ plan: await planWork(repos.codespace, 'x', join(repos.root, 'elsewhere')), workDir, description });
     assert.equal(applied.inPlace, false, 'in a worktree it lands');
     assert.equal(await readFile(join(repos.codespace, 'local.cfg'), 'utf8'), 'the receiver\'s own, ignored\n');
@@ -393,10 +381,8 @@ describe('what git makes of hostile work, not what a regex reads', () => {
       await workInProgress(repos.laptop);
       const { workDir, description } = await captured(repos.laptop, repos.root);
       await writeFile(join(workDir, WORK_FILES.staged), edit(await readFile(join(workDir, WORK_FILES.staged), 'latin1')), 'latin1');
-      const before = snapshot(repos.codespace);
-      const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+      const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
       assert.match(error.message, message);
-      assert.equal(snapshot(repos.codespace), before);
     });
   }
 
@@ -406,11 +392,9 @@ describe('what git makes of hostile work, not what a regex reads', () => {
     git(repos.laptop, 'add', 'etc-link');
     git(repos.laptop, 'commit', '--quiet', '-m', 'a link out');
     const out = await captured(repos.laptop, repos.root);
-    const before = snapshot(repos.codespace);
-    const error = await refusal(land(repos.codespace, out.workDir, out.description, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, out.workDir, out.description, 'x'));
     assert.match(error.message, /its commits make "etc-link" a symbolic link to "\/etc", which may lead outside the tree/);
     assert.equal(error.kind, 'protocol');
-    assert.equal(snapshot(repos.codespace), before);
 
     git(repos.laptop, 'rm', '--quiet', 'etc-link');
     await symlink('app.txt', join(repos.laptop, 'readme-link'));
@@ -458,9 +442,8 @@ describe('the second review of carried work', () => {
     git(repos.laptop, 'add', 'b/up', 'link');
     git(repos.laptop, 'commit', '--quiet', '-m', 'a chain');
     const chain = await captured(repos.laptop, repos.root);
-    const before = snapshot(repos.codespace);
-    assert.match((await refusal(land(repos.codespace, chain.workDir, chain.description, 'x'))).message, /symbolic link to "\.\.", which may lead outside the tree/);
-    assert.equal(snapshot(repos.codespace), before);
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, chain.workDir, chain.description, 'x'));
+    assert.match(error.message, /symbolic link to "\.\.", which may lead outside the tree/);
   });
 
   test('work may only start on the receiver\'s own branches: not on objects an earlier, refused bundle left behind', async () => {
@@ -469,13 +452,11 @@ describe('the second review of carried work', () => {
     git(repos.laptop, 'add', 'passwd');
     git(repos.laptop, 'commit', '--quiet', '-m', 'a link out');
     const hostile = await captured(repos.laptop, repos.root);
-    await refusal(land(repos.codespace, hostile.workDir, hostile.description, 'x')); // its objects stay, unreachable
+    await failure(land(repos.codespace, hostile.workDir, hostile.description, 'x')); // its objects stay, unreachable
     const planted = hostile.description.head;
-    const before = snapshot(repos.codespace);
     const riding = { ...hostile.description, commits: 0, base: [planted], staged: false, unstaged: false, untracked: [] };
-    const error = await refusal(land(repos.codespace, hostile.workDir, riding, 'y'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, hostile.workDir, riding, 'y'));
     assert.match(error.message, /starts at commit [0-9a-f]{12}, which is not on any branch/);
-    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('a link staged and deleted again in the working tree is refused, not left in the index', async () => {
@@ -486,10 +467,8 @@ describe('the second review of carried work', () => {
     const unlink = 'diff --git a/l b/l\ndeleted file mode 120000\n--- a/l\n+++ /dev/null\n@@ -1 +0,0 @@\n-/etc/passwd\n\\ No newline at end of file\n';
     await writeFile(join(workDir, WORK_FILES.staged), link);
     await writeFile(join(workDir, WORK_FILES.unstaged), unlink);
-    const before = snapshot(repos.codespace);
-    const error = await refusal(land(repos.codespace, workDir, { ...description, staged: true, unstaged: true }, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, { ...description, staged: true, unstaged: true }, 'x'));
     assert.match(error.message, /its staged changes make "l" a symbolic link|symbolic link/);
-    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('a commit git fsck would reject is refused as it comes in', async () => {
@@ -500,10 +479,8 @@ describe('the second review of carried work', () => {
     const sha = execFileSync('git', ['-C', repos.laptop, 'hash-object', '-t', 'commit', '--literally', '-w', '--stdin'], { input: bad, encoding: 'utf8' }).trim();
     git(repos.laptop, 'update-ref', 'refs/heads/main', sha);
     const { workDir, description } = await captured(repos.laptop, repos.root);
-    const before = snapshot(repos.codespace);
-    const error = await refusal(land(repos.codespace, workDir, description, 'x'));
+    const error = await refusedAsItWas(repos.codespace, () => land(repos.codespace, workDir, description, 'x'));
     assert.match(error.message, /index-pack failed/);
-    assert.equal(snapshot(repos.codespace), before);
   });
 
   test('undo puts HEAD back on its branch even when a tag has the same name', async () => {

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { COPILOT_BIN, copilotEnv } from './copilot-cli.js';
+import { COPILOT_BIN, copilotAvailable, copilotEnv } from './copilot-cli.js';
+import { tmuxAvailable } from './tmux.js';
 
 /**
  * The real Copilot CLI in a real terminal: a detached tmux session on a private tmux server (so
@@ -177,4 +178,12 @@ export async function waitForNoProcesses(copilotHome: string, timeoutMs: number)
 export function killTmuxServer(socket: string): void {
   spawnSync('tmux', ['-L', socket, 'kill-server']);
   rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+}
+
+/** Why the real client cannot be driven interactively here (a test's skip reason), or false. */
+export function interactiveClientUnavailable(): string | false {
+  if (!tmuxAvailable()) return 'skipped: tmux is not installed';
+  if (!copilotAvailable()) return 'skipped: @github/copilot is not installed (npm could not install it here)';
+  if (!existsSync('/proc/self/environ')) return 'skipped: no /proc here to make sure no client process is left running';
+  return false;
 }

@@ -85,3 +85,11 @@ export class FakeModel {
 export function transcript(request: ChatRequest): string {
   return request.messages.map((message) => `${message.role}: ${JSON.stringify(message.content ?? '')} ${JSON.stringify(message.tool_calls ?? '')}`).join('\n');
 }
+
+/** A message's text: its string content, or the text parts of structured content. */
+export function messageText(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((part) => (typeof part === 'object' && part && 'text' in part ? String((part as { text: unknown }).text) : JSON.stringify(part))).join('');
+  return JSON.stringify(content ?? '');
+}
