@@ -30,7 +30,8 @@ describe('a hostile sender', () => {
     ['no-final', /ended its stream without the final tag/],
     ['out-of-order', /failed authentication \(tampered, reordered or replayed data\)/],
     ['replay', /failed authentication \(tampered, reordered or replayed data\)/],
-    ['deflate-bomb', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data\)/],
+    ['zstd-bomb', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data\)/],
+    ['zstd-window', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data\)/],
   ];
 
   test('terminal control sequences from the peer never reach the terminal', async () => {

@@ -26,6 +26,7 @@ export function decodeCredit(body: Uint8Array): number {
 /** The sender's side: waits for credit before DATA would exceed the window. */
 export class SendWindow {
   private outstanding = 0;
+  private creditWaitMs = 0;
 
   constructor(
     private readonly channel: SecureChannel,
@@ -33,10 +34,17 @@ export class SendWindow {
     private readonly windowBytes = WINDOW_BYTES,
   ) {}
 
+  /** Time spent waiting for the receiver's credit: how much the receiver held the sender back. */
+  get waitedForCreditMs(): number {
+    return this.creditWaitMs;
+  }
+
   async reserve(bytes: number): Promise<void> {
     this.outstanding += bytes;
     while (this.outstanding > this.windowBytes) {
+      const started = performance.now();
       this.outstanding -= await receiveCredit(this.channel, this.timeoutMs);
+      this.creditWaitMs += performance.now() - started;
       if (this.outstanding < 0) throw new BeamError('protocol', 'the receiver granted credit for data it was never sent');
     }
   }

@@ -4,8 +4,8 @@ import { asRecord, optionalText, parseJsonObject, type Invalid } from './json-fi
 import type { BundleLimits } from './limits.js';
 import { parentPaths, whyPathIsUnsafe } from './paths.js';
 
-/** 2: files may travel compressed (the `compressed` field). */
-export const MANIFEST_FORMAT = 3;
+/** 2: files may travel compressed (the `compressed` field); 3: the work in progress; 4: compressed means zstd, not deflate. */
+export const MANIFEST_FORMAT = 4;
 const FILE_FIELDS = new Set(['path', 'size', 'mode', 'sha256', 'compressed']);
 
 export interface ManifestFile {
@@ -15,7 +15,7 @@ export interface ManifestFile {
   /** Permission bits only; the receiver narrows them to the owner. */
   readonly mode: number;
   readonly sha256: string;
-  /** Each DATA message of this file is one raw-deflate block of at most COMPRESSED_CHUNK_BYTES. */
+  /** Each DATA message of this file is one flushed zstd block of at most COMPRESSED_CHUNK_BYTES of it. */
   readonly compressed?: boolean;
 }
 

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { BeamError, toBeamError } from '../errors.js';
+import { BlockDecompressor, CorruptBlockError } from './codec.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
@@ -30,6 +30,8 @@ interface OpenFile {
   readonly file: ManifestFile;
   readonly out: WriteStream;
   readonly rewriter: FileRewriter | undefined;
+  /** For a compressed file: its own decoder, since its frames' window spans the file. */
+  readonly decompressor: BlockDecompressor | undefined;
   readonly hash: Hash;
   readonly failed: Promise<never>;
   remaining: number;
@@ -60,7 +62,7 @@ export async function receiveFiles(
     for (;;) {
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
       if (message.kind === MessageKind.Data && !message.final) {
-        let bytes = current?.file.compressed ? inflateBlock(message.body, current) : message.body;
+        let bytes = current?.decompressor ? decompressBlock(message.body, current, current.decompressor) : message.body;
         const plainLength = bytes.length;
         while (bytes.length > 0) {
           if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
@@ -95,16 +97,17 @@ export async function receiveFiles(
 }
 
 /**
- * One DATA message of a compressed file is one raw-deflate block of that file alone. Inflating
- * is bounded by what the file still lacks and by the block size, so a small message can never
+ * One DATA message of a compressed file is one flushed zstd block of that file. Decoding is
+ * bounded by what the file still lacks and by the block size, so a small message can never
  * turn into more than COMPRESSED_CHUNK_BYTES here.
  */
-function inflateBlock(block: Uint8Array, current: OpenFile): Uint8Array {
+function decompressBlock(block: Uint8Array, current: OpenFile, decompressor: BlockDecompressor): Uint8Array {
   const limit = Math.min(current.remaining, COMPRESSED_CHUNK_BYTES);
   let plain: Buffer;
   try {
-    plain = inflateRawSync(block, { maxOutputLength: limit });
+    plain = decompressor.decompress(block, limit);
   } catch (error) {
+    if (!(error instanceof CorruptBlockError)) throw error;
     throw new BeamError('protocol', `"${current.file.path}" arrived corrupt or larger than announced (compressed data): nothing was installed`, { cause: error });
   }
   if (plain.length === 0) throw new BeamError('protocol', `"${current.file.path}" arrived with an empty compressed block: nothing was installed`);
@@ -133,7 +136,8 @@ async function openNext(
     const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: privateFileMode(file.mode), highWaterMark: WRITE_HIGH_WATER_BYTES });
     const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
     failed.catch(() => undefined);
-    const opened: OpenFile = { file, out, rewriter: rewriterFor?.(file), hash: createHash('sha256'), remaining: file.size, failed };
+    const decompressor = file.compressed ? new BlockDecompressor(COMPRESSED_CHUNK_BYTES) : undefined;
+    const opened: OpenFile = { file, out, rewriter: rewriterFor?.(file), decompressor, hash: createHash('sha256'), remaining: file.size, failed };
     if (file.size > 0) return opened;
     await closeVerified(opened);
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { deflateRaw, constants as zlib } from 'node:zlib';
 import { BeamError } from '../errors.js';
+import { AdaptiveLevel } from './adaptive-level.js';
+import { BlockCompressor } from './codec.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { SendWindow } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
@@ -9,13 +9,11 @@ import type { Manifest, ManifestFile } from './manifest.js';
 import { MessageKind } from './messages.js';
 import { readChunks } from './read-chunks.js';
 
-const deflateRawAsync = promisify(deflateRaw);
-/** Blocks deflated ahead of the one being sent: enough to keep the thread pool busy. */
-const DEFLATE_AHEAD = 3;
-/** Level 1: on session JSON it already gains most of the ratio, at several times level 6's speed. */
-function deflate(chunk: Uint8Array): Promise<Buffer> {
-  return deflateRawAsync(chunk, { level: zlib.Z_BEST_SPEED });
-}
+/**
+ * Where each beam's compression starts: level 1 is the fastest, and on a fast link the CPU is
+ * what limits; on a slow one the level climbs within the first few MiB (adaptive-level.ts).
+ */
+const FIRST_LEVEL = 1;
 
 export type ProgressListener = (doneBytes: number, totalBytes: number) => void;
 
@@ -46,8 +44,10 @@ export async function sendFiles(
 ): Promise<void> {
   let done = 0;
   const window = new SendWindow(channel, creditTimeoutMs);
+  // One choice of level for the whole beam: what it learns on one file holds for the next.
+  const level = new AdaptiveLevel(FIRST_LEVEL);
   for (const file of manifest.files) {
-    const changed = await sendOneFile(channel, window, locate(file), file, (bytes) => {
+    const changed = await sendOneFile(channel, window, locate(file), file, level, (bytes) => {
       done += bytes;
       onProgress(done, manifest.totalBytes);
     });
@@ -56,36 +56,36 @@ export async function sendFiles(
   await channel.send(MessageKind.End, new Uint8Array(0), true);
 }
 
+/** Time the sender has spent held back by the link or the receiver, not by its own work. */
+function waited(window: SendWindow, channel: SecureChannel): number {
+  return window.waitedForCreditMs + channel.waitedForLinkMs;
+}
+
 /** Returns true when the file on disk no longer matches the manifest. */
 async function sendOneFile(
   channel: SecureChannel,
   window: SendWindow,
   path: string,
   file: ManifestFile,
+  level: AdaptiveLevel,
   onBytes: (count: number) => void,
 ): Promise<boolean> {
   const hash = createHash('sha256');
   let size = 0;
-  // Compressed blocks are deflated ahead on libuv's thread pool (a copy each, since the read
-  // buffers are reused) while this thread seals and sends the previous one.
-  const deflating: Array<{ readonly block: Promise<Buffer>; readonly plainBytes: number }> = [];
-  const sendOldest = async (): Promise<void> => {
-    const { block, plainBytes } = deflating.shift()!;
-    const body = await block;
-    await window.reserve(body.length);
-    await channel.send(MessageKind.Data, body);
-    onBytes(plainBytes);
-  };
+  const compressor = file.compressed ? new BlockCompressor(level.level, COMPRESSED_CHUNK_BYTES) : undefined;
   try {
-    for await (const chunk of readChunks(path, file.compressed ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES)) {
+    for await (const chunk of readChunks(path, compressor ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES)) {
       size += chunk.length;
       if (size > file.size) return true;
       hash.update(chunk);
-      if (file.compressed) {
-        const block = deflate(Buffer.from(chunk));
-        block.catch(() => undefined); // awaited by sendOldest
-        deflating.push({ block, plainBytes: chunk.length });
-        if (deflating.length >= DEFLATE_AHEAD) await sendOldest();
+      if (compressor) {
+        const started = performance.now();
+        const waitedBefore = waited(window, channel);
+        const body = compressor.compress(chunk, size === file.size);
+        await window.reserve(body.length);
+        await channel.send(MessageKind.Data, body);
+        compressor.setLevel(level.record(performance.now() - started, waited(window, channel) - waitedBefore));
+        onBytes(chunk.length);
       } else {
         // channel.send seals (copies) the chunk before the next read reuses its buffer.
         await window.reserve(chunk.length);
@@ -93,7 +93,6 @@ async function sendOneFile(
         onBytes(chunk.length);
       }
     }
-    while (deflating.length > 0) await sendOldest();
   } catch (error) {
     if (error instanceof BeamError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;

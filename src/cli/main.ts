@@ -15,9 +15,17 @@ import type { ReceiveOptions } from './receive.js';
 import type { SendOptions } from './send.js';
 import { Ui } from './ui.js';
 
+/** From dist/src/cli (the library build) or dist/bundle (the CLI's bundle), the package's own manifest. */
 function packageVersion(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  for (const relative of ['../../../package.json', '../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'copilot-beam' && manifest.version) return manifest.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
 }
 
 function networkOptions(command: Command, defaultTimeout: string): Command {

@@ -17,7 +17,7 @@ export interface WorkspaceInfo {
 export async function readWorkspace(sessionDir: string): Promise<WorkspaceInfo> {
   let parsed: unknown;
   try {
-    const { parse: parseYaml } = await import('yaml'); // loaded on use: it costs ~20 ms at start-up
+    const { parse: parseYaml } = await import('./yaml.js');
     parsed = parseYaml(await readFile(join(sessionDir, 'workspace.yaml'), 'utf8'));
   } catch {
     return {};

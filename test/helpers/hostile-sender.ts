@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { parseCode } from '../../src/code/index.js';
 import { loadSodium } from '../../src/crypto/index.js';
 import { encodeJson, MANIFEST_FORMAT, MessageKind } from '../../src/bundle/index.js';
@@ -116,13 +116,17 @@ async function misbehave(): Promise<void> {
 
   // The remaining scenarios offer a plausible manifest and misbehave in the data stream.
   const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : content;
-  const bomb = scenario === 'deflate-bomb';
+  const bomb = scenario === 'zstd-bomb' || scenario === 'zstd-window';
   await offer(manifest([file('events.jsonl', declared, bomb ? { compressed: true } : {})]));
   await channel.receive(10_000); // ACCEPT
   switch (scenario) {
-    case 'deflate-bomb':
-      // 64 MiB of zeros deflate to about 64 KB: one small block claiming to be part of a 35-byte file.
-      await send(MessageKind.Data, deflateRawSync(Buffer.alloc(64 * 1024 ** 2), { level: 9 }));
+    case 'zstd-bomb':
+      // 64 MiB of zeros compress to a few KB: one small block claiming to be part of a 35-byte file.
+      await send(MessageKind.Data, zstdFrame(Buffer.alloc(64 * 1024 ** 2), 19));
+      return send(MessageKind.End, nothing, true);
+    case 'zstd-window':
+      // A frame that asks the receiver to keep 128 MiB of history for back-references.
+      await send(MessageKind.Data, zstdFrame(content, 1, 27));
       return send(MessageKind.End, nothing, true);
     case 'lying-hash':
       await send(MessageKind.Data, Buffer.alloc(declared.length, 0x41));
@@ -152,4 +156,21 @@ async function misbehave(): Promise<void> {
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
+}
+
+/** One zstd frame, optionally declaring a window of 2^windowLog bytes (the receiver allows 2^22). */
+function zstdFrame(data: Buffer, level: number, windowLog?: number): Buffer {
+  const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js');
+  const context = new zstd.CCtx();
+  context.setParameter(zstd.CParameter.compressionLevel, level);
+  if (windowLog !== undefined) {
+    context.setParameter(zstd.CParameter.windowLog, windowLog);
+    // Without this, zstd shrinks the window to the (small) content and says so in the header.
+    context.setParameter(zstd.CParameter.contentSizeFlag, 0);
+  }
+  // Given in two calls, so that zstd cannot shrink the window to the content's size.
+  const out = Buffer.alloc(zstd.compressBound(data.length) + 64);
+  const [, head] = context.compressStream2(out, data, zstd.EndDirective.continue);
+  const [, tail] = context.compressStream2(out.subarray(head), Buffer.alloc(0), zstd.EndDirective.end);
+  return out.subarray(0, head + tail);
 }

@@ -39,7 +39,7 @@ const MAX_TEXT = 1000;
 
 export async function rebuildWorkspaceFile(sessionDir: string, options: WorkspaceRebuild): Promise<WorkspaceReport> {
   const path = join(sessionDir, 'workspace.yaml');
-  const { parse, stringify } = await import('yaml'); // loaded on use: ~20 ms at start-up
+  const { parse, stringify } = await import('../yaml.js');
   const text = await readFile(path, 'utf8').catch(() => undefined);
   const sent = parseRecord(text, parse);
   const kept: Record<string, unknown> = { id: options.sessionId };

@@ -1,0 +1,118 @@
+import { createRequire } from 'node:module';
+import type * as ZstdBinding from 'zstd-napi/binding.js';
+
+/**
+ * Zstandard for the text files of a bundle. Measured on session history and on source code
+ * (docs/BENCHMARKS.md): at level 1 it compresses JSON history 2-3 times faster than raw deflate
+ * level 1 and still smaller than magic-wormhole's deflate level 6, and it decompresses several
+ * times faster. zstd-napi is the binding: it builds from the zstd sources it ships when no
+ * prebuilt binary can be fetched, so it installs offline.
+ *
+ * Each file is one or more zstd frames; each DATA message carries what one flush of the next
+ * ≤ COMPRESSED_CHUNK_BYTES of the file produced, so every message decodes on its own into
+ * exactly that block (the receiver bounds each one) while the window spans the whole file.
+ */
+const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
+
+/** 4 MiB: most of the ratio on long histories, and a bound on the receiver's memory per file. */
+export const WINDOW_LOG = 22;
+export const MIN_LEVEL = 1;
+export const MAX_LEVEL = 9;
+
+export class CorruptBlockError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptBlockError';
+  }
+}
+
+/** Compresses one file, block by block. */
+export class BlockCompressor {
+  private readonly context = new zstd.CCtx();
+  private output: Buffer;
+  private appliedLevel: number;
+  private wantedLevel: number;
+  private inFrame = false;
+
+  constructor(level: number, blockBytes: number) {
+    this.appliedLevel = this.wantedLevel = clampLevel(level);
+    this.context.setParameter(zstd.CParameter.compressionLevel, this.appliedLevel);
+    this.context.setParameter(zstd.CParameter.windowLog, WINDOW_LOG);
+    this.output = Buffer.allocUnsafe(zstd.compressBound(blockBytes));
+  }
+
+  get level(): number {
+    return this.wantedLevel;
+  }
+
+  /**
+   * A new level applies from the next block. zstd applies a level only at a frame's start, so
+   * the current frame is ended with the next block and a new one begins at the new level.
+   */
+  setLevel(level: number): void {
+    this.wantedLevel = clampLevel(level);
+  }
+
+  /** The compressed form of `block`, flushed so that it decodes completely; a fresh buffer. */
+  compress(block: Uint8Array, lastOfFile: boolean): Buffer {
+    if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
+      this.context.setParameter(zstd.CParameter.compressionLevel, this.wantedLevel);
+      this.appliedLevel = this.wantedLevel;
+    }
+    const endFrame = lastOfFile || this.wantedLevel !== this.appliedLevel;
+    const directive = endFrame ? zstd.EndDirective.end : zstd.EndDirective.flush;
+    const parts: Buffer[] = [];
+    let consumed = 0;
+    for (;;) {
+      const [remaining, written, read] = this.context.compressStream2(this.output, block.subarray(consumed), directive);
+      consumed += read;
+      parts.push(Buffer.from(this.output.subarray(0, written)));
+      if (remaining === 0 && consumed === block.length) break;
+    }
+    this.inFrame = !endFrame;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/** Decompresses one file's blocks, each into at most a given number of bytes. */
+export class BlockDecompressor {
+  private readonly context = new zstd.DCtx();
+  private readonly output: Buffer;
+
+  constructor(private readonly blockBytes: number) {
+    // A sender cannot make us hold more than this window for back-references.
+    this.context.setParameter(zstd.DParameter.windowLogMax, WINDOW_LOG);
+    // One byte beyond a block, to notice a block that decodes into more.
+    this.output = Buffer.allocUnsafe(blockBytes + 1);
+  }
+
+  /**
+   * The bytes one DATA message decodes into: at most `limit` (≤ the block size), or a
+   * CorruptBlockError. A block that would decode into more stops at limit + 1 bytes: no message
+   * can make the receiver produce more than one block.
+   */
+  decompress(block: Uint8Array, limit: number): Buffer {
+    if (limit > this.blockBytes) throw new RangeError('limit beyond the block size');
+    let produced = 0;
+    let consumed = 0;
+    try {
+      while (consumed < block.length || produced === 0) {
+        const room = this.output.subarray(produced, limit + 1);
+        const [, written, read] = this.context.decompressStream(room, block.subarray(consumed));
+        consumed += read;
+        produced += written;
+        if (produced > limit) throw new CorruptBlockError('a block decodes into more than it may');
+        if (written === 0 && read === 0) break;
+      }
+    } catch (error) {
+      if (error instanceof CorruptBlockError) throw error;
+      throw new CorruptBlockError((error as Error).message);
+    }
+    if (consumed < block.length) throw new CorruptBlockError('a block holds more than one flush');
+    return Buffer.from(this.output.subarray(0, produced));
+  }
+}
+
+function clampLevel(level: number): number {
+  return Math.min(MAX_LEVEL, Math.max(MIN_LEVEL, Math.round(level)));
+}
