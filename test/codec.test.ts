@@ -101,25 +101,33 @@ describe('the block codec', () => {
 });
 
 describe('the adaptive level', () => {
-  test('climbs while the sender mostly waits for the link, and steps down when it does not', () => {
+  test('climbs while both sides mostly wait (a slow link), and steps down once the sender is busy', () => {
     const level = new AdaptiveLevel(1);
-    for (let i = 0; i < 32 * 3; i++) level.record(10, 6);
+    for (let i = 0; i < 32 * 3; i++) level.record(10, 6, 0.6);
     assert.equal(level.level, 4);
-    for (let i = 0; i < 32 * 2; i++) level.record(10, 0.1);
+    for (let i = 0; i < 32 * 2; i++) level.record(10, 0.1, 0.6);
     assert.equal(level.level, 2);
+  });
+
+  test('does not climb for a busy receiver, and steps down for it', () => {
+    const level = new AdaptiveLevel(3);
+    for (let i = 0; i < 32 * 2; i++) level.record(10, 8, 0.01);
+    assert.equal(level.level, 1);
+    for (let i = 0; i < 32 * 2; i++) level.record(10, 8, 0.1);
+    assert.equal(level.level, 1);
   });
 
   test('stays within the codec levels', () => {
     const level = new AdaptiveLevel(MAX_LEVEL);
-    for (let i = 0; i < 32 * 20; i++) level.record(10, 9);
+    for (let i = 0; i < 32 * 20; i++) level.record(10, 9, 0.9);
     assert.equal(level.level, MAX_LEVEL);
-    for (let i = 0; i < 32 * 20; i++) level.record(10, 0);
+    for (let i = 0; i < 32 * 20; i++) level.record(10, 0, 0.9);
     assert.equal(level.level, MIN_LEVEL);
   });
 
-  test('holds its level between the two thresholds', () => {
+  test('holds its level between the thresholds', () => {
     const level = new AdaptiveLevel(3);
-    for (let i = 0; i < 32 * 5; i++) level.record(10, 1.5);
+    for (let i = 0; i < 32 * 5; i++) level.record(10, 1.5, 0.5);
     assert.equal(level.level, 3);
   });
 });

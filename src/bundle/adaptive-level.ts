@@ -2,17 +2,19 @@ import { MAX_LEVEL, MIN_LEVEL } from './codec.js';
 
 /** Blocks per decision: 32 blocks of 256 KiB, so a level lasts at least 8 MiB of a file. */
 const BLOCKS_PER_DECISION = 32;
-/** Waiting on the link for more than this share of the time: the compressor has time to spare. */
+/** Both sides waiting for more than this share of the time: the link is what limits. */
 const RAISE_ABOVE = 0.25;
-/** Waiting less than this: the compressor is what holds the transfer back. */
+/** Either side waiting less than this: the sender's compressor or the receiver holds the transfer back. */
 const LOWER_BELOW = 0.05;
 
 /**
- * Picks the compression level the way `zstd --adapt` does: while the sender mostly waits for the
- * link (a slow network, or a receiver that cannot take more), spending more CPU on a better
- * ratio costs nothing and moves more of the session per byte on the wire; once the compressor
- * itself is what the link waits for, it steps back down. The sender's own clock is the only
- * input, so the choice needs no help from the receiver and no knowledge of the link.
+ * Picks the compression level much as `zstd --adapt` does, with one more input. While the link
+ * is what limits (a slow network), spending more CPU on a better ratio moves more of the session
+ * per byte on the wire. The sender alone cannot tell a slow link from a busy receiver (both make
+ * it wait), and a higher level does not help a busy receiver, whose work is per byte of session,
+ * and costs CPU a machine shared by both ends does not have. So the level rises only while both
+ * sides mostly wait (the receiver says how much in each credit), and falls as soon as either is
+ * busy: the compressor has become the limit, or the receiver has.
  */
 export class AdaptiveLevel {
   private elapsedMs = 0;
@@ -25,14 +27,17 @@ export class AdaptiveLevel {
     return this.current;
   }
 
-  /** One block: the time from reading it to having sent it, and how much of that went to waiting for the link. */
-  record(elapsedMs: number, waitingMs: number): number {
+  /**
+   * One block: the time from reading it to having sent it, how much of that went to waiting for
+   * the link or the receiver's credit, and the receiver's idle share from its latest credit.
+   */
+  record(elapsedMs: number, waitingMs: number, receiverIdle: number): number {
     this.elapsedMs += elapsedMs;
     this.waitingMs += waitingMs;
     if (++this.blocks < BLOCKS_PER_DECISION) return this.current;
     const waitingShare = this.waitingMs / Math.max(this.elapsedMs, Number.EPSILON);
-    if (waitingShare > RAISE_ABOVE && this.current < MAX_LEVEL) this.current++;
-    else if (waitingShare < LOWER_BELOW && this.current > MIN_LEVEL) this.current--;
+    if (waitingShare > RAISE_ABOVE && receiverIdle > RAISE_ABOVE && this.current < MAX_LEVEL) this.current++;
+    else if ((waitingShare < LOWER_BELOW || receiverIdle < LOWER_BELOW) && this.current > MIN_LEVEL) this.current--;
     this.elapsedMs = this.waitingMs = this.blocks = 0;
     return this.current;
   }

@@ -12,21 +12,34 @@ export const WINDOW_BYTES = 16 * 1024 * 1024;
 /** The receiver grants credit in steps of this many bytes (a quarter of the window). */
 export const CREDIT_STEP_BYTES = 4 * 1024 * 1024;
 
-export function encodeCredit(bytes: number): Uint8Array {
-  const body = new Uint8Array(4);
-  new DataView(body.buffer).setUint32(0, bytes);
+/** A grant of credit, and how much of the time since its last grant the receiver spent waiting for data. */
+export interface Credit {
+  readonly bytes: number;
+  /** 0 (always busy) to 1 (always waiting): with the sender's own waiting, it tells a slow link from a busy receiver. */
+  readonly receiverIdle: number;
+}
+
+export function encodeCredit(credit: Credit): Uint8Array {
+  const body = new Uint8Array(6);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, credit.bytes);
+  view.setUint16(4, Math.round(Math.min(1, Math.max(0, credit.receiverIdle)) * 1000));
   return body;
 }
 
-export function decodeCredit(body: Uint8Array): number {
-  if (body.length !== 4) throw new BeamError('protocol', 'the receiver sent a malformed credit');
-  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0);
+export function decodeCredit(body: Uint8Array): Credit {
+  if (body.length !== 6) throw new BeamError('protocol', 'the receiver sent a malformed credit');
+  const view = new DataView(body.buffer, body.byteOffset, 6);
+  const idlePermille = view.getUint16(4);
+  if (idlePermille > 1000) throw new BeamError('protocol', 'the receiver sent a malformed credit');
+  return { bytes: view.getUint32(0), receiverIdle: idlePermille / 1000 };
 }
 
 /** The sender's side: waits for credit before DATA would exceed the window. */
 export class SendWindow {
   private outstanding = 0;
   private creditWaitMs = 0;
+  private lastReceiverIdle = 0;
 
   constructor(
     private readonly channel: SecureChannel,
@@ -39,12 +52,19 @@ export class SendWindow {
     return this.creditWaitMs;
   }
 
+  /** The receiver's idle share in its latest credit (0 before the first). */
+  get receiverIdle(): number {
+    return this.lastReceiverIdle;
+  }
+
   async reserve(bytes: number): Promise<void> {
     this.outstanding += bytes;
     while (this.outstanding > this.windowBytes) {
       const started = performance.now();
-      this.outstanding -= await receiveCredit(this.channel, this.timeoutMs);
+      const credit = await receiveCredit(this.channel, this.timeoutMs);
       this.creditWaitMs += performance.now() - started;
+      this.outstanding -= credit.bytes;
+      this.lastReceiverIdle = credit.receiverIdle;
       if (this.outstanding < 0) throw new BeamError('protocol', 'the receiver granted credit for data it was never sent');
     }
   }
@@ -61,7 +81,7 @@ export async function receiveAfterCredits(channel: SecureChannel, timeoutMs: num
   }
 }
 
-async function receiveCredit(channel: SecureChannel, timeoutMs: number): Promise<number> {
+async function receiveCredit(channel: SecureChannel, timeoutMs: number): Promise<Credit> {
   const message = await channel.receive(timeoutMs, 'the receiver');
   if (message.kind === MessageKind.Credit) return decodeCredit(message.body);
   if (message.kind === MessageKind.Failed) throw new BeamError('install', `the receiver could not install the session: ${decodeReason(message.body)}`);
@@ -71,17 +91,26 @@ async function receiveCredit(channel: SecureChannel, timeoutMs: number): Promise
 /** The receiver's side: counts consumed DATA bytes and grants them back in steps. */
 export class CreditGrant {
   private consumed = 0;
+  private waitedMs = 0;
+  private since = performance.now();
 
   constructor(
     private readonly channel: SecureChannel,
     private readonly stepBytes = CREDIT_STEP_BYTES,
   ) {}
 
+  /** Time the receiver spent waiting for the next message, reported with the next grant. */
+  waited(ms: number): void {
+    this.waitedMs += ms;
+  }
+
   async consume(bytes: number): Promise<void> {
     this.consumed += bytes;
     if (this.consumed < this.stepBytes) return;
-    const grant = this.consumed;
-    this.consumed = 0;
-    await this.channel.send(MessageKind.Credit, encodeCredit(grant));
+    const now = performance.now();
+    const credit = { bytes: this.consumed, receiverIdle: this.waitedMs / Math.max(now - this.since, Number.EPSILON) };
+    this.consumed = this.waitedMs = 0;
+    this.since = now;
+    await this.channel.send(MessageKind.Credit, encodeCredit(credit));
   }
 }

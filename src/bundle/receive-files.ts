@@ -60,7 +60,9 @@ export async function receiveFiles(
     const credit = new CreditGrant(channel);
     current = await open();
     for (;;) {
+      const waitingSince = performance.now();
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
+      credit.waited(performance.now() - waitingSince);
       if (message.kind === MessageKind.Data && !message.final) {
         let bytes = current?.decompressor ? decompressBlock(message.body, current, current.decompressor) : message.body;
         const plainLength = bytes.length;

@@ -84,7 +84,7 @@ async function sendOneFile(
         const body = compressor.compress(chunk, size === file.size);
         await window.reserve(body.length);
         await channel.send(MessageKind.Data, body);
-        compressor.setLevel(level.record(performance.now() - started, waited(window, channel) - waitedBefore));
+        compressor.setLevel(level.record(performance.now() - started, waited(window, channel) - waitedBefore, window.receiverIdle));
         onBytes(chunk.length);
       } else {
         // channel.send seals (copies) the chunk before the next read reuses its buffer.
