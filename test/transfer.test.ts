@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, appendFile } from 'node:fs/promises';
+import { mkdir, readdir, appendFile, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -14,6 +14,7 @@ import {
   SourceChangedError,
   type Manifest,
 } from '../src/bundle/index.js';
+import { hashListed, type FileIdentity } from '../src/bundle/pack.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
 import { createSampleSession } from '../scripts/sample-session.js';
@@ -144,6 +145,42 @@ test('a file that changes while it is sent stops the stream, naming the file, be
   await assert.rejects(received, /closed the connection/);
 });
 
+test('a file whose identity changed since it was hashed stops the stream without reading it again (a touch suffices)', async () => {
+  const { dir, manifest } = await sampleManifest();
+  const identities = new Map<string, FileIdentity>();
+  const listed = manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode }));
+  await hashListed(dir, listed, identities);
+  assert.equal(identities.size, manifest.files.length, 'every file held still while it was hashed');
+  // Same bytes, new times: only the identity check can see this (a second hash would not). The
+  // time is set, not left to the clock, whose ticks are coarser than a fast test.
+  const plan = join(dir, 'plan.md');
+  await utimes(plan, new Date(), new Date(Date.now() + 5000));
+  const { sender, receiver } = await pairedChannels();
+  const received = receiveFiles(receiver, manifest, await staging(), { idleTimeoutMs: 5000 });
+  received.catch(() => undefined);
+  const stopped = await sendFiles(sender, (file) => join(dir, file.path), manifest, { identityOf: (file) => identities.get(file.path) }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(stopped instanceof SourceChangedError, String(stopped));
+  assert.equal(stopped.path, 'plan.md');
+  sender.close();
+  await assert.rejects(received, /closed the connection/);
+});
+
+test('files unchanged since they were hashed travel on their identity, and arrive verified', async () => {
+  const { dir, manifest } = await sampleManifest();
+  const identities = new Map<string, FileIdentity>();
+  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  await Promise.all([
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
+    sendFiles(sender, (file) => join(dir, file.path), manifest, { identityOf: (file) => identities.get(file.path) }),
+  ]);
+  for (const file of manifest.files) assert.deepEqual(await readFile(join(target, file.path)), await readFile(join(dir, file.path)));
+});
+
 test('files are written owner-only', async () => {
   const content = Buffer.from('x');
   const manifest = oneFile(content);
@@ -178,7 +215,7 @@ test('flow control: a sender never gets more than the window ahead of a receiver
     DEFAULT_LIMITS,
   );
   const { sender, receiver } = await pairedChannels();
-  const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, () => undefined, 1500);
+  const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, { creditTimeoutMs: 1500 });
   // The receiver takes messages off the wire but grants no credit.
   let dataBytes = 0;
   const draining = (async () => {

@@ -264,7 +264,11 @@ async function transfer(channel: SecureChannel, outgoing: OutgoingSession, decis
   if (answer.kind !== MessageKind.Accept) throw new BeamError('protocol', 'the receiver broke the protocol (expected accept or reject)');
 
   try {
-    await sendFiles(channel, (file) => outgoing.locate(file), manifest, (done, total) => decisions.tell({ type: 'progress', done, total }), idleTimeoutMs);
+    await sendFiles(channel, (file) => outgoing.locate(file), manifest, {
+      onProgress: (done, total) => decisions.tell({ type: 'progress', done, total }),
+      creditTimeoutMs: idleTimeoutMs,
+      identityOf: (file) => outgoing.identityOf(file),
+    });
   } catch (error) {
     if (!(error instanceof SourceChangedError)) throw await withPeerReason(channel, 'the receiver', error);
     const message = `the session changed while it was being sent (${error.path}); close Copilot and send again`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError } from '../errors.js';
 import type { ManifestFile } from './manifest.js';
@@ -44,11 +44,40 @@ export async function listFolder(root: string, options: ListOptions = {}): Promi
   return result;
 }
 
-/** Hashes listed files; the size is what was read, so a file that changed since is caught later. */
-export async function hashListed(root: string, files: readonly ListedFile[]): Promise<ManifestFile[]> {
+/**
+ * What the file system says of a file: while all of it stays the same, so does the content (the
+ * kernel updates mtime and ctime on every write). `stat` in nanoseconds, as git and rsync use it.
+ */
+export interface FileIdentity {
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+  readonly dev: bigint;
+}
+
+export async function fileIdentity(path: string): Promise<FileIdentity> {
+  const stats = await stat(path, { bigint: true });
+  return { size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino, dev: stats.dev };
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
+}
+
+/**
+ * Hashes listed files; the size is what was read, so a file that changed since is caught later.
+ * With `identities`, each file whose identity held still while it was hashed gets it recorded:
+ * the sender can then tell that a file is as hashed without reading it twice.
+ */
+export async function hashListed(root: string, files: readonly ListedFile[], identities?: Map<string, FileIdentity>): Promise<ManifestFile[]> {
   const hashed: ManifestFile[] = [];
   for (const file of files) {
-    const { sha256, size } = await hashFile(join(root, file.path));
+    const path = join(root, file.path);
+    const before = identities ? await fileIdentity(path).catch(() => undefined) : undefined;
+    const { sha256, size } = await hashFile(path);
+    const after = before ? await fileIdentity(path).catch(() => undefined) : undefined;
+    if (before && after && sameIdentity(before, after) && after.size === BigInt(size)) identities?.set(file.path, after);
     hashed.push({ path: file.path, size, mode: file.mode, sha256 });
   }
   return hashed;

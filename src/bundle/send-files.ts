@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { BeamError } from '../errors.js';
 import { AdaptiveLevel } from './adaptive-level.js';
 import { BlockCompressor } from './codec.js';
+import { fileIdentity, sameIdentity, type FileIdentity } from './pack.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { SendWindow } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
@@ -28,26 +29,37 @@ export class SourceChangedError extends BeamError {
   }
 }
 
+export interface SendOptions {
+  readonly onProgress?: ProgressListener;
+  /** How long to wait for the receiver's credit when the window is full. */
+  readonly creditTimeoutMs?: number;
+  /**
+   * The file's identity when it was hashed, if known: a file whose identity is unchanged before
+   * and after it is sent is as hashed, and is not hashed again (the receiver checks every hash
+   * anyway; this only lets the sender say why it stops). Files without one are hashed as sent.
+   */
+  readonly identityOf?: (file: ManifestFile) => FileIdentity | undefined;
+}
+
 /**
- * Streams every file in manifest order as DATA messages, then END. Each file is hashed again as
- * it is read: if it no longer matches what the receiver was promised, the stream stops with a
- * SourceChangedError rather than send something that changed under it.
+ * Streams every file in manifest order as DATA messages, then END. A file that no longer matches
+ * what the receiver was promised (its identity moved, or, without one, its hash as read) stops
+ * the stream with a SourceChangedError rather than send something that changed under it.
  */
 export async function sendFiles(
   channel: SecureChannel,
   /** Where to read each file: the session folder, or a redacted copy. */
   locate: (file: ManifestFile) => string,
   manifest: Manifest,
-  onProgress: ProgressListener = () => undefined,
-  /** How long to wait for the receiver's credit when the window is full. */
-  creditTimeoutMs = 30_000,
+  options: SendOptions = {},
 ): Promise<void> {
+  const onProgress = options.onProgress ?? (() => undefined);
   let done = 0;
-  const window = new SendWindow(channel, creditTimeoutMs);
+  const window = new SendWindow(channel, options.creditTimeoutMs ?? 30_000);
   // One choice of level for the whole beam: what it learns on one file holds for the next.
   const level = new AdaptiveLevel(FIRST_LEVEL);
   for (const file of manifest.files) {
-    const changed = await sendOneFile(channel, window, locate(file), file, level, (bytes) => {
+    const changed = await sendOneFile(channel, window, { path: locate(file), identity: options.identityOf?.(file) }, file, level, (bytes) => {
       done += bytes;
       onProgress(done, manifest.totalBytes);
     });
@@ -65,19 +77,21 @@ function waited(window: SendWindow, channel: SecureChannel): number {
 async function sendOneFile(
   channel: SecureChannel,
   window: SendWindow,
-  path: string,
+  source: { readonly path: string; readonly identity: FileIdentity | undefined },
   file: ManifestFile,
   level: AdaptiveLevel,
   onBytes: (count: number) => void,
 ): Promise<boolean> {
-  const hash = createHash('sha256');
+  const { path, identity } = source;
+  const hash = identity ? undefined : createHash('sha256');
   let size = 0;
   const compressor = file.compressed ? new BlockCompressor(level.level, COMPRESSED_CHUNK_BYTES) : undefined;
   try {
+    if (identity && !(await stillIs(path, identity))) return true;
     for await (const chunk of readChunks(path, compressor ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES)) {
       size += chunk.length;
       if (size > file.size) return true;
-      hash.update(chunk);
+      hash?.update(chunk);
       if (compressor) {
         const started = performance.now();
         const waitedBefore = waited(window, channel);
@@ -93,10 +107,15 @@ async function sendOneFile(
         onBytes(chunk.length);
       }
     }
+    if (size !== file.size) return true;
+    return hash ? hash.digest('hex') !== file.sha256 : !(await stillIs(path, identity!));
   } catch (error) {
     if (error instanceof BeamError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw new BeamError('session', `cannot read ${file.path}: ${(error as Error).message}`, { cause: error });
   }
-  return size !== file.size || hash.digest('hex') !== file.sha256;
+}
+
+async function stillIs(path: string, identity: FileIdentity): Promise<boolean> {
+  return sameIdentity(await fileIdentity(path), identity);
 }

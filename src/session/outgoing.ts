@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
 import { WORK_FOLDER, type SessionManifest } from './manifest.js';
-import { hashListed, listFolder, type ListedFile } from '../bundle/pack.js';
+import { hashListed, listFolder, type FileIdentity, type ListedFile } from '../bundle/pack.js';
 import { BeamError } from '../errors.js';
 import { WORK_FILES, type WorkDescription } from './work/description.js';
 import { isMachineLocalFile, listSessionFolder } from './session-files.js';
@@ -25,6 +25,8 @@ export interface OutgoingSession {
   readonly work?: OutgoingWork;
   /** Where to read a file from: the session folder, or its redacted copy. */
   locate(file: ManifestFile): string;
+  /** The file's identity when it was hashed (not for redacted copies): see sendFiles. */
+  identityOf(file: ManifestFile): FileIdentity | undefined;
   /** Removes the redacted copies, if any. */
   dispose(): Promise<void>;
 }
@@ -75,7 +77,8 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   if (redactDir) options.onTemporaryFolder?.(dispose);
   try {
     // Hashing (this thread) and scanning (worker threads) read the same files side by side.
-    const [hashed, scan] = await Promise.all([hashListed(location.dir, listed.files), scanForSecrets(location.dir, listed.files, redactDir)]);
+    const identities = new Map<string, FileIdentity>();
+    const [hashed, scan] = await Promise.all([hashListed(location.dir, listed.files, identities), scanForSecrets(location.dir, listed.files, redactDir)]);
     const carried = work ? await prepareWork(work, redactDir) : undefined;
     const files = [...asSent(hashed, scan, ''), ...(carried ? asSent(carried.hashed, carried.scan, `${WORK_FOLDER}/`) : [])];
     const summary = carried
@@ -113,6 +116,8 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
         }
         return scan.replacements.get(file.path)?.path ?? join(location.dir, file.path);
       },
+      // The work's pieces are this run's own copies; only the session's files are worth the check.
+      identityOf: (file) => (scan.replacements.has(file.path) ? undefined : identities.get(file.path)),
       dispose,
     };
   } catch (error) {
