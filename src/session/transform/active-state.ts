@@ -10,8 +10,13 @@ export type PermissionState = 'manual' | 'allow-all' | 'assisted';
 export type AgentMode = 'interactive' | 'plan' | 'autopilot';
 
 export interface ActiveState {
-  /** Tool calls requested or started, by id, with the tool's name. */
-  readonly requested: Map<string, string>;
+  /**
+   * Tool calls requested or started and not completed (yet), by id, with the tool's name, in the
+   * order they were first requested. A call leaves this map when it completes, so the rewrite of
+   * a long history holds its open calls, not every call it ever saw.
+   */
+  readonly open: Map<string, string>;
+  /** Ids of completed calls: a request that comes after its completion does not reopen it. */
   readonly completed: Set<string>;
   /** The main agent's mode: the client ignores mode changes of sub-agents. */
   mode: AgentMode;
@@ -28,7 +33,7 @@ export interface ActiveState {
 
 export function emptyActiveState(): ActiveState {
   return {
-    requested: new Map(),
+    open: new Map(),
     completed: new Set(),
     mode: 'interactive',
     permission: 'manual',
@@ -38,6 +43,17 @@ export function emptyActiveState(): ActiveState {
 }
 
 const MODES = new Set<string>(['interactive', 'plan', 'autopilot']);
+
+/** Tool names repeat across a history: one string per name, not one per call. */
+const toolNames = new Map<string, string>();
+
+function toolName(name: unknown): string {
+  const text = String(name ?? 'tool');
+  const known = toolNames.get(text);
+  if (known !== undefined) return known;
+  if (toolNames.size < 1000) toolNames.set(text, text);
+  return text;
+}
 
 /**
  * The client treats an event as a sub-agent's when it names an agent (top level or in its data)
@@ -66,16 +82,20 @@ export function observe(state: ActiveState, type: string, event: Json, data: Jso
   switch (type) {
     case 'assistant.message':
       for (const request of Array.isArray(data.toolRequests) ? (data.toolRequests as Json[]) : []) {
-        if (typeof request.toolCallId === 'string') state.requested.set(request.toolCallId, String(request.name ?? 'tool'));
+        const id = request.toolCallId;
+        if (typeof id === 'string' && !state.completed.has(id)) state.open.set(id, toolName(request.name));
       }
       return;
     case 'tool.execution_start':
-      if (typeof data.toolCallId === 'string' && !state.requested.has(data.toolCallId)) {
-        state.requested.set(data.toolCallId, String(data.toolName ?? 'tool'));
+      if (typeof data.toolCallId === 'string' && !state.completed.has(data.toolCallId) && !state.open.has(data.toolCallId)) {
+        state.open.set(data.toolCallId, toolName(data.toolName));
       }
       return;
     case 'tool.execution_complete':
-      if (typeof data.toolCallId === 'string') state.completed.add(data.toolCallId);
+      if (typeof data.toolCallId === 'string') {
+        state.open.delete(data.toolCallId);
+        state.completed.add(data.toolCallId);
+      }
       return;
     case 'session.mode_changed':
       if (!isSubAgentEvent(event, data) && typeof data.newMode === 'string' && MODES.has(data.newMode)) state.mode = data.newMode as AgentMode;

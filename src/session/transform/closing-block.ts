@@ -47,7 +47,7 @@ export function closingBlock(state: ActiveState, lastId: string | null, describe
   };
   const when = timestamp.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 
-  const neutralised = [...state.requested].filter(([id]) => !state.completed.has(id)).map(([id, name]) => ({ id, name }));
+  const neutralised = [...state.open].map(([id, name]) => ({ id, name }));
   for (const call of neutralised) {
     const message =
       `Not executed: copilot-beam moved this session from ${move.sourceHost} to ${move.destinationHost} at ${when} ` +
