@@ -77,13 +77,10 @@ export class BlockCompressor {
 /** Decompresses one file's blocks, each into at most a given number of bytes. */
 export class BlockDecompressor {
   private readonly context = new zstd.DCtx();
-  private readonly output: Buffer;
 
   constructor(private readonly blockBytes: number) {
     // A sender cannot make us hold more than this window for back-references.
     this.context.setParameter(zstd.DParameter.windowLogMax, WINDOW_LOG);
-    // One byte beyond a block, to notice a block that decodes into more.
-    this.output = Buffer.allocUnsafe(blockBytes + 1);
   }
 
   /**
@@ -93,11 +90,14 @@ export class BlockDecompressor {
    */
   decompress(block: Uint8Array, limit: number): Buffer {
     if (limit > this.blockBytes) throw new RangeError('limit beyond the block size');
+    // Decoded straight into the buffer handed out (the caller keeps it until it is written), with
+    // one byte beyond the limit, to notice a block that decodes into more.
+    const output = Buffer.allocUnsafe(limit + 1);
     let produced = 0;
     let consumed = 0;
     try {
       while (consumed < block.length || produced === 0) {
-        const room = this.output.subarray(produced, limit + 1);
+        const room = output.subarray(produced);
         const [, written, read] = this.context.decompressStream(room, block.subarray(consumed));
         consumed += read;
         produced += written;
@@ -109,7 +109,7 @@ export class BlockDecompressor {
       throw new CorruptBlockError((error as Error).message);
     }
     if (consumed < block.length) throw new CorruptBlockError('a block holds more than one flush');
-    return Buffer.from(this.output.subarray(0, produced));
+    return output.subarray(0, produced);
   }
 }
 
