@@ -125,6 +125,13 @@ describe('the adaptive level', () => {
     assert.equal(level.level, MIN_LEVEL);
   });
 
+  test('holds its level until the receiver has said how idle it is', () => {
+    const level = new AdaptiveLevel(3);
+    for (let i = 0; i < 32 * 4; i++) level.record(10, 9, undefined);
+    for (let i = 0; i < 32 * 4; i++) level.record(10, 0, undefined);
+    assert.equal(level.level, 3);
+  });
+
   test('holds its level between the thresholds', () => {
     const level = new AdaptiveLevel(3);
     for (let i = 0; i < 32 * 5; i++) level.record(10, 1.5, 0.5);

@@ -29,13 +29,18 @@ export class AdaptiveLevel {
 
   /**
    * One block: the time from reading it to having sent it, how much of that went to waiting for
-   * the link or the receiver's credit, and the receiver's idle share from its latest credit.
+   * the link or the receiver's credit, and the receiver's idle share from its latest credit
+   * (undefined before the first: the level then holds).
    */
-  record(elapsedMs: number, waitingMs: number, receiverIdle: number): number {
+  record(elapsedMs: number, waitingMs: number, receiverIdle: number | undefined): number {
     this.elapsedMs += elapsedMs;
     this.waitingMs += waitingMs;
     if (++this.blocks < BLOCKS_PER_DECISION) return this.current;
     const waitingShare = this.waitingMs / Math.max(this.elapsedMs, Number.EPSILON);
+    if (receiverIdle === undefined) {
+      this.elapsedMs = this.waitingMs = this.blocks = 0;
+      return this.current;
+    }
     if (waitingShare > RAISE_ABOVE && receiverIdle > RAISE_ABOVE && this.current < MAX_LEVEL) this.current++;
     else if ((waitingShare < LOWER_BELOW || receiverIdle < LOWER_BELOW) && this.current > MIN_LEVEL) this.current--;
     this.elapsedMs = this.waitingMs = this.blocks = 0;

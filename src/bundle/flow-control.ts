@@ -39,7 +39,7 @@ export function decodeCredit(body: Uint8Array): Credit {
 export class SendWindow {
   private outstanding = 0;
   private creditWaitMs = 0;
-  private lastReceiverIdle = 0;
+  private lastReceiverIdle: number | undefined;
 
   constructor(
     private readonly channel: SecureChannel,
@@ -52,21 +52,27 @@ export class SendWindow {
     return this.creditWaitMs;
   }
 
-  /** The receiver's idle share in its latest credit (0 before the first). */
-  get receiverIdle(): number {
+  /** The receiver's idle share in its latest credit; undefined before the first. */
+  get receiverIdle(): number | undefined {
     return this.lastReceiverIdle;
   }
 
   async reserve(bytes: number): Promise<void> {
     this.outstanding += bytes;
+    // Credits that already arrived are taken at once, so the receiver's news is never stale.
+    while (this.channel.hasQueued) await this.takeCredit();
     while (this.outstanding > this.windowBytes) {
       const started = performance.now();
-      const credit = await receiveCredit(this.channel, this.timeoutMs);
+      await this.takeCredit();
       this.creditWaitMs += performance.now() - started;
-      this.outstanding -= credit.bytes;
-      this.lastReceiverIdle = credit.receiverIdle;
-      if (this.outstanding < 0) throw new BeamError('protocol', 'the receiver granted credit for data it was never sent');
     }
+  }
+
+  private async takeCredit(): Promise<void> {
+    const credit = await receiveCredit(this.channel, this.timeoutMs);
+    this.outstanding -= credit.bytes;
+    this.lastReceiverIdle = credit.receiverIdle;
+    if (this.outstanding < 0) throw new BeamError('protocol', 'the receiver granted credit for data it was never sent');
   }
 }
 

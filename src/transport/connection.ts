@@ -65,6 +65,11 @@ export class FramedConnection {
     this.bytesSinceDrain = 0;
   }
 
+  /** A frame has arrived and waits to be received: receive() would answer at once. */
+  get hasQueued(): boolean {
+    return this.queue.length > 0;
+  }
+
   /** Waits at most timeoutMs for the next frame; fails with the reason the connection ended. */
   receive(timeoutMs: number, whatWeWaitFor = 'the other side'): Promise<Frame> {
     const queued = this.queue.shift();

@@ -48,6 +48,11 @@ export class SecureChannel {
     await this.connection.send(FrameType.Sealed, this.sealer.seal([Uint8Array.of(kind), body], final));
   }
 
+  /** A message has arrived and waits to be received. */
+  get hasQueued(): boolean {
+    return this.connection.hasQueued;
+  }
+
   async receive(timeoutMs: number, whatWeWaitFor?: string): Promise<SealedMessage> {
     const frame = await this.connection.receive(timeoutMs, whatWeWaitFor);
     if (frame.type !== FrameType.Sealed) {
