@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { BEAM_BIN } from '../spawn-beam.js';
 import { epochMs } from './measure.js';
-import { spawnMeasured, type MeasuredProcess } from './spawn-measured.js';
+import { spawnPlaced, type MeasuredProcess, type Placement } from './spawn-measured.js';
 
 export interface BeamRun {
   /** `send` started to both processes exited. */
@@ -33,8 +33,11 @@ function parse(line: string): JsonLine | undefined {
   }
 }
 
-/** One beam of the session in `senderHome` to a fresh home, two real processes, timestamps from their JSON lines. */
-export async function runBeam(sessionId: string, senderHome: string, receiverHome: string, bootstrap: string, homeRoot: string): Promise<BeamRun> {
+/**
+ * One beam of the session in `senderHome` to a fresh home, two real processes (each where
+ * `placement` puts it), timestamps from their JSON lines.
+ */
+export async function runBeam(sessionId: string, senderHome: string, receiverHome: string, bootstrap: string, homeRoot: string, placement: Placement = {}): Promise<BeamRun> {
   const env = (copilotHome: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: homeRoot, COPILOT_HOME: copilotHome, COPILOT_BEAM_BOOTSTRAP: bootstrap });
   const started = epochMs();
   let codeAt = Number.NaN;
@@ -43,13 +46,13 @@ export async function runBeam(sessionId: string, senderHome: string, receiverHom
   let transferMs = Number.NaN;
   let bytes = 0;
   let receiver: MeasuredProcess | undefined;
-  const sender = spawnMeasured(process.execPath, [BEAM_BIN, 'send', sessionId, '--yes', '--json'], {
+  const sender = spawnPlaced(placement.sender, process.execPath, [BEAM_BIN, 'send', sessionId, '--yes', '--json'], {
     env: env(senderHome),
     onLine: (stream, line, at) => {
       const event = stream === 'stdout' ? parse(line) : undefined;
       if (event?.event === 'code' && event.code) {
         codeAt = at;
-        receiver = spawnMeasured(process.execPath, [BEAM_BIN, 'receive', event.code, '--yes', '--json'], {
+        receiver = spawnPlaced(placement.receiver, process.execPath, [BEAM_BIN, 'receive', event.code, '--yes', '--json'], {
           env: env(receiverHome),
           cwd: homeRoot,
           onLine: (innerStream, innerLine, innerAt) => {

@@ -13,6 +13,10 @@ import { BeamSwarm } from '../../src/transport/swarm.js';
  *   raw-swarm-peer send <bootstrap> <topic-hex> <file>...
  *   raw-swarm-peer receive <bootstrap> <topic-hex> <output-file>
  *
+ * RAW_SWARM_IN_FLIGHT (bytes, default 1 MiB) is how much the sender lets the socket hold before
+ * it waits for 'drain'; 0 waits after every write that returns false, which with the Noise
+ * stream's 16 KiB high-water mark is every 64 KiB write.
+ *
  * Prints JSON lines: {"event":"ready"} once announced, and from the receiver
  * {"event":"done","bytes":n,"seconds":s} timed from the first byte to the last one written.
  */
@@ -27,9 +31,20 @@ if (role === 'send') {
   await swarm.announce(topic);
   print({ event: 'ready' });
   const socket = await connected;
+  const inFlight = Number(process.env.RAW_SWARM_IN_FLIGHT ?? 1024 * 1024);
+  // Counted as copilot-beam's FramedConnection counts it (the streamx socket has no writableLength):
+  // bytes written since the socket last reported room, waiting for 'drain' past the window.
+  let sinceDrain = 0;
   for (const path of paths) {
     for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
-      if (!socket.write(chunk as Buffer)) await once(socket, 'drain');
+      if (socket.write(chunk as Buffer)) {
+        sinceDrain = 0;
+        continue;
+      }
+      sinceDrain += (chunk as Buffer).length;
+      if (sinceDrain < inFlight) continue;
+      await once(socket, 'drain');
+      sinceDrain = 0;
     }
   }
   // The receiver tears its swarm down once the last byte is written: a reset then is the finish.

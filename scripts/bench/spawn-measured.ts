@@ -40,6 +40,8 @@ export interface MeasuredProcess {
 export type LineHandler = (stream: 'stdout' | 'stderr', line: string, at: number) => void;
 
 let python: string | null | undefined;
+/** Process groups still running, for stopMeasured() when the bench is interrupted. */
+const running = new Set<number>();
 
 function findPython(): string | null {
   if (python !== undefined) return python;
@@ -89,8 +91,10 @@ export function spawnMeasured(
       for (const line of lines) options.onLine?.(name, line, at);
     });
   }
+  if (child.pid !== undefined) running.add(child.pid);
   const exited = new Promise<MeasuredExit>((resolve) => {
     child.on('close', (code, signal) => {
+      if (child.pid !== undefined) running.delete(child.pid);
       const endedAt = epochMs();
       let peakRss: number | undefined;
       let cpuMs: number | undefined;
@@ -108,6 +112,34 @@ export function spawnMeasured(
     });
   });
   return { exited, output: () => output, kill: () => killGroup(child.pid) };
+}
+
+/** Where each side of a transfer runs: a command prefix such as `ip netns exec <namespace>`, or here. */
+export interface Placement {
+  readonly sender?: readonly string[];
+  readonly receiver?: readonly string[];
+}
+
+/**
+ * spawnMeasured behind a prefix that execs the command (`ip netns exec` does: it enters the
+ * namespace and execs, so wait4 still sees the command's own peak RSS and CPU).
+ */
+export function spawnPlaced(
+  prefix: readonly string[] | undefined,
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; onLine?: LineHandler },
+): MeasuredProcess {
+  if (!prefix || prefix.length === 0) return spawnMeasured(command, args, options);
+  return spawnMeasured(prefix[0]!, [...prefix.slice(1), command, ...args], options);
+}
+
+/**
+ * Kills every measured command still running. They run in process groups of their own (so a
+ * failed run can stop a wrapper and its command together), which also keeps Ctrl-C from reaching them.
+ */
+export function stopMeasured(): void {
+  for (const pid of running) killGroup(pid);
 }
 
 function killGroup(pid: number | undefined): void {

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { epochMs } from './measure.js';
-import { spawnMeasured, type MeasuredProcess } from './spawn-measured.js';
+import { spawnPlaced, type MeasuredProcess, type Placement } from './spawn-measured.js';
 
 /**
  * magic-wormhole 0.12 (Debian's `magic-wormhole`) with its own mailbox server and transit relay
@@ -27,51 +27,59 @@ export interface WormholeServices {
   stop(): void;
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host: string): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no free port');
   return address.port;
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+async function waitForPort(host: string, port: number, child: ChildProcess): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`twistd3 exited with ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(port, host);
       socket.once('connect', () => (socket.destroy(), resolve(true)));
       socket.once('error', () => resolve(false));
     });
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`nothing listened on 127.0.0.1:${port}`);
+  throw new Error(`nothing listened on ${host}:${port}`);
 }
 
-/** Starts the mailbox server and the transit relay, both bound to 127.0.0.1. */
-export async function startWormholeServices(root: string): Promise<WormholeServices> {
+/**
+ * Starts the mailbox server and the transit relay, both bound to `host` (loopback, or the
+ * address of the network namespace this process runs in).
+ */
+export async function startWormholeServices(root: string, host = '127.0.0.1'): Promise<WormholeServices> {
   await mkdir(root, { recursive: true });
-  const mailboxPort = await freePort();
-  const relayPort = await freePort();
-  const mailbox = spawn('twistd3', ['-n', '--pidfile=', 'wormhole-mailbox', `--port=tcp:${mailboxPort}:interface=127.0.0.1`, `--channel-db=${join(root, 'relay.sqlite')}`], {
+  const mailboxPort = await freePort(host);
+  const relayPort = await freePort(host);
+  const mailbox = spawn('twistd3', ['-n', '--pidfile=', 'wormhole-mailbox', `--port=tcp:${mailboxPort}:interface=${host}`, `--channel-db=${join(root, 'relay.sqlite')}`], {
     cwd: root,
     stdio: 'ignore',
   });
-  const relay = spawn('twistd3', ['-n', '--pidfile=', 'transitrelay', `--port=tcp:${relayPort}:interface=127.0.0.1`], { cwd: root, stdio: 'ignore' });
+  const relay = spawn('twistd3', ['-n', '--pidfile=', 'transitrelay', `--port=tcp:${relayPort}:interface=${host}`], { cwd: root, stdio: 'ignore' });
   const stop = (): void => {
     mailbox.kill();
     relay.kill();
   };
   try {
-    await waitForPort(mailboxPort, mailbox);
-    await waitForPort(relayPort, relay);
+    await waitForPort(host, mailboxPort, mailbox);
+    await waitForPort(host, relayPort, relay);
   } catch (error) {
     stop();
     throw error;
   }
-  return { args: ['--relay-url', `ws://127.0.0.1:${mailboxPort}/v1`, '--transit-helper', `tcp:127.0.0.1:${relayPort}`], stop };
+  return { args: wormholeArgs(host, mailboxPort, relayPort), stop };
+}
+
+/** The client options that point `wormhole` at our own mailbox server and transit relay. */
+export function wormholeArgs(host: string, mailboxPort: number, relayPort: number): string[] {
+  return ['--relay-url', `ws://${host}:${mailboxPort}/v1`, '--transit-helper', `tcp:${host}:${relayPort}`];
 }
 
 export interface WormholeRun {
@@ -108,8 +116,11 @@ function duration(events: readonly TimingEvent[], name: string): number {
   return event && event.stop !== null ? (event.stop - event.start) * 1000 : Number.NaN;
 }
 
-/** Sends `folder` with `wormhole send` and receives it with `wormhole receive --accept-file`. */
-export async function runWormhole(folder: string, work: string, services: WormholeServices): Promise<WormholeRun> {
+/**
+ * Sends `folder` with `wormhole send` and receives it with `wormhole receive --accept-file`,
+ * each side where `placement` puts it (this host, or a network namespace).
+ */
+export async function runWormhole(folder: string, work: string, services: Pick<WormholeServices, 'args'>, placement: Placement = {}): Promise<WormholeRun> {
   await mkdir(work, { recursive: true });
   const senderTiming = join(work, 'send-timing.json');
   const receiverTiming = join(work, 'receive-timing.json');
@@ -118,7 +129,7 @@ export async function runWormhole(folder: string, work: string, services: Wormho
   let zipStartedAt = Number.NaN;
   let zipMs = Number.NaN;
   let receiver: MeasuredProcess | undefined;
-  const sender = spawnMeasured('wormhole', [...services.args, '--dump-timing', senderTiming, 'send', '--hide-progress', folder], {
+  const sender = spawnPlaced(placement.sender, 'wormhole', [...services.args, '--dump-timing', senderTiming, 'send', '--hide-progress', folder], {
     env: process.env,
     onLine: (_stream, line, at) => {
       if (line.startsWith('Building zipfile')) zipStartedAt = at;
@@ -126,7 +137,8 @@ export async function runWormhole(folder: string, work: string, services: Wormho
       const match = /^Wormhole code is: (\S+)/.exec(line);
       if (!match) return;
       codeAt = at;
-      receiver = spawnMeasured(
+      receiver = spawnPlaced(
+        placement.receiver,
         'wormhole',
         [...services.args, '--dump-timing', receiverTiming, 'receive', '--accept-file', '--hide-progress', '-o', join(work, 'received'), match[1]!],
         { env: process.env, cwd: work },
