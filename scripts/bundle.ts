@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
  * dynamic import becomes its own chunk. The library (dist/src) stays as tsc builds it.
  *
  * Native addons stay outside the bundle: they find their binaries relative to their own
- * packages. The scan worker is an entry of its own, next to the chunks, because pool.ts starts it
+ * packages. Bundled code then requires them from dist/bundle, that is from this package's own
+ * node_modules, so each must be a direct dependency of ours (udx-native is one for that reason:
+ * under pnpm's isolated layout only direct dependencies are visible from here). The scan worker is an entry of its own, next to the chunks, because pool.ts starts it
  * from a path beside itself.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));

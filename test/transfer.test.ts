@@ -145,10 +145,27 @@ test('a file that changes while it is sent stops the stream, naming the file, be
   await assert.rejects(received, /closed the connection/);
 });
 
+/** Files written a moment ago are "racy" and get no identity: these are dated ten seconds back. */
+async function ageFiles(dir: string, manifest: Manifest): Promise<void> {
+  const past = new Date(Date.now() - 10_000);
+  for (const file of manifest.files) await utimes(join(dir, file.path), past, past);
+}
+
+test('a file written within the last second gets no identity, so it is hashed again as it is sent', async () => {
+  const { dir, manifest } = await sampleManifest();
+  await ageFiles(dir, manifest);
+  await utimes(join(dir, 'plan.md'), new Date(), new Date());
+  const identities = new Map<string, FileIdentity>();
+  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  assert.equal(identities.has('plan.md'), false);
+  assert.equal(identities.size, manifest.files.length - 1);
+});
+
 test('a file whose identity changed since it was hashed stops the stream without reading it again (a touch suffices)', async () => {
   const { dir, manifest } = await sampleManifest();
   const identities = new Map<string, FileIdentity>();
   const listed = manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode }));
+  await ageFiles(dir, manifest);
   await hashListed(dir, listed, identities);
   assert.equal(identities.size, manifest.files.length, 'every file held still while it was hashed');
   // Same bytes, new times: only the identity check can see this (a second hash would not). The
@@ -171,7 +188,9 @@ test('a file whose identity changed since it was hashed stops the stream without
 test('files unchanged since they were hashed travel on their identity, and arrive verified', async () => {
   const { dir, manifest } = await sampleManifest();
   const identities = new Map<string, FileIdentity>();
+  await ageFiles(dir, manifest);
   await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  assert.equal(identities.size, manifest.files.length);
   const { sender, receiver } = await pairedChannels();
   const target = await staging();
   await Promise.all([

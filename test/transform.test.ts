@@ -9,6 +9,7 @@ import { compareVersions } from '../src/session/copilot-version.js';
 import { chooseDestination } from '../src/session/destination.js';
 import { tempDir } from './helpers/e2e.js';
 import { pathKey } from '../src/session/transform/rewind-index.js';
+import { EventLogRewriter, MAX_LINE_BYTES } from '../src/session/transform/events.js';
 
 type Event = { type: string; data: Record<string, unknown>; id: string; parentId: string | null };
 
@@ -325,4 +326,20 @@ test('checkpoint titles and file names, which the client puts in the system prom
   assert.match(index, /^\| 2 \| Checkpoint 2 \| checkpoint-2\.md \|$/m);
   assert.doesNotMatch(index, /approve|approved/);
   assert.deepEqual((await readdir(join(dir, 'checkpoints'))).sort(), ['checkpoint-1.md', 'checkpoint-2.md', 'index.md']);
+});
+
+test('the streamed rewrite refuses a line longer than it holds, instead of holding it', () => {
+  const rewriter = new EventLogRewriter({ sourceHost: 'a', destinationHost: 'b', movedAt: new Date(0) });
+  const block = Buffer.alloc(16 * 1024 * 1024, 0x61);
+  assert.throws(() => {
+    for (let i = 0; i <= MAX_LINE_BYTES / block.length; i++) rewriter.push(block);
+  }, /events\.jsonl has a line longer than 64 MiB/);
+});
+
+test('the streamed rewrite takes a long line that stays under the cap', () => {
+  const rewriter = new EventLogRewriter({ sourceHost: 'a', destinationHost: 'b', movedAt: new Date(0) });
+  const line = `${JSON.stringify({ type: 'user.message', data: { content: 'x'.repeat(3 * 1024 * 1024) }, id: 'e1', parentId: null })}\n`;
+  const bytes = Buffer.from(line);
+  const parts = [...rewriter.push(bytes.subarray(0, 1024 * 1024)), ...rewriter.push(bytes.subarray(1024 * 1024)), ...rewriter.finish()];
+  assert.ok(Buffer.concat(parts).toString().startsWith(line));
 });

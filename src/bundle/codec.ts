@@ -3,16 +3,29 @@ import type * as ZstdBinding from 'zstd-napi/binding.js';
 
 /**
  * Zstandard for the text files of a bundle. Measured on session history and on source code
- * (docs/BENCHMARKS.md): at level 1 it compresses JSON history 2-3 times faster than raw deflate
- * level 1 and still smaller than magic-wormhole's deflate level 6, and it decompresses several
- * times faster. zstd-napi is the binding: it builds from the zstd sources it ships when no
- * prebuilt binary can be fetched, so it installs offline.
+ * (docs/BENCHMARKS.md, issue 16): at level 1 it compresses JSON history 2-3 times faster than
+ * raw deflate level 1 and still smaller than magic-wormhole's deflate level 6, and it decompresses
+ * several times faster. zstd-napi is the binding (Node 20 has no zstd of its own): its install
+ * step fetches a prebuilt binary, or, offline, builds the zstd sources it ships (that needs a C++
+ * toolchain and Python, as node-gyp does).
  *
  * Each file is one or more zstd frames; each DATA message carries what one flush of the next
  * ≤ COMPRESSED_CHUNK_BYTES of the file produced, so every message decodes on its own into
  * exactly that block (the receiver bounds each one) while the window spans the whole file.
  */
-const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
+const zstd = loadZstd();
+
+/** The binding exists only once zstd-napi's install step ran: say so rather than fail obscurely. */
+function loadZstd(): typeof ZstdBinding {
+  try {
+    return createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
+  } catch (error) {
+    throw new Error(
+      `copilot-beam cannot load zstd (the zstd-napi package's native part is missing: was it installed with scripts disabled, or without a C++ toolchain?): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
 
 /** 4 MiB: most of the ratio on long histories, and a bound on the receiver's memory per file. */
 export const WINDOW_LOG = 22;
@@ -84,11 +97,14 @@ export class BlockDecompressor {
   }
 
   /**
-   * The bytes one DATA message decodes into: at most `limit` (≤ the block size), or a
-   * CorruptBlockError. A block that would decode into more stops at limit + 1 bytes: no message
-   * can make the receiver produce more than one block.
+   * The bytes one DATA message decodes into: exactly `size` (≤ the block size: the next block of
+   * the file, or what is left of it), or a CorruptBlockError. A block that would decode into more
+   * stops at size + 1 bytes, so no message makes the receiver produce more than one block; one
+   * that decodes into less is refused too, so every message holds a whole block and no tiny
+   * message can pin a block-sized buffer.
    */
-  decompress(block: Uint8Array, limit: number): Buffer {
+  decompress(block: Uint8Array, size: number): Buffer {
+    const limit = size;
     if (limit > this.blockBytes) throw new RangeError('limit beyond the block size');
     // Decoded straight into the buffer handed out (the caller keeps it until it is written), with
     // one byte beyond the limit, to notice a block that decodes into more.
@@ -101,7 +117,7 @@ export class BlockDecompressor {
         const [, written, read] = this.context.decompressStream(room, block.subarray(consumed));
         consumed += read;
         produced += written;
-        if (produced > limit) throw new CorruptBlockError('a block decodes into more than it may');
+        if (produced > limit) throw new CorruptBlockError('a block decodes into more than it may (a decompression bomb?)');
         if (written === 0 && read === 0) break;
       }
     } catch (error) {
@@ -109,6 +125,7 @@ export class BlockDecompressor {
       throw new CorruptBlockError((error as Error).message);
     }
     if (consumed < block.length) throw new CorruptBlockError('a block holds more than one flush');
+    if (produced < size) throw new CorruptBlockError(`a block decodes into ${produced} bytes, not the ${size} it must`);
     return output.subarray(0, produced);
   }
 }

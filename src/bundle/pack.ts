@@ -61,6 +61,17 @@ export async function fileIdentity(path: string): Promise<FileIdentity> {
   return { size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino, dev: stats.dev };
 }
 
+/**
+ * A file written within the last second may be written again within the same tick of the file
+ * system's clock, leaving its identity as it was: such a file is hashed again as it is sent
+ * (git's "racily clean" entries, the same trap).
+ */
+const RACY_NS = 1_000_000_000n;
+
+function racy(identity: FileIdentity): boolean {
+  return BigInt(Date.now()) * 1_000_000n - identity.mtimeNs < RACY_NS;
+}
+
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
@@ -77,7 +88,7 @@ export async function hashListed(root: string, files: readonly ListedFile[], ide
     const before = identities ? await fileIdentity(path).catch(() => undefined) : undefined;
     const { sha256, size } = await hashFile(path);
     const after = before ? await fileIdentity(path).catch(() => undefined) : undefined;
-    if (before && after && sameIdentity(before, after) && after.size === BigInt(size)) identities?.set(file.path, after);
+    if (before && after && sameIdentity(before, after) && after.size === BigInt(size) && !racy(after)) identities?.set(file.path, after);
     hashed.push({ path: file.path, size, mode: file.mode, sha256 });
   }
   return hashed;

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 /**
- * Reads a file front to back into two buffers, used in turn: while the caller works on one
+ * Reads a file front to back, in chunks of exactly chunkBytes but the last, into two buffers, used in turn: while the caller works on one
  * chunk, the next is already being read into the other. The caller must be done with a chunk
  * (copied, hashed or sealed it) before asking for the next. Streaming a large session this way allocates
  * nothing per chunk, which keeps memory flat, and keeps the disk busy while the network sends.
@@ -10,7 +10,18 @@ export async function* readChunks(path: string, chunkBytes: number): AsyncGenera
   const handle = await open(path, 'r');
   const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
   let turn = 0;
-  const readInto = (buffer: Buffer): Promise<number> => handle.read(buffer, 0, chunkBytes, null).then((result) => result.bytesRead);
+  // Each chunk is filled completely but at the end of the file: a compressed block must hold
+  // exactly its share of the file (the receiver refuses any other size), and a file system may
+  // return less than was asked (network and FUSE file systems do).
+  const readInto = async (buffer: Buffer): Promise<number> => {
+    let filled = 0;
+    while (filled < chunkBytes) {
+      const { bytesRead } = await handle.read(buffer, filled, chunkBytes - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  };
   let pending = readInto(buffers[0]);
   try {
     for (;;) {

@@ -99,18 +99,18 @@ export async function receiveFiles(
 }
 
 /**
- * One DATA message of a compressed file is one flushed zstd block of that file. Decoding is
- * bounded by what the file still lacks and by the block size, so a small message can never
- * turn into more than COMPRESSED_CHUNK_BYTES here.
+ * One DATA message of a compressed file is one flushed zstd block of that file, and decodes into
+ * exactly the next COMPRESSED_CHUNK_BYTES of it (or what is left): a small message can never turn
+ * into more, and never into less either (thousands of tiny blocks would each pin a buffer).
  */
 function decompressBlock(block: Uint8Array, current: OpenFile, decompressor: BlockDecompressor): Uint8Array {
-  const limit = Math.min(current.remaining, COMPRESSED_CHUNK_BYTES);
+  const size = Math.min(current.remaining, COMPRESSED_CHUNK_BYTES);
   let plain: Buffer;
   try {
-    plain = decompressor.decompress(block, limit);
+    plain = decompressor.decompress(block, size);
   } catch (error) {
     if (!(error instanceof CorruptBlockError)) throw error;
-    throw new BeamError('protocol', `"${current.file.path}" arrived corrupt or larger than announced (compressed data): nothing was installed`, { cause: error });
+    throw new BeamError('protocol', `"${current.file.path}" arrived corrupt or larger than announced (compressed data: ${error.message}): nothing was installed`, { cause: error });
   }
   if (plain.length === 0) throw new BeamError('protocol', `"${current.file.path}" arrived with an empty compressed block: nothing was installed`);
   return plain;

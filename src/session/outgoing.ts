@@ -130,7 +130,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
 function asSent(hashed: readonly ManifestFile[], scan: ScanResult, prefix: string): ManifestFile[] {
   return hashed.map((file) => {
     const copy = scan.replacements.get(file.path);
-    // Text (JSON history, Markdown, patches) shrinks several times under deflate; binaries do not.
+    // Text (JSON history, Markdown, patches) shrinks several times under zstd; binaries do not.
     const compressed = scan.textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
     const sent = copy ? { ...file, size: copy.size, sha256: copy.sha256 } : file;
     return { ...sent, ...compressed, path: `${prefix}${file.path}` };

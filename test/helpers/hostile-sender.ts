@@ -116,13 +116,18 @@ async function misbehave(): Promise<void> {
 
   // The remaining scenarios offer a plausible manifest and misbehave in the data stream.
   const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : content;
-  const bomb = scenario === 'zstd-bomb' || scenario === 'zstd-window';
+  const bomb = scenario === 'zstd-bomb' || scenario === 'zstd-window' || scenario === 'zstd-tiny-blocks';
   await offer(manifest([file('events.jsonl', declared, bomb ? { compressed: true } : {})]));
   await channel.receive(10_000); // ACCEPT
   switch (scenario) {
     case 'zstd-bomb':
-      // 64 MiB of zeros compress to a few KB: one small block claiming to be part of a 35-byte file.
-      await send(MessageKind.Data, zstdFrame(Buffer.alloc(64 * 1024 ** 2), 19));
+      // 64 MiB of zeros compress to a few KB: one small block claiming to be part of a 35-byte file,
+      // in a window the receiver allows, so that only the output limit can stop it.
+      await send(MessageKind.Data, zstdFrame(Buffer.alloc(64 * 1024 ** 2), 3, 22));
+      return send(MessageKind.End, nothing, true);
+    case 'zstd-tiny-blocks':
+      // Blocks of one byte each: every one would pin a block-sized buffer on a lax receiver.
+      for (const byte of content.subarray(0, 8)) await send(MessageKind.Data, zstdFrame(Buffer.of(byte), 1));
       return send(MessageKind.End, nothing, true);
     case 'zstd-window':
       // A frame that asks the receiver to keep 128 MiB of history for back-references.

@@ -7,6 +7,7 @@ import { closingBlock } from './closing-block.js';
 import { eventClass } from './event-types.js';
 import { withoutGrants, type GrantCounts } from './grants.js';
 import type { PathRemapper } from './path-mapping.js';
+import { BeamError } from '../../errors.js';
 
 /**
  * Rewrites events.jsonl of a received session (never the sender's copy) so that resuming it on
@@ -62,6 +63,8 @@ interface Tracker {
 
 export { NOT_EXECUTED_CODE } from './closing-block.js';
 const CHUNK_BYTES = 1024 * 1024;
+/** The longest line the rewrite holds: far beyond any event the client writes. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const NEWLINE = Buffer.from('\n');
@@ -84,6 +87,7 @@ export class EventLogRewriter {
   private events = 0;
   /** A line cut by a chunk boundary waits here; joined once its end arrives, so long lines cost O(n). */
   private carried: Buffer[] = [];
+  private carriedBytes = 0;
   private result: EventTransformReport | undefined;
 
   constructor(
@@ -97,7 +101,7 @@ export class EventLogRewriter {
     let start = 0;
     let end = bytes.indexOf(LF);
     if (end === -1) {
-      this.carried.push(bytes);
+      this.carry(bytes);
       return [];
     }
     const parts: Uint8Array[] = [];
@@ -105,6 +109,7 @@ export class EventLogRewriter {
       // Only the cut line is joined, not the whole chunk: a copy per line, not per chunk.
       this.rewriteLine(Buffer.concat([...this.carried, bytes.subarray(0, end)]), parts);
       this.carried = [];
+      this.carriedBytes = 0;
       start = end + 1;
       end = bytes.indexOf(LF, start);
     }
@@ -112,8 +117,20 @@ export class EventLogRewriter {
       this.rewriteLine(bytes.subarray(start, end), parts);
       start = end + 1;
     }
-    if (start < bytes.length) this.carried.push(bytes.subarray(start));
+    if (start < bytes.length) this.carry(bytes.subarray(start));
     return parts;
+  }
+
+  /**
+   * A line must be parsed whole, so it is held whole: a history with one endless line (a hostile
+   * one; the client writes events of a few MiB at most) is refused before it fills the memory.
+   */
+  private carry(bytes: Buffer): void {
+    this.carriedBytes += bytes.length;
+    if (this.carriedBytes > MAX_LINE_BYTES) {
+      throw new BeamError('session', `events.jsonl has a line longer than ${MAX_LINE_BYTES / 1024 ** 2} MiB, which copilot-beam does not rewrite: nothing was installed`);
+    }
+    this.carried.push(bytes);
   }
 
   /** The last (unterminated) line and the events we append; afterwards `report` is set. */
@@ -122,6 +139,7 @@ export class EventLogRewriter {
     const parts: Uint8Array[] = [];
     if (this.carried.length > 0) this.rewriteLine(Buffer.concat(this.carried), parts);
     this.carried = [];
+    this.carriedBytes = 0;
     const block = closingBlock(this.tracker.state, this.tracker.lastId, this.move, this.move.mapping ? this.tracker.context : undefined);
     for (const event of block.events) parts.push(Buffer.from(`${JSON.stringify(event)}\n`));
     this.result = {
