@@ -87,7 +87,7 @@ export class BlockCompressor {
   }
 }
 
-/** Decompresses one file's blocks, each into at most a given number of bytes. */
+/** Decompresses one file's blocks, each into exactly its share of the file. */
 export class BlockDecompressor {
   private readonly context = new zstd.DCtx();
 
@@ -104,11 +104,10 @@ export class BlockDecompressor {
    * message can pin a block-sized buffer.
    */
   decompress(block: Uint8Array, size: number): Buffer {
-    const limit = size;
-    if (limit > this.blockBytes) throw new RangeError('limit beyond the block size');
+    if (size > this.blockBytes) throw new RangeError('size beyond the block size');
     // Decoded straight into the buffer handed out (the caller keeps it until it is written), with
-    // one byte beyond the limit, to notice a block that decodes into more.
-    const output = Buffer.allocUnsafe(limit + 1);
+    // one byte beyond the size, to notice a block that decodes into more.
+    const output = Buffer.allocUnsafe(size + 1);
     let produced = 0;
     let consumed = 0;
     try {
@@ -117,7 +116,7 @@ export class BlockDecompressor {
         const [, written, read] = this.context.decompressStream(room, block.subarray(consumed));
         consumed += read;
         produced += written;
-        if (produced > limit) throw new CorruptBlockError('a block decodes into more than it may (a decompression bomb?)');
+        if (produced > size) throw new CorruptBlockError('a block decodes into more than it may (a decompression bomb?)');
         if (written === 0 && read === 0) break;
       }
     } catch (error) {
