@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../bundle/manifest.js';
 import { availableParallelism } from 'node:os';
+import { readFully } from '../../bundle/read-chunks.js';
 import { SecretScanPool } from './pool.js';
 import type { PieceRequest, PieceResult } from './scan-piece.js';
 
@@ -220,14 +221,8 @@ async function* readPieces(path: string): AsyncGenerator<Uint8Array> {
     for (;;) {
       const buffer = new Uint8Array(carry.length + PIECE_BYTES);
       buffer.set(carry);
-      let filled = carry.length;
-      let ended = false;
-      while (filled < buffer.length && !ended) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-        filled += bytesRead;
-        ended = bytesRead === 0;
-      }
-      if (ended) {
+      const filled = await readFully(handle, buffer, carry.length);
+      if (filled < buffer.length) {
         if (filled > 0) yield buffer.subarray(0, filled);
         return;
       }
