@@ -120,14 +120,9 @@ export async function scanPieceFully(request: PieceRequest): Promise<PieceResult
   const lines = lineEndsBefore(text, text.length);
   let unredactable = 0;
   if (request.diff) {
-    // The same number of lines, each without its prefix: line numbers still match.
-    const bare = text.replace(/^[-+ ]/gm, '');
-    for (const match of await findSecrets(bare, request.name)) {
-      const line = lineEndsBefore(bare, match.start);
-      if (findings.some((finding) => finding.kind === match.kind && finding.line === line)) continue;
-      findings.push({ kind: match.kind, line });
-      unredactable++;
-    }
+    const bare = withoutDiffPrefixes(text);
+    const bareFindings = (await findSecrets(bare, request.name)).map((match) => ({ kind: match.kind, line: lineEndsBefore(bare, match.start) }));
+    unredactable = addBareFindings(findings, bareFindings);
   }
   const extra = unredactable > 0 ? { unredactable } : {};
   if (!request.redact || matches.length === 0) return { text: true, findings, lines, ...extra };
