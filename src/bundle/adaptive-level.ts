@@ -37,13 +37,14 @@ export class AdaptiveLevel {
     this.waitingMs += waitingMs;
     if (++this.blocks < BLOCKS_PER_DECISION) return this.current;
     const waitingShare = this.waitingMs / Math.max(this.elapsedMs, Number.EPSILON);
-    if (receiverIdle === undefined) {
-      this.elapsedMs = this.waitingMs = this.blocks = 0;
-      return this.current;
-    }
-    if (waitingShare > RAISE_ABOVE && receiverIdle > RAISE_ABOVE && this.current < MAX_LEVEL) this.current++;
-    else if ((waitingShare < LOWER_BELOW || receiverIdle < LOWER_BELOW) && this.current > MIN_LEVEL) this.current--;
+    if (receiverIdle !== undefined) this.current = nextLevel(this.current, waitingShare, receiverIdle);
     this.elapsedMs = this.waitingMs = this.blocks = 0;
     return this.current;
   }
+}
+
+function nextLevel(current: number, waitingShare: number, receiverIdle: number): number {
+  if (waitingShare > RAISE_ABOVE && receiverIdle > RAISE_ABOVE) return Math.min(current + 1, MAX_LEVEL);
+  if (waitingShare < LOWER_BELOW || receiverIdle < LOWER_BELOW) return Math.max(current - 1, MIN_LEVEL);
+  return current;
 }

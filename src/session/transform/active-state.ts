@@ -44,17 +44,6 @@ export function emptyActiveState(): ActiveState {
 
 const MODES = new Set<string>(['interactive', 'plan', 'autopilot']);
 
-/** Tool names repeat across a history: one string per name, not one per call. */
-const toolNames = new Map<string, string>();
-
-function toolName(name: unknown): string {
-  const text = String(name ?? 'tool');
-  const known = toolNames.get(text);
-  if (known !== undefined) return known;
-  if (toolNames.size < 1000) toolNames.set(text, text);
-  return text;
-}
-
 /**
  * The client treats an event as a sub-agent's when it names an agent (top level or in its data)
  * or a parent tool call. It then ignores mode changes, but not permission changes.
@@ -83,12 +72,12 @@ export function observe(state: ActiveState, type: string, event: Json, data: Jso
     case 'assistant.message':
       for (const request of Array.isArray(data.toolRequests) ? (data.toolRequests as Json[]) : []) {
         const id = request.toolCallId;
-        if (typeof id === 'string' && !state.completed.has(id)) state.open.set(id, toolName(request.name));
+        if (typeof id === 'string' && !state.completed.has(id)) state.open.set(id, String(request.name ?? 'tool'));
       }
       return;
     case 'tool.execution_start':
       if (typeof data.toolCallId === 'string' && !state.completed.has(data.toolCallId) && !state.open.has(data.toolCallId)) {
-        state.open.set(data.toolCallId, toolName(data.toolName));
+        state.open.set(data.toolCallId, String(data.toolName ?? 'tool'));
       }
       return;
     case 'tool.execution_complete':
