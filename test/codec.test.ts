@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { AdaptiveLevel } from '../src/bundle/adaptive-level.js';
 import { BlockCompressor, BlockDecompressor, CorruptBlockError, MAX_LEVEL, MIN_LEVEL } from '../src/bundle/codec.js';
+import { zstdFrame } from './helpers/zstd-frames.js';
 
 const BLOCK = 256 * 1024;
 
@@ -91,15 +91,7 @@ describe('the block codec', () => {
   });
 
   test('a frame that asks for a window beyond 4 MiB is refused', () => {
-    const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js');
-    const context = new zstd.CCtx();
-    context.setParameter(zstd.CParameter.windowLog, 27);
-    context.setParameter(zstd.CParameter.contentSizeFlag, 0);
-    // Given in two calls, so that zstd cannot shrink the window to the content's size.
-    const out = Buffer.alloc(4096);
-    const [, head] = context.compressStream2(out, Buffer.from('hello'), zstd.EndDirective.continue);
-    const [, tail] = context.compressStream2(out.subarray(head), Buffer.alloc(0), zstd.EndDirective.end);
-    const frame = out.subarray(0, head + tail);
+    const frame = zstdFrame(Buffer.from('hello'), 3, 27);
     assert.ok(frame.length > 0);
     assert.throws(() => new BlockDecompressor(BLOCK).decompress(frame, 5), CorruptBlockError);
   });

@@ -13,6 +13,7 @@ import {
   sendFiles,
   SourceChangedError,
   type Manifest,
+  type SendOptions,
 } from '../src/bundle/index.js';
 import { hashListed, type FileIdentity } from '../src/bundle/pack.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
@@ -130,20 +131,34 @@ test('a stream that ends early, carries extra data, or is cut is refused', async
 test('a file that changes while it is sent stops the stream, naming the file, before END', async () => {
   const { dir, manifest } = await sampleManifest();
   await appendFile(join(dir, 'plan.md'), 'edited after the manifest was made\n');
+  assert.equal((await sendUntilStopped(dir, manifest)).path, 'plan.md');
+});
+
+/**
+ * Sends the manifest's files from `dir` to a receiver and returns the SourceChangedError that must
+ * stop the stream. The choreography above tells the receiver why; here the channel just ends
+ * without an END, which the receiver must take as a cut.
+ */
+async function sendUntilStopped(dir: string, manifest: Manifest, options: SendOptions = {}): Promise<SourceChangedError> {
   const { sender, receiver } = await pairedChannels();
-  const target = await staging();
-  const received = receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 });
+  const received = receiveFiles(receiver, manifest, await staging(), { idleTimeoutMs: 5000 });
   received.catch(() => undefined);
-  const stopped = await sendFiles(sender, (file) => join(dir, file.path), manifest).then(
+  const stopped = await sendFiles(sender, (file) => join(dir, file.path), manifest, options).then(
     () => undefined,
     (error: unknown) => error,
   );
   assert.ok(stopped instanceof SourceChangedError, String(stopped));
-  assert.equal(stopped.path, 'plan.md');
-  // The choreography above tells the receiver why; here the channel just ends without an END.
   sender.close();
   await assert.rejects(received, /closed the connection/);
-});
+  return stopped;
+}
+
+/** The identities hashListed records for the manifest's files. */
+async function identitiesOf(dir: string, manifest: Manifest): Promise<Map<string, FileIdentity>> {
+  const identities = new Map<string, FileIdentity>();
+  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  return identities;
+}
 
 /** Files written a moment ago are "racy" and get no identity: these are dated ten seconds back. */
 async function ageFiles(dir: string, manifest: Manifest): Promise<void> {
@@ -155,41 +170,27 @@ test('a file written within the last second gets no identity, so it is hashed ag
   const { dir, manifest } = await sampleManifest();
   await ageFiles(dir, manifest);
   await utimes(join(dir, 'plan.md'), new Date(), new Date());
-  const identities = new Map<string, FileIdentity>();
-  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  const identities = await identitiesOf(dir, manifest);
   assert.equal(identities.has('plan.md'), false);
   assert.equal(identities.size, manifest.files.length - 1);
 });
 
 test('a file whose identity changed since it was hashed stops the stream without reading it again (a touch suffices)', async () => {
   const { dir, manifest } = await sampleManifest();
-  const identities = new Map<string, FileIdentity>();
-  const listed = manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode }));
   await ageFiles(dir, manifest);
-  await hashListed(dir, listed, identities);
+  const identities = await identitiesOf(dir, manifest);
   assert.equal(identities.size, manifest.files.length, 'every file held still while it was hashed');
   // Same bytes, new times: only the identity check can see this (a second hash would not). The
   // time is set, not left to the clock, whose ticks are coarser than a fast test.
-  const plan = join(dir, 'plan.md');
-  await utimes(plan, new Date(), new Date(Date.now() + 5000));
-  const { sender, receiver } = await pairedChannels();
-  const received = receiveFiles(receiver, manifest, await staging(), { idleTimeoutMs: 5000 });
-  received.catch(() => undefined);
-  const stopped = await sendFiles(sender, (file) => join(dir, file.path), manifest, { identityOf: (file) => identities.get(file.path) }).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  assert.ok(stopped instanceof SourceChangedError, String(stopped));
+  await utimes(join(dir, 'plan.md'), new Date(), new Date(Date.now() + 5000));
+  const stopped = await sendUntilStopped(dir, manifest, { identityOf: (file) => identities.get(file.path) });
   assert.equal(stopped.path, 'plan.md');
-  sender.close();
-  await assert.rejects(received, /closed the connection/);
 });
 
 test('files unchanged since they were hashed travel on their identity, and arrive verified', async () => {
   const { dir, manifest } = await sampleManifest();
-  const identities = new Map<string, FileIdentity>();
   await ageFiles(dir, manifest);
-  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
+  const identities = await identitiesOf(dir, manifest);
   assert.equal(identities.size, manifest.files.length);
   const { sender, receiver } = await pairedChannels();
   const target = await staging();

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { parseCode } from '../../src/code/index.js';
 import { loadSodium } from '../../src/crypto/index.js';
 import { encodeJson, MANIFEST_FORMAT, MessageKind } from '../../src/bundle/index.js';
 import { BeamSwarm, parseBootstrapList, rendezvous, type PeerSocket } from '../../src/transport/index.js';
+import { zstdFrame } from './zstd-frames.js';
 
 /**
  * A sender that pairs through the real library (rendezvous, PAKE, sealed channel) and then
@@ -163,19 +163,3 @@ async function misbehave(): Promise<void> {
   }
 }
 
-/** One zstd frame, optionally declaring a window of 2^windowLog bytes (the receiver allows 2^22). */
-function zstdFrame(data: Buffer, level: number, windowLog?: number): Buffer {
-  const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js');
-  const context = new zstd.CCtx();
-  context.setParameter(zstd.CParameter.compressionLevel, level);
-  if (windowLog !== undefined) {
-    context.setParameter(zstd.CParameter.windowLog, windowLog);
-    // Without this, zstd shrinks the window to the (small) content and says so in the header.
-    context.setParameter(zstd.CParameter.contentSizeFlag, 0);
-  }
-  // Given in two calls, so that zstd cannot shrink the window to the content's size.
-  const out = Buffer.alloc(zstd.compressBound(data.length) + 64);
-  const [, head] = context.compressStream2(out, data, zstd.EndDirective.continue);
-  const [, tail] = context.compressStream2(out.subarray(head), Buffer.alloc(0), zstd.EndDirective.end);
-  return out.subarray(0, head + tail);
-}
