@@ -217,7 +217,7 @@ test('event transform: afterwards every tool call has exactly one completion, th
   );
 });
 
-test('event transform: fed in any chunks while it arrives, the rewrite equals the one done on the whole file', async () => {
+test('event transform: fed in any chunks of a reused buffer while it arrives, the rewrite equals the one done on the whole file', async () => {
   const dir = await tempDir('property-chunks');
   const path = join(dir, 'events.jsonl');
   const line = fc.oneof(
@@ -239,14 +239,22 @@ test('event transform: fed in any chunks while it arrives, the rewrite equals th
 
       const rewriter = new EventLogRewriter(move, new PathRemapper(move.mapping));
       const points = [...new Set(cuts.map((cut) => cut % (original.length + 1)))].sort((a, b) => a - b);
-      const parts: Uint8Array[] = [];
+      // Like the receiver, each piece arrives in one reused buffer, scribbled over once the parts
+      // returned for it are written: the rewrite may keep no view of it.
+      const reused = Buffer.alloc(original.length);
+      const written: Buffer[] = [];
+      const write = (parts: readonly Uint8Array[]): void => {
+        for (const part of parts) written.push(Buffer.from(part));
+        reused.fill(0x7b);
+      };
       let start = 0;
       for (const point of [...points, original.length]) {
-        parts.push(...rewriter.push(original.subarray(start, point)));
+        const length = original.copy(reused, 0, start, point);
+        write(rewriter.push(reused.subarray(0, length)));
         start = point;
       }
-      parts.push(...rewriter.finish());
-      assert.equal(withoutIds(Buffer.concat(parts).toString('utf8')), expected);
+      write(rewriter.finish());
+      assert.equal(withoutIds(Buffer.concat(written).toString('utf8')), expected);
       assert.deepEqual({ ...rewriter.report, neutralisedToolCalls: rewriter.report?.neutralisedToolCalls.length }, { ...whole, neutralisedToolCalls: whole.neutralisedToolCalls.length });
     }),
     settings,

@@ -68,6 +68,33 @@ test('files stream into staging byte-identical', async () => {
   assert.equal(progress.at(-1), manifest.totalBytes);
 });
 
+test('compressed files many blocks long arrive byte-identical, though the receiver reuses its block buffers', async () => {
+  const home = await tempDir('transfer-compressed');
+  // Far more blocks than the receiver keeps buffers for (each block different), so buffers go round.
+  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 12 * 1024 * 1024, kind: 'source' });
+  const scanned = await scanSessionFolder(dir);
+  const manifest = validateSessionManifest(
+    {
+      format: MANIFEST_FORMAT,
+      sessionId: id,
+      source: { hostname: 'laptop', platform: 'linux' },
+      directories: scanned.directories,
+      files: scanned.files.map((file) => (file.size > 0 ? { ...file, compressed: true } : file)),
+      totalBytes: scanned.files.reduce((sum, file) => sum + file.size, 0),
+    },
+    DEFAULT_LIMITS,
+  );
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  // Like the history rewrite for unchanged lines: the parts written are views of the block.
+  const passThrough = { push: (bytes: Uint8Array) => [bytes.subarray(0, 100), bytes.subarray(100)], finish: () => [] };
+  await Promise.all([
+    sendFiles(sender, (file) => join(dir, file.path), manifest),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, rewriterFor: (file) => (file.path === 'events.jsonl' ? passThrough : undefined) }),
+  ]);
+  assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+});
+
 /** A sender that follows the pairing but then sends what it likes. */
 async function hostileTransfer(manifest: Manifest, script: (send: (kind: number, body: Uint8Array, final?: boolean) => Promise<void>) => Promise<void>): Promise<unknown> {
   const { sender, receiver } = await pairedChannels();

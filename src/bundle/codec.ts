@@ -103,11 +103,13 @@ export class BlockDecompressor {
    * that decodes into less is refused too, so every message holds a whole block and no tiny
    * message can pin a block-sized buffer.
    */
-  decompress(block: Uint8Array, size: number): Buffer {
+  decompress(block: Uint8Array, size: number, into?: Buffer): Buffer {
     if (size > this.blockBytes) throw new RangeError('size beyond the block size');
-    // Decoded straight into the buffer handed out (the caller keeps it until it is written), with
-    // one byte beyond the size, to notice a block that decodes into more.
-    const output = Buffer.allocUnsafe(size + 1);
+    // Decoded straight into the buffer handed out (the caller keeps it until it is written, and
+    // may hand it back for a later block), with one byte beyond the size, to notice a block that
+    // decodes into more.
+    const output = into ? into.subarray(0, size + 1) : Buffer.allocUnsafe(size + 1);
+    if (output.length < size + 1) throw new RangeError('the output buffer must hold one byte beyond the size');
     let produced = 0;
     let consumed = 0;
     try {

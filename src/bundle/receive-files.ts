@@ -4,7 +4,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError, toBeamError } from '../errors.js';
+import { BlockPool } from './block-pool.js';
 import { BlockDecompressor, CorruptBlockError } from './codec.js';
+import { DiskBacklog } from './disk-backlog.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
@@ -13,13 +15,17 @@ import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
 import type { ProgressListener } from './send-files.js';
 
-/** Bytes a file may have queued for the disk before we stop reading the channel. */
-const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
+/** Bytes received and not yet written before we stop reading the channel: 16 blocks. */
+const DISK_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Decoded-block buffers kept for reuse: those the backlog holds, and the one being filled. */
+const POOLED_BLOCKS = DISK_BACKLOG_BYTES / COMPRESSED_CHUNK_BYTES + 2;
 
 /**
  * Rewrites a file's bytes on their way to disk (the session layer rewrites events.jsonl while it
  * arrives). The hash is always checked on the bytes as sent; the rewriter only decides what is
- * written. Returned parts must not be changed afterwards; they are written in order.
+ * written. Returned parts must not be changed afterwards; they are written in order. A chunk
+ * handed to push() is reused once the parts returned for it are written: a rewriter that keeps
+ * bytes of it for later (a line cut by the chunk's end) must copy them.
  */
 export interface FileRewriter {
   push(bytes: Uint8Array): readonly Uint8Array[];
@@ -58,20 +64,25 @@ export async function receiveFiles(
   try {
     const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, options.rewriterFor);
     const credit = new CreditGrant(channel);
+    const disk = new DiskBacklog(DISK_BACKLOG_BYTES);
+    const pool = new BlockPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
     current = await open();
     for (;;) {
       const waitingSince = performance.now();
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
       credit.waited(performance.now() - waitingSince);
       if (message.kind === MessageKind.Data && !message.final) {
-        let bytes = current?.decompressor ? decompressBlock(message.body, current, current.decompressor) : message.body;
+        // A decoded block is exactly the rest of its file's share; it goes back to the pool once written.
+        const pooled = current?.decompressor ? pool.take() : undefined;
+        let bytes = pooled ? decompressBlock(message.body, current!, current!.decompressor!, pooled) : message.body;
         const plainLength = bytes.length;
         while (bytes.length > 0) {
           if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
           const take = Math.min(current.remaining, bytes.length);
           const piece = bytes.subarray(0, take);
           current.hash.update(piece);
-          await write(current, current.rewriter ? current.rewriter.push(piece) : [piece]);
+          const parts = current.rewriter ? current.rewriter.push(piece) : [piece];
+          await disk.write(current.out, parts, current.failed, pooled && (() => pool.giveBack(pooled)));
           current.remaining -= take;
           bytes = bytes.subarray(take);
           if (current.remaining === 0) {
@@ -103,24 +114,14 @@ export async function receiveFiles(
  * exactly the next COMPRESSED_CHUNK_BYTES of it (or what is left): a small message can never turn
  * into more, and never into less either (thousands of tiny blocks would each pin a buffer).
  */
-function decompressBlock(block: Uint8Array, current: OpenFile, decompressor: BlockDecompressor): Uint8Array {
+function decompressBlock(block: Uint8Array, current: OpenFile, decompressor: BlockDecompressor, into: Buffer): Uint8Array {
   const size = Math.min(current.remaining, COMPRESSED_CHUNK_BYTES);
   try {
-    return decompressor.decompress(block, size);
+    return decompressor.decompress(block, size, into);
   } catch (error) {
     if (!(error instanceof CorruptBlockError)) throw error;
     throw new BeamError('protocol', `"${current.file.path}" arrived corrupt or larger than announced (compressed data: ${error.message}): nothing was installed`, { cause: error });
   }
-}
-
-/** The disk works while the next message is opened; we wait only when it falls behind. */
-async function write(open: OpenFile, parts: readonly Uint8Array[]): Promise<void> {
-  if (parts.length === 0) return;
-  open.out.cork();
-  let ready = true;
-  for (const part of parts) ready = open.out.write(part);
-  open.out.uncork();
-  if (!ready) await Promise.race([once(open.out, 'drain'), open.failed]);
 }
 
 /** Opens the next file with data; empty files are created and checked on the way. */
@@ -132,7 +133,7 @@ async function openNext(
   for (;;) {
     const file = pending.shift();
     if (!file) return undefined;
-    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: privateFileMode(file.mode), highWaterMark: WRITE_HIGH_WATER_BYTES });
+    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: privateFileMode(file.mode) });
     const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
     failed.catch(() => undefined);
     const decompressor = file.compressed ? new BlockDecompressor(COMPRESSED_CHUNK_BYTES) : undefined;
@@ -153,7 +154,8 @@ async function closeVerified(open: OpenFile): Promise<void> {
     out.destroy();
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
-  if (open.rewriter) await write(open, open.rewriter.finish());
+  // The rewriter's last parts are a line or two and the closing block: 'finish' waits for them.
+  for (const part of open.rewriter?.finish() ?? []) out.write(part);
   out.end();
   await Promise.race([once(out, 'finish'), open.failed]);
 }

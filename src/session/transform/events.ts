@@ -73,7 +73,8 @@ const NEWLINE = Buffer.from('\n');
  * The rewrite as a stream: bytes of events.jsonl in, rewritten bytes out, whole lines at a time.
  * The receiver feeds it while the file arrives, so the history is rewritten during the transfer
  * instead of read back and written again after it. Chunks handed in must not be reused by the
- * caller until the parts returned for them are written (unchanged lines go out as slices).
+ * caller until the parts returned for them are written (unchanged lines go out as slices); after
+ * that they may be, since the rewrite keeps no view of them (a cut line's start is copied).
  */
 export class EventLogRewriter {
   private readonly tracker: Tracker = {
@@ -130,7 +131,7 @@ export class EventLogRewriter {
     if (this.carriedBytes > MAX_LINE_BYTES) {
       throw new BeamError('session', `events.jsonl has a line longer than ${MAX_LINE_BYTES / 1024 ** 2} MiB, which copilot-beam does not rewrite: nothing was installed`);
     }
-    this.carried.push(bytes);
+    this.carried.push(Buffer.from(bytes));
   }
 
   /** The last (unterminated) line and the events we append; afterwards `report` is set. */
