@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
  * Native addons stay outside the bundle: they find their binaries relative to their own
  * packages. Bundled code then requires them from dist/bundle, that is from this package's own
  * node_modules, so each must be a direct dependency of ours (udx-native is one for that reason:
- * under pnpm's isolated layout only direct dependencies are visible from here). The scan worker is an entry of its own, next to the chunks, because pool.ts starts it
- * from a path beside itself.
+ * under pnpm's isolated layout only direct dependencies are visible from here). The two worker
+ * threads (secret scan, history rewrite) are entries of their own, next to the chunks, because
+ * the modules that start them name a path beside themselves.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
@@ -20,7 +21,11 @@ const outdir = `${root}dist/bundle`;
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'dist/src/cli/main.js', 'scan-worker': 'dist/src/session/secrets/scan-worker.js' },
+  entryPoints: {
+    main: 'dist/src/cli/main.js',
+    'scan-worker': 'dist/src/session/secrets/scan-worker.js',
+    'rewrite-worker': 'dist/src/session/transform/rewrite-worker.js',
+  },
   outdir,
   bundle: true,
   splitting: true,

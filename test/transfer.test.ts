@@ -90,7 +90,7 @@ test('compressed files many blocks long arrive byte-identical, though the receiv
   const passThrough = { push: (bytes: Uint8Array) => [bytes.subarray(0, 100), bytes.subarray(100)], finish: () => [] };
   await Promise.all([
     sendFiles(sender, (file) => join(dir, file.path), manifest),
-    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, rewriterFor: (file) => (file.path === 'events.jsonl' ? passThrough : undefined) }),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, handlingOf: (file) => (file.path === 'events.jsonl' ? { rewriter: passThrough } : undefined) }),
   ]);
   assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
 });

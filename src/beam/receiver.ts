@@ -29,7 +29,7 @@ import type { WorkPlan } from '../session/work/plan.js';
 import { whyWorkFilesDiffer } from '../session/work/expected.js';
 import { planLanding } from './work-landing.js';
 import { reviewOf } from '../session/review.js';
-import { EventLogRewriter, PathRemapper, transformReceivedSession, type MoveDescription, type TransformReport } from '../session/transform/index.js';
+import { EventLogRewriter, EventLogWorker, PathRemapper, transformReceivedSession, type EventTransformReport, type MoveDescription, type TransformReport } from '../session/transform/index.js';
 import { rendezvous } from '../transport/rendezvous.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { displayText } from '../terminal-text.js';
@@ -114,6 +114,12 @@ export interface SessionAlreadyHere extends ReceivedSession {
 }
 
 export type ReceiveResult = InstalledSession | SessionAlreadyHere;
+
+/**
+ * From this size on, events.jsonl is rewritten on a thread of its own: starting one costs more
+ * than rewriting a short history on the receiving thread.
+ */
+const REWRITE_THREAD_FROM_BYTES = 8 * 1024 * 1024;
 
 interface ReceiveSettings {
   readonly home: string;
@@ -361,13 +367,24 @@ async function receiveAndTransform(
     movedAt: new Date(),
     ...(destination.mapping ? { mapping: destination.mapping } : {}),
   };
-  // The history is rewritten while it arrives; the hash is checked on the bytes as sent.
-  const events = new EventLogRewriter(move, destination.mapping ? new PathRemapper(destination.mapping) : undefined);
+  // The history is rewritten while it arrives, on a thread of its own when it is long enough to
+  // pay for one; the hash is checked on the bytes as sent.
+  let events: { readonly report: EventTransformReport | undefined } | undefined;
   const receivingSince = performance.now();
   await receiveFiles(channel, manifest, staging.dir, {
     idleTimeoutMs: settings.idleTimeoutMs,
     onProgress: (done, total) => decisions.tell({ type: 'progress', done, total }),
-    rewriterFor: (file) => (file.path === 'events.jsonl' ? events : undefined),
+    handlingOf: (file, target) => {
+      if (file.path !== 'events.jsonl') return undefined;
+      if (file.size >= REWRITE_THREAD_FROM_BYTES) {
+        const sink = new EventLogWorker(target, move);
+        events = sink;
+        return { sink };
+      }
+      const rewriter = new EventLogRewriter(move, destination.mapping ? new PathRemapper(destination.mapping) : undefined);
+      events = rewriter;
+      return { rewriter };
+    },
   });
   const seconds = (performance.now() - receivingSince) / 1000;
   decisions.tell({ type: 'received', bytes: manifest.totalBytes, seconds });
@@ -377,7 +394,7 @@ async function receiveAndTransform(
   const sessionListing = { directories: manifest.directories.filter((path) => !inWork(path)), files: manifest.files.filter((file) => !inWork(file.path)) };
   const leftOut = await removeForeignEntries(staging.dir, sessionListing);
   const report = await transformReceivedSession(staging.dir, move, {
-    ...(events.report ? { rewrittenEvents: events.report } : {}),
+    ...(events?.report ? { rewrittenEvents: events.report } : {}),
     sessionId: manifest.sessionId,
     forbidden: [settings.home, sessionDir(settings.home, manifest.sessionId)],
   });

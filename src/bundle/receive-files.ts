@@ -1,12 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BeamError, toBeamError } from '../errors.js';
+import { BeamError } from '../errors.js';
 import { BlockPool } from './block-pool.js';
 import { BlockDecompressor, CorruptBlockError } from './codec.js';
 import { DiskBacklog } from './disk-backlog.js';
+import { streamSink, type FileRewriter, type FileSink, type StagedFile } from './file-sink.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
@@ -21,25 +20,21 @@ const DISK_BACKLOG_BYTES = 4 * 1024 * 1024;
 const POOLED_BLOCKS = DISK_BACKLOG_BYTES / COMPRESSED_CHUNK_BYTES + 2;
 
 /**
- * Rewrites a file's bytes on their way to disk (the session layer rewrites events.jsonl while it
- * arrives). The hash is always checked on the bytes as sent; the rewriter only decides what is
- * written. Returned parts must not be changed afterwards; they are written in order. A chunk
- * handed to push() is reused once the parts returned for it are written: a rewriter that keeps
- * bytes of it for later (a line cut by the chunk's end) must copy them.
+ * How the caller (the session layer, which rewrites events.jsonl while it arrives) may change
+ * where a file goes: a rewriter on the receiving thread, or a sink of its own. Neither is asked
+ * for files it should not touch.
  */
-export interface FileRewriter {
-  push(bytes: Uint8Array): readonly Uint8Array[];
-  finish(): readonly Uint8Array[];
+export interface FileHandling {
+  readonly rewriter?: FileRewriter;
+  readonly sink?: FileSink;
 }
 
 interface OpenFile {
   readonly file: ManifestFile;
-  readonly out: WriteStream;
-  readonly rewriter: FileRewriter | undefined;
+  readonly sink: FileSink;
   /** For a compressed file: its own decoder, since its frames' window spans the file. */
   readonly decompressor: BlockDecompressor | undefined;
   readonly hash: Hash;
-  readonly failed: Promise<never>;
   remaining: number;
 }
 
@@ -53,7 +48,7 @@ export async function receiveFiles(
   channel: SecureChannel,
   manifest: Manifest,
   stagingDir: string,
-  options: { idleTimeoutMs: number; onProgress?: ProgressListener; rewriterFor?: (file: ManifestFile) => FileRewriter | undefined },
+  options: { idleTimeoutMs: number; onProgress?: ProgressListener; handlingOf?: (file: ManifestFile, target: StagedFile) => FileHandling | undefined },
 ): Promise<void> {
   for (const directory of manifest.directories) {
     await mkdir(join(stagingDir, directory), { recursive: true, mode: PRIVATE_FOLDER_MODE });
@@ -62,9 +57,9 @@ export async function receiveFiles(
   let current: OpenFile | undefined;
   let done = 0;
   try {
-    const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, options.rewriterFor);
-    const credit = new CreditGrant(channel);
     const disk = new DiskBacklog(DISK_BACKLOG_BYTES);
+    const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, disk, options.handlingOf);
+    const credit = new CreditGrant(channel);
     const pool = new BlockPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
     current = await open();
     for (;;) {
@@ -81,8 +76,7 @@ export async function receiveFiles(
           const take = Math.min(current.remaining, bytes.length);
           const piece = bytes.subarray(0, take);
           current.hash.update(piece);
-          const parts = current.rewriter ? current.rewriter.push(piece) : [piece];
-          await disk.write(current.out, parts, current.failed, pooled && (() => pool.giveBack(pooled)));
+          await current.sink.write(piece, () => pooled && pool.giveBack(pooled));
           current.remaining -= take;
           bytes = bytes.subarray(take);
           if (current.remaining === 0) {
@@ -105,7 +99,7 @@ export async function receiveFiles(
       }
     }
   } finally {
-    current?.out.destroy();
+    current?.sink.destroy();
   }
 }
 
@@ -128,16 +122,17 @@ function decompressBlock(block: Uint8Array, current: OpenFile, decompressor: Blo
 async function openNext(
   pending: ManifestFile[],
   stagingDir: string,
-  rewriterFor: ((file: ManifestFile) => FileRewriter | undefined) | undefined,
+  disk: DiskBacklog,
+  handlingOf: ((file: ManifestFile, target: StagedFile) => FileHandling | undefined) | undefined,
 ): Promise<OpenFile | undefined> {
   for (;;) {
     const file = pending.shift();
     if (!file) return undefined;
-    const out = createWriteStream(join(stagingDir, file.path), { flags: 'wx', mode: privateFileMode(file.mode) });
-    const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(file, error))));
-    failed.catch(() => undefined);
+    const target: StagedFile = { path: join(stagingDir, file.path), mode: privateFileMode(file.mode) };
+    const handling = handlingOf?.(file, target);
+    const sink = handling?.sink ?? streamSink(target, file.path, disk, handling?.rewriter);
     const decompressor = file.compressed ? new BlockDecompressor(COMPRESSED_CHUNK_BYTES) : undefined;
-    const opened: OpenFile = { file, out, rewriter: rewriterFor?.(file), decompressor, hash: createHash('sha256'), remaining: file.size, failed };
+    const opened: OpenFile = { file, sink, decompressor, hash: createHash('sha256'), remaining: file.size };
     if (file.size > 0) return opened;
     await closeVerified(opened);
   }
@@ -149,19 +144,10 @@ async function openNext(
  * largest file to disk twice.
  */
 async function closeVerified(open: OpenFile): Promise<void> {
-  const { file, out, hash } = open;
+  const { file, sink, hash } = open;
   if (hash.digest('hex') !== file.sha256) {
-    out.destroy();
+    sink.destroy();
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
-  // The rewriter's last parts are a line or two and the closing block: 'finish' waits for them.
-  for (const part of open.rewriter?.finish() ?? []) out.write(part);
-  out.end();
-  await Promise.race([once(out, 'finish'), open.failed]);
-}
-
-function writeError(file: ManifestFile, error: Error): BeamError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return toBeamError(error);
-  return new BeamError('install', `cannot write ${file.path}: ${error.message}`, { cause: error });
+  await sink.close();
 }

@@ -9,6 +9,7 @@ import { rebuildWorkspaceFile, type WorkspaceReport } from './workspace-file.js'
 export type { MoveDescription, EventTransformReport } from './events.js';
 export { PathRemapper, pathStyle, type PathMapping } from './path-mapping.js';
 export { NOT_EXECUTED_CODE, EventLogRewriter } from './events.js';
+export { EventLogWorker } from './event-log-worker.js';
 
 export type { WorkspaceReport } from './workspace-file.js';
 

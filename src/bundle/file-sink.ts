@@ -1,0 +1,61 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { BeamError, toBeamError } from '../errors.js';
+import type { DiskBacklog } from './disk-backlog.js';
+
+/**
+ * Where one received file's bytes go, in order, once they are cut from the stream by the
+ * manifest's sizes. The hash is checked by the receiver on the bytes as sent, whatever the sink
+ * makes of them.
+ */
+export interface FileSink {
+  /**
+   * Takes the file's next bytes. `released` is called once the sink holds no view of them (the
+   * caller then reuses their buffer). Resolves when the sink can take more.
+   */
+  write(bytes: Uint8Array, released: () => void): Promise<void>;
+  /** Every byte arrived and matched the hash: resolves once the file is complete on disk. */
+  close(): Promise<void>;
+  /** The transfer failed: stop at once (the caller discards the staged files). */
+  destroy(): void;
+}
+
+/** Where a received file is staged: its path and the permissions it is created with. */
+export interface StagedFile {
+  readonly path: string;
+  readonly mode: number;
+}
+
+/**
+ * Rewrites a file's bytes on their way to disk, on the receiving thread. Returned parts must not
+ * be changed afterwards; they are written in order. A chunk handed to push() is reused once the
+ * parts returned for it are written: a rewriter that keeps bytes of it for later (a line cut by
+ * the chunk's end) must copy them.
+ */
+export interface FileRewriter {
+  push(bytes: Uint8Array): readonly Uint8Array[];
+  finish(): readonly Uint8Array[];
+}
+
+/** The usual sink: a new file (never an existing one), written through a bounded backlog. */
+export function streamSink(target: StagedFile, name: string, backlog: DiskBacklog, rewriter?: FileRewriter): FileSink {
+  const out = createWriteStream(target.path, { flags: 'wx', mode: target.mode });
+  const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(name, error))));
+  failed.catch(() => undefined);
+  return {
+    write: (bytes, released) => backlog.write(out, rewriter ? rewriter.push(bytes) : [bytes], failed, released),
+    async close() {
+      // The rewriter's last parts are a line or two and the closing block: 'finish' waits for them.
+      for (const part of rewriter?.finish() ?? []) out.write(part);
+      out.end();
+      await Promise.race([once(out, 'finish'), failed]);
+    },
+    destroy: () => out.destroy(),
+  };
+}
+
+export function writeError(name: string, error: Error): BeamError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return toBeamError(error);
+  return new BeamError('install', `cannot write ${name}: ${error.message}`, { cause: error });
+}

@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads';
+import { BeamError, type ErrorKind } from '../../errors.js';
+import type { FileSink, StagedFile } from '../../bundle/file-sink.js';
+import type { EventTransformReport, MoveDescription } from './events.js';
+
+export interface WorkerRequest {
+  readonly chunk?: Uint8Array;
+  readonly finish?: true;
+}
+
+export type WorkerReply =
+  | { readonly written: number }
+  | { readonly report: EventTransformReport }
+  | { readonly error: { readonly kind: ErrorKind; readonly message: string; readonly forPeer: string } };
+
+/** Bytes handed to the thread and not yet written by it: enough to keep it busy, no more. */
+const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Rewrites events.jsonl on a thread of its own while it arrives (the same EventLogRewriter, so
+ * the same result). On one thread the rewrite (a JSON.parse per line) took about 3 s per GiB of
+ * history on top of opening, decoding and hashing it; here the two overlap. The thread gets a
+ * small young generation: the parse makes garbage fast, and a default-sized one was most of the
+ * receiver's heap.
+ */
+export class EventLogWorker implements FileSink {
+  private readonly worker: Worker;
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+  private rejectFailed: (error: BeamError) => void = () => undefined;
+  private readonly failed: Promise<never>;
+  private resolveReport: (report: EventTransformReport) => void = () => undefined;
+  private readonly finished: Promise<EventTransformReport>;
+  private result: EventTransformReport | undefined;
+  private stopped = false;
+  private failure: BeamError | undefined;
+
+  constructor(target: StagedFile, move: MoveDescription) {
+    this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => undefined);
+    this.finished = new Promise((resolve) => (this.resolveReport = resolve));
+    this.worker = new Worker(new URL('./rewrite-worker.js', import.meta.url), {
+      workerData: { target, move },
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
+    this.worker.on('message', (reply: WorkerReply) => this.take(reply));
+    this.worker.on('error', (error) => this.fail(new BeamError('install', `the history rewrite failed: ${error.message}`, { cause: error })));
+    this.worker.on('exit', (code) => {
+      if (!this.result && !this.stopped) this.fail(new BeamError('install', `the history rewrite stopped (exit code ${code})`));
+    });
+  }
+
+  /** Set once close() has resolved. */
+  get report(): EventTransformReport | undefined {
+    return this.result;
+  }
+
+  async write(bytes: Uint8Array, released: () => void): Promise<void> {
+    if (this.failure) throw this.failure;
+    // One copy, handed over whole: the caller's buffer goes straight back to its pool.
+    const chunk = new Uint8Array(bytes);
+    released();
+    this.inFlight += chunk.length;
+    this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer]);
+    while (this.inFlight > IN_FLIGHT_BYTES) {
+      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.failed]);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ finish: true } satisfies WorkerRequest);
+    this.result = await Promise.race([this.finished, this.failed]);
+  }
+
+  destroy(): void {
+    this.fail(new BeamError('install', 'the history rewrite was stopped'));
+    void this.worker.terminate();
+  }
+
+  private take(reply: WorkerReply): void {
+    if ('written' in reply) {
+      this.inFlight -= reply.written;
+      if (this.inFlight <= IN_FLIGHT_BYTES) {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      }
+    } else if ('report' in reply) {
+      this.resolveReport(reply.report);
+    } else {
+      this.fail(new BeamError(reply.error.kind, reply.error.message, { forPeer: reply.error.forPeer }));
+    }
+  }
+
+  private fail(error: BeamError): void {
+    this.stopped = true;
+    this.failure ??= error;
+    this.rejectFailed(error);
+  }
+}

@@ -1,0 +1,45 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BeamError } from '../../errors.js';
+import { writeError, type StagedFile } from '../../bundle/file-sink.js';
+import { EventLogRewriter, type MoveDescription } from './events.js';
+import { PathRemapper } from './path-mapping.js';
+import type { WorkerReply, WorkerRequest } from './event-log-worker.js';
+
+/**
+ * The thread of EventLogWorker: events.jsonl's bytes in, as they arrive, rewritten and written
+ * to the staged file here, so that the receiving thread only opens, decodes and hashes.
+ */
+const port = parentPort;
+if (!port) throw new Error('rewrite-worker runs only as a worker thread');
+const { target, move } = workerData as { target: StagedFile; move: MoveDescription };
+const rewriter = new EventLogRewriter(move, move.mapping ? new PathRemapper(move.mapping) : undefined);
+let fd: number | undefined;
+
+const reply = (message: WorkerReply): void => port.postMessage(message);
+
+port.on('message', (request: WorkerRequest) => {
+  try {
+    fd ??= openSync(target.path, 'wx', target.mode);
+    if (request.chunk) {
+      writeAll(fd, rewriter.push(request.chunk));
+      reply({ written: request.chunk.length });
+      return;
+    }
+    writeAll(fd, rewriter.finish());
+    closeSync(fd);
+    reply({ report: rewriter.report! });
+  } catch (error) {
+    const failure = error instanceof BeamError ? error : writeError('events.jsonl', error as Error);
+    reply({ error: { kind: failure.kind, message: failure.message, forPeer: failure.forPeer } });
+  }
+  // Done or failed: the port closes and the thread ends.
+  port.close();
+});
+
+/** One write per chunk; a file system may take less than it is given, so the rest follows. */
+function writeAll(fd: number, parts: readonly Uint8Array[]): void {
+  if (parts.length === 0) return;
+  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+}
