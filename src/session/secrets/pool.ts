@@ -4,11 +4,19 @@ import type { PieceRequest, PieceResult } from './scan-piece.js';
 interface Reply {
   readonly id: number;
   readonly result?: PieceResult;
+  /** The request's bytes, handed back for reuse. */
+  readonly piece?: Uint8Array;
   readonly error?: string;
 }
 
+/** A piece's result, and its bytes back (the caller may reuse their buffer). */
+export interface ScannedPiece {
+  readonly result: PieceResult;
+  readonly piece: Uint8Array | undefined;
+}
+
 interface Pending {
-  resolve(result: PieceResult): void;
+  resolve(scanned: ScannedPiece): void;
   reject(error: Error): void;
 }
 
@@ -38,12 +46,12 @@ export class SecretScanPool {
     return this.threads.length;
   }
 
-  /** The piece's buffer is handed over to the worker (transferred, not copied). */
-  scan(request: PieceRequest): Promise<PieceResult> {
+  /** The piece's buffer is handed over to the worker (transferred, not copied), and comes back with the result. */
+  scan(request: PieceRequest): Promise<ScannedPiece> {
     if (this.failure) return Promise.reject(this.failure);
     const thread = this.threads.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least));
     const id = this.nextId++;
-    return new Promise<PieceResult>((resolve, reject) => {
+    return new Promise<ScannedPiece>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
       thread.worker.postMessage({ id, request }, [request.bytes.buffer as ArrayBuffer]);
     });
@@ -63,7 +71,7 @@ export class SecretScanPool {
       if (!waiting) return;
       thread.pending.delete(reply.id);
       if (reply.error !== undefined) waiting.reject(new Error(`secret scan failed: ${reply.error}`));
-      else if (reply.result) waiting.resolve(reply.result);
+      else if (reply.result) waiting.resolve({ result: reply.result, piece: reply.piece });
       else waiting.reject(new Error('secret scan thread sent an empty reply'));
     });
     const fail = (error: Error): void => {

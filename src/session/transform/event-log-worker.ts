@@ -9,12 +9,15 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { readonly written: number }
+  /** The chunk's bytes are written: its buffer comes back for the next one. */
+  | { readonly written: Uint8Array }
   | { readonly report: EventTransformReport }
   | { readonly error: { readonly kind: ErrorKind; readonly message: string; readonly forPeer: string } };
 
 /** Bytes handed to the thread and not yet written by it: enough to keep it busy, no more. */
 const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+/** The buffers chunks travel in; a larger chunk gets one of its own. */
+const CHUNK_BUFFER_BYTES = 256 * 1024;
 
 /**
  * Rewrites events.jsonl on a thread of its own while it arrives (the same EventLogRewriter, so
@@ -33,6 +36,12 @@ export class EventLogWorker implements FileSink {
   private readonly finished: Promise<EventTransformReport>;
   private result: EventTransformReport | undefined;
   private stopped = false;
+  /**
+   * Buffers back from the thread. A fresh one per chunk was garbage there, counted against this
+   * thread's allocator until the other thread's collector ran: about 45 MiB of the receiver's
+   * peak at 1 GiB.
+   */
+  private readonly spare: ArrayBuffer[] = [];
   private failure: BeamError | undefined;
 
   constructor(target: StagedFile, move: MoveDescription) {
@@ -57,11 +66,12 @@ export class EventLogWorker implements FileSink {
 
   async write(bytes: Uint8Array, released: () => void): Promise<void> {
     if (this.failure) throw this.failure;
-    // One copy, handed over whole: the caller's buffer goes straight back to its pool.
-    const chunk = new Uint8Array(bytes);
+    // One copy into a buffer of our own, handed over whole: the caller's goes straight back to its pool.
+    const chunk = this.bufferFor(bytes.length);
+    chunk.set(bytes);
     released();
     this.inFlight += chunk.length;
-    this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer]);
+    this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer as ArrayBuffer]);
     while (this.inFlight > IN_FLIGHT_BYTES) {
       await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.failed]);
     }
@@ -77,9 +87,17 @@ export class EventLogWorker implements FileSink {
     void this.worker.terminate();
   }
 
+  private bufferFor(length: number): Uint8Array {
+    const spare = length <= CHUNK_BUFFER_BYTES ? this.spare.pop() : undefined;
+    return new Uint8Array(spare ?? new ArrayBuffer(Math.max(length, CHUNK_BUFFER_BYTES)), 0, length);
+  }
+
   private take(reply: WorkerReply): void {
     if ('written' in reply) {
-      this.inFlight -= reply.written;
+      this.inFlight -= reply.written.length;
+      if (reply.written.buffer.byteLength === CHUNK_BUFFER_BYTES && this.spare.length < IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2) {
+        this.spare.push(reply.written.buffer as ArrayBuffer);
+      }
       if (this.inFlight <= IN_FLIGHT_BYTES) {
         const wake = this.wake;
         this.wake = undefined;

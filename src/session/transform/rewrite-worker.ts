@@ -23,7 +23,8 @@ port.on('message', (request: WorkerRequest) => {
     fd ??= openSync(target.path, 'wx', target.mode);
     if (request.chunk) {
       writeAll(fd, rewriter.push(request.chunk));
-      reply({ written: request.chunk.length });
+      // Written, and the rewrite keeps no view of it: the buffer goes back.
+      port.postMessage({ written: request.chunk } satisfies WorkerReply, [request.chunk.buffer as ArrayBuffer]);
       return;
     }
     writeAll(fd, rewriter.finish());
