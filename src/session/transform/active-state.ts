@@ -11,13 +11,13 @@ export type AgentMode = 'interactive' | 'plan' | 'autopilot';
 
 export interface ActiveState {
   /**
-   * Tool calls requested or started and not completed (yet), by id, with the tool's name, in the
-   * order they were first requested. A call leaves this map when it completes, so the rewrite of
-   * a long history holds its open calls, not every call it ever saw.
+   * Tool calls requested or started and not completed since, by id, with the tool's name, in the
+   * order they were (re)opened. A call leaves this map when it completes, so the rewrite of a long
+   * history holds its open calls, not every call it ever saw (its memory stays flat). A request
+   * or start that comes after the call's completion (the client never writes one) opens it again:
+   * the history's last word on it is a request, so it is marked not executed like any other.
    */
   readonly open: Map<string, string>;
-  /** Ids of completed calls: a request that comes after its completion does not reopen it. */
-  readonly completed: Set<string>;
   /** The main agent's mode: the client ignores mode changes of sub-agents. */
   mode: AgentMode;
   /** Decided by the last permissions event, whoever it claims to come from. */
@@ -34,7 +34,6 @@ export interface ActiveState {
 export function emptyActiveState(): ActiveState {
   return {
     open: new Map(),
-    completed: new Set(),
     mode: 'interactive',
     permission: 'manual',
     schedules: new Set(),
@@ -72,19 +71,16 @@ export function observe(state: ActiveState, type: string, event: Json, data: Jso
     case 'assistant.message':
       for (const request of Array.isArray(data.toolRequests) ? (data.toolRequests as Json[]) : []) {
         const id = request.toolCallId;
-        if (typeof id === 'string' && !state.completed.has(id)) state.open.set(id, String(request.name ?? 'tool'));
+        if (typeof id === 'string') state.open.set(id, String(request.name ?? 'tool'));
       }
       return;
     case 'tool.execution_start':
-      if (typeof data.toolCallId === 'string' && !state.completed.has(data.toolCallId) && !state.open.has(data.toolCallId)) {
+      if (typeof data.toolCallId === 'string' && !state.open.has(data.toolCallId)) {
         state.open.set(data.toolCallId, String(data.toolName ?? 'tool'));
       }
       return;
     case 'tool.execution_complete':
-      if (typeof data.toolCallId === 'string') {
-        state.open.delete(data.toolCallId);
-        state.completed.add(data.toolCallId);
-      }
+      if (typeof data.toolCallId === 'string') state.open.delete(data.toolCallId);
       return;
     case 'session.mode_changed':
       if (!isSubAgentEvent(event, data) && typeof data.newMode === 'string' && MODES.has(data.newMode)) state.mode = data.newMode as AgentMode;
