@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +135,24 @@ async function makeSample(folder: string, kind: SessionKind, target: number): Pr
   const home = join(folder, 'sender', '.copilot');
   const session = await createSampleSession({ copilotHome: home, kind, ...sessionShape(kind, target * MiB) });
   const { files } = await scanSessionFolder(session.dir);
+  await flushToDisk(files.map((file) => join(session.dir, file.path)));
   return { ...session, home, files, bytes: files.reduce((sum, file) => sum + file.size, 0) };
+}
+
+/**
+ * The kernel writes a new file back about 30 s after it was written: for a 1 GiB sample that
+ * fell in the middle of whichever tool ran first, and cost it a second or more. Written back
+ * now, every tool reads a sample that is only in the page cache.
+ */
+async function flushToDisk(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 function runLine(tool: string, run: number, fields: string): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AdaptiveLevel } from '../src/bundle/adaptive-level.js';
+import { AdaptiveLevel, firstLevel } from '../src/bundle/adaptive-level.js';
+import { loopIdleMeter } from '../src/bundle/loop-idle.js';
 import { BlockCompressor, BlockDecompressor, CorruptBlockError, MAX_LEVEL, MIN_LEVEL } from '../src/bundle/codec.js';
 import { zstdFrame } from './helpers/zstd-frames.js';
 
@@ -98,40 +99,86 @@ describe('the block codec', () => {
 });
 
 describe('the adaptive level', () => {
-  test('climbs while both sides mostly wait (a slow link), and steps down once the sender is busy', () => {
-    const level = new AdaptiveLevel(1);
-    for (let i = 0; i < 32 * 3; i++) level.record(10, 6, 0.6);
+  /** A sender whose event loop is as idle as the test says, asked once per decision. */
+  const senderIdle = (): { meter: () => number; set: (share: number) => void; asked: () => number } => {
+    let share = 0;
+    let asked = 0;
+    return {
+      meter: () => {
+        asked++;
+        return share;
+      },
+      set: (next) => (share = next),
+      asked: () => asked,
+    };
+  };
+  const blocks = (level: AdaptiveLevel, decisions: number, receiverIdle: number | undefined): void => {
+    for (let i = 0; i < 32 * decisions; i++) level.record(receiverIdle);
+  };
+
+  test('climbs while both sides are mostly idle (a slow link), and steps down once the sender is busy', () => {
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(1, sender.meter);
+    sender.set(0.6);
+    blocks(level, 3, 0.6);
     assert.equal(level.level, 4);
-    for (let i = 0; i < 32 * 2; i++) level.record(10, 0.1, 0.6);
+    assert.equal(sender.asked(), 3, 'the sender is measured once per decision, every 32 blocks');
+    sender.set(0.01);
+    blocks(level, 2, 0.6);
     assert.equal(level.level, 2);
   });
 
   test('does not climb for a busy receiver, and steps down for it', () => {
-    const level = new AdaptiveLevel(3);
-    for (let i = 0; i < 32 * 2; i++) level.record(10, 8, 0.01);
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(3, sender.meter);
+    sender.set(0.8);
+    blocks(level, 2, 0.01);
     assert.equal(level.level, 1);
-    for (let i = 0; i < 32 * 2; i++) level.record(10, 8, 0.1);
+    blocks(level, 2, 0.1);
     assert.equal(level.level, 1);
   });
 
   test('stays within the codec levels', () => {
-    const level = new AdaptiveLevel(MAX_LEVEL);
-    for (let i = 0; i < 32 * 20; i++) level.record(10, 9, 0.9);
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(MAX_LEVEL, sender.meter);
+    sender.set(0.9);
+    blocks(level, 20, 0.9);
     assert.equal(level.level, MAX_LEVEL);
-    for (let i = 0; i < 32 * 20; i++) level.record(10, 0, 0.9);
+    sender.set(0);
+    blocks(level, 20, 0.9);
     assert.equal(level.level, MIN_LEVEL);
   });
 
-  test('holds its level until the receiver has said how idle it is', () => {
-    const level = new AdaptiveLevel(3);
-    for (let i = 0; i < 32 * 4; i++) level.record(10, 9, undefined);
-    for (let i = 0; i < 32 * 4; i++) level.record(10, 0, undefined);
+  test('does not climb before the receiver has said how idle it is, but steps down for a busy sender', () => {
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(3, sender.meter);
+    sender.set(0.9);
+    blocks(level, 4, undefined);
     assert.equal(level.level, 3);
+    sender.set(0.05);
+    blocks(level, 1, undefined);
+    assert.equal(level.level, 2);
+  });
+
+  test('starts at 3, or at 6 for a beam too short to adapt', () => {
+    assert.equal(firstLevel(8 * 1024 * 1024), 6);
+    assert.equal(firstLevel(8 * 1024 * 1024 + 1), 3);
   });
 
   test('holds its level between the thresholds', () => {
-    const level = new AdaptiveLevel(3);
-    for (let i = 0; i < 32 * 5; i++) level.record(10, 1.5, 0.5);
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(3, sender.meter);
+    sender.set(0.2);
+    blocks(level, 5, 0.5);
     assert.equal(level.level, 3);
   });
+});
+
+test('the loop idle meter sees a busy loop as busy and a waiting one as idle', async () => {
+  const idle = loopIdleMeter();
+  const until = performance.now() + 60;
+  while (performance.now() < until) Math.sqrt(until);
+  assert.ok(idle() < 0.3, 'a loop spinning in our code is not idle');
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.ok(idle() > 0.7, 'a loop waiting for a timer is idle');
 });

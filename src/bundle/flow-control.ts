@@ -1,5 +1,6 @@
 import { BeamError } from '../errors.js';
 import type { SealedMessage, SecureChannel } from '../transport/secure-channel.js';
+import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
 import { decodeReason, MessageKind } from './messages.js';
 
 /**
@@ -9,13 +10,17 @@ import { decodeReason, MessageKind } from './messages.js';
  * DATA, and the sender never has more than WINDOW_BYTES of DATA unacknowledged.
  */
 export const WINDOW_BYTES = 16 * 1024 * 1024;
-/** The receiver grants credit in steps of this many bytes (a quarter of the window). */
-export const CREDIT_STEP_BYTES = 4 * 1024 * 1024;
+/**
+ * The receiver grants credit in steps of this many bytes (a sixteenth of the window). Each grant
+ * also carries the receiver's idle share, which the sender's level needs early: a step of a
+ * quarter of the window, counted in compressed bytes, came after 20 MiB of a history or more.
+ */
+export const CREDIT_STEP_BYTES = 1024 * 1024;
 
-/** A grant of credit, and how much of the time since its last grant the receiver spent waiting for data. */
+/** A grant of credit, and how much of the time since its last grant the receiver's event loop sat idle. */
 export interface Credit {
   readonly bytes: number;
-  /** 0 (always busy) to 1 (always waiting): with the sender's own waiting, it tells a slow link from a busy receiver. */
+  /** 0 (always busy) to 1 (always waiting): with the sender's own idleness, it tells a slow link from a busy receiver. */
   readonly receiverIdle: number;
 }
 
@@ -38,7 +43,6 @@ export function decodeCredit(body: Uint8Array): Credit {
 /** The sender's side: waits for credit before DATA would exceed the window. */
 export class SendWindow {
   private outstanding = 0;
-  private creditWaitMs = 0;
   private lastReceiverIdle: number | undefined;
 
   constructor(
@@ -46,11 +50,6 @@ export class SendWindow {
     private readonly timeoutMs: number,
     private readonly windowBytes = WINDOW_BYTES,
   ) {}
-
-  /** Time spent waiting for the receiver's credit: how much the receiver held the sender back. */
-  get waitedForCreditMs(): number {
-    return this.creditWaitMs;
-  }
 
   /** The receiver's idle share in its latest credit; undefined before the first. */
   get receiverIdle(): number | undefined {
@@ -61,11 +60,7 @@ export class SendWindow {
     this.outstanding += bytes;
     // Credits that already arrived are taken at once, so the receiver's news is never stale.
     while (this.channel.hasQueued) await this.takeCredit();
-    while (this.outstanding > this.windowBytes) {
-      const started = performance.now();
-      await this.takeCredit();
-      this.creditWaitMs += performance.now() - started;
-    }
+    while (this.outstanding > this.windowBytes) await this.takeCredit();
   }
 
   private async takeCredit(): Promise<void> {
@@ -94,29 +89,21 @@ async function receiveCredit(channel: SecureChannel, timeoutMs: number): Promise
   throw new BeamError('protocol', `the receiver broke the protocol (message ${message.kind} during the transfer)`);
 }
 
-/** The receiver's side: counts consumed DATA bytes and grants them back in steps. */
+/** The receiver's side: counts consumed DATA bytes and grants them back in steps, saying how idle it was. */
 export class CreditGrant {
   private consumed = 0;
-  private waitedMs = 0;
-  private since = performance.now();
 
   constructor(
     private readonly channel: SecureChannel,
     private readonly stepBytes = CREDIT_STEP_BYTES,
+    private readonly idle: IdleMeter = loopIdleMeter(),
   ) {}
-
-  /** Time the receiver spent waiting for the next message, reported with the next grant. */
-  waited(ms: number): void {
-    this.waitedMs += ms;
-  }
 
   async consume(bytes: number): Promise<void> {
     this.consumed += bytes;
     if (this.consumed < this.stepBytes) return;
-    const now = performance.now();
-    const credit = { bytes: this.consumed, receiverIdle: this.waitedMs / Math.max(now - this.since, Number.EPSILON) };
-    this.consumed = this.waitedMs = 0;
-    this.since = now;
+    const credit = { bytes: this.consumed, receiverIdle: this.idle() };
+    this.consumed = 0;
     await this.channel.send(MessageKind.Credit, encodeCredit(credit));
   }
 }

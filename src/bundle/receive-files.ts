@@ -63,9 +63,7 @@ export async function receiveFiles(
     const pool = new BlockPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
     current = await open();
     for (;;) {
-      const waitingSince = performance.now();
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
-      credit.waited(performance.now() - waitingSince);
       if (message.kind === MessageKind.Data && !message.final) {
         // A decoded block is exactly the rest of its file's share; it goes back to the pool once written.
         const pooled = current?.decompressor ? pool.take() : undefined;

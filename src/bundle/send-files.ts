@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BeamError } from '../errors.js';
-import { AdaptiveLevel } from './adaptive-level.js';
+import { AdaptiveLevel, firstLevel } from './adaptive-level.js';
 import { BlockCompressor } from './codec.js';
 import { fileIdentity, sameIdentity, type FileIdentity } from './pack.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -9,13 +9,6 @@ import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { MessageKind } from './messages.js';
 import { readChunks } from './read-chunks.js';
-
-/**
- * Where each beam's compression starts: zstd's own default, a ratio close to deflate level 6's
- * at many times its speed. From there the level falls when the CPU limits (a fast link) and
- * climbs when the link does (adaptive-level.ts), every 8 MiB.
- */
-const FIRST_LEVEL = 3;
 
 export type ProgressListener = (doneBytes: number, totalBytes: number) => void;
 
@@ -58,7 +51,8 @@ export async function sendFiles(
   let done = 0;
   const window = new SendWindow(channel, options.creditTimeoutMs ?? 30_000);
   // One choice of level for the whole beam: what it learns on one file holds for the next.
-  const level = new AdaptiveLevel(FIRST_LEVEL);
+  const compressedBytes = manifest.files.reduce((sum, file) => sum + (file.compressed ? file.size : 0), 0);
+  const level = new AdaptiveLevel(firstLevel(compressedBytes));
   for (const file of manifest.files) {
     const changed = await sendOneFile(channel, window, { path: locate(file), identity: options.identityOf?.(file) }, file, level, (bytes) => {
       done += bytes;
@@ -67,11 +61,6 @@ export async function sendFiles(
     if (changed) throw new SourceChangedError(file.path);
   }
   await channel.send(MessageKind.End, new Uint8Array(0), true);
-}
-
-/** Time the sender has spent held back by the link or the receiver, not by its own work. */
-function waited(window: SendWindow, channel: SecureChannel): number {
-  return window.waitedForCreditMs + channel.waitedForLinkMs;
 }
 
 /** Returns true when the file on disk no longer matches the manifest. */
@@ -94,12 +83,10 @@ async function sendOneFile(
       if (size > file.size) return true;
       hash?.update(chunk);
       if (compressor) {
-        const started = performance.now();
-        const waitedBefore = waited(window, channel);
         const body = compressor.compress(chunk, size === file.size);
         await window.reserve(body.length);
         await channel.send(MessageKind.Data, body);
-        compressor.setLevel(level.record(performance.now() - started, waited(window, channel) - waitedBefore, window.receiverIdle));
+        compressor.setLevel(level.record(window.receiverIdle));
         onBytes(chunk.length);
       } else {
         // channel.send seals (copies) the chunk before the next read reuses its buffer.

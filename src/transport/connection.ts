@@ -35,7 +35,6 @@ export class FramedConnection {
   private failure: BeamError | undefined;
   private paused = false;
   private closedByUs = false;
-  private drainWaitMs = 0;
   private bytesSinceDrain = 0;
   private markEnded: (reason: BeamError) => void = () => undefined;
   /** Resolves with the reason once the connection has ended, for whoever is not reading it. */
@@ -171,14 +170,8 @@ export class FramedConnection {
     return new BeamError('network', `the other side closed the connection${cut}`);
   }
 
-  /** Time spent waiting for the socket to take more: how much the link, not this side, held a sender back. */
-  get waitedForDrainMs(): number {
-    return this.drainWaitMs;
-  }
-
   private async waitForDrain(): Promise<void> {
     if (this.failure) throw this.failure;
-    const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -198,7 +191,6 @@ export class FramedConnection {
         reject(this.failure ?? this.peerClosedError());
       };
       const cleanup = (): void => {
-        this.drainWaitMs += performance.now() - started;
         clearTimeout(timer);
         this.socket.off('drain', onDrain);
         this.socket.off('close', onGone);

@@ -39,11 +39,6 @@ export class SecureChannel {
     readonly verificationKey: Uint8Array,
   ) {}
 
-  /** Time sends spent waiting for the link to take more data (see FramedConnection). */
-  get waitedForLinkMs(): number {
-    return this.connection.waitedForDrainMs;
-  }
-
   async send(kind: number, body: Uint8Array, final = false): Promise<void> {
     await this.connection.send(FrameType.Sealed, this.sealer.seal([Uint8Array.of(kind), body], final));
   }
