@@ -73,6 +73,6 @@ test('a rewrite thread destroyed half-way ends quietly', async () => {
   const home = await tempDir('rewrite-thread-destroyed');
   const sink = new EventLogWorker({ path: join(home, 'events.jsonl'), mode: 0o600 }, move);
   await sink.write(Buffer.from('{"type":"session.info","data":{}}\n'), () => undefined);
-  sink.destroy();
+  await sink.destroy();
   await assert.rejects(sink.write(Buffer.from('more\n'), () => undefined).then(() => sink.close()));
 });

@@ -32,6 +32,7 @@ describe('a hostile sender', () => {
     ['replay', /failed authentication \(tampered, reordered or replayed data\)/],
     ['zstd-bomb', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data: a block decodes into more than it may/],
     ['zstd-window', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data: .*too much memory/],
+    ['tiny-data', /the sender cut "events\.jsonl" into pieces of the wrong size \(1 bytes where \d+ were due\)/],
     ['zstd-tiny-blocks', /"events\.jsonl" arrived corrupt or larger than announced \(compressed data: a block decodes into 1 bytes, not the \d+ it must/],
   ];
 

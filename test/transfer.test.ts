@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, appendFile, readFile, utimes } from 'node:fs/promises';
+import { mkdir, readdir, appendFile, readFile, truncate, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -130,21 +130,28 @@ test('a sender whose bytes do not match the manifest hash is refused', async () 
   assert.match(String((error as Error).message), /does not match its SHA-256/);
 });
 
-test('a stream that ends early, carries extra data, or is cut is refused', async () => {
+test('a stream that ends early, comes in pieces of the wrong size, carries extra data, or is cut is refused', async () => {
   const content = Buffer.from('0123456789');
   const early = await hostileTransfer(oneFile(content), async (send) => {
-    await send(MessageKind.Data, content.subarray(0, 4));
     await send(MessageKind.End, new Uint8Array(0), true);
   });
   assert.match(String((early as Error).message), /ended before every file arrived/);
+
+  const short = await hostileTransfer(oneFile(content), async (send) => {
+    await send(MessageKind.Data, content.subarray(0, 4));
+    await send(MessageKind.Data, content.subarray(4));
+    await send(MessageKind.End, new Uint8Array(0), true);
+  });
+  assert.match(String((short as Error).message), /cut "events\.jsonl" into pieces of the wrong size \(4 bytes where 10 were due\)/);
 
   const extra = await hostileTransfer(oneFile(content), async (send) => {
     await send(MessageKind.Data, Buffer.concat([content, Buffer.from('more')]));
   });
   assert.match(String((extra as Error).message), /more data than its manifest announced/);
 
-  const cut = await hostileTransfer(oneFile(content), async (send) => {
-    await send(MessageKind.Data, content.subarray(0, 4));
+  const long = Buffer.alloc(DATA_CHUNK_BYTES + 10, 0x61);
+  const cut = await hostileTransfer(oneFile(long), async (send) => {
+    await send(MessageKind.Data, long.subarray(0, DATA_CHUNK_BYTES));
     throw new Error('sender disappears');
   });
   assert.match(String((cut as Error).message), /sent nothing|closed/);
@@ -159,6 +166,15 @@ test('a file that changes while it is sent stops the stream, naming the file, be
   const { dir, manifest } = await sampleManifest();
   await appendFile(join(dir, 'plan.md'), 'edited after the manifest was made\n');
   assert.equal((await sendUntilStopped(dir, manifest)).path, 'plan.md');
+});
+
+test('a file that shrinks while it is sent stops the stream before its short end goes out', async () => {
+  const { dir, manifest } = await sampleManifest();
+  const events = manifest.files.find((file) => file.path === 'events.jsonl')!;
+  assert.ok(events.size > 2 * DATA_CHUNK_BYTES);
+  await truncate(join(dir, 'events.jsonl'), DATA_CHUNK_BYTES + 100);
+  // The receiver sees the connection close, not a message of the wrong size.
+  assert.equal((await sendUntilStopped(dir, manifest)).path, 'events.jsonl');
 });
 
 /**

@@ -16,8 +16,8 @@ export interface FileSink {
   write(bytes: Uint8Array, released: () => void): Promise<void>;
   /** Every byte arrived and matched the hash: resolves once the file is complete on disk. */
   close(): Promise<void>;
-  /** The transfer failed: stop at once (the caller discards the staged files). */
-  destroy(): void;
+  /** The transfer failed: stop at once; resolves once nothing writes any more (the caller then discards the staged files). */
+  destroy(): Promise<void>;
 }
 
 /** Where a received file is staged: its path and the permissions it is created with. */
@@ -40,17 +40,30 @@ export interface FileRewriter {
 /** The usual sink: a new file (never an existing one), written through a bounded backlog. */
 export function streamSink(target: StagedFile, name: string, backlog: DiskBacklog, rewriter?: FileRewriter): FileSink {
   const out = createWriteStream(target.path, { flags: 'wx', mode: target.mode });
-  const failed = new Promise<never>((_resolve, reject) => out.once('error', (error) => reject(writeError(name, error))));
+  let failure: BeamError | undefined;
+  const failed = new Promise<never>((_resolve, reject) =>
+    out.once('error', (error) => {
+      failure = writeError(name, error);
+      reject(failure);
+    }),
+  );
   failed.catch(() => undefined);
   return {
-    write: (bytes, released) => backlog.write(out, rewriter ? rewriter.push(bytes) : [bytes], failed, released),
+    // A failed file stops the transfer at its next write, not at its end (a full disk would
+    // otherwise take the rest of a long file first).
+    write: (bytes, released) => (failure ? Promise.reject(failure) : backlog.write(out, rewriter ? rewriter.push(bytes) : [bytes], failed, released)),
     async close() {
       // The rewriter's last parts are a line or two and the closing block: 'finish' waits for them.
       for (const part of rewriter?.finish() ?? []) out.write(part);
       out.end();
       await Promise.race([once(out, 'finish'), failed]);
     },
-    destroy: () => out.destroy(),
+    async destroy() {
+      if (out.closed) return;
+      const closed = once(out, 'close').catch(() => undefined);
+      out.destroy();
+      await closed;
+    },
   };
 }
 

@@ -17,7 +17,7 @@ export const WINDOW_BYTES = 16 * 1024 * 1024;
  */
 export const CREDIT_STEP_BYTES = 1024 * 1024;
 
-/** A grant of credit, and how much of the time since its last grant the receiver's event loop sat idle. */
+/** A grant of credit, and how idle the receiver was since its last grant (see CreditGrant). */
 export interface Credit {
   readonly bytes: number;
   /** 0 (always busy) to 1 (always waiting): with the sender's own idleness, it tells a slow link from a busy receiver. */
@@ -89,21 +89,37 @@ async function receiveCredit(channel: SecureChannel, timeoutMs: number): Promise
   throw new BeamError('protocol', `the receiver broke the protocol (message ${message.kind} during the transfer)`);
 }
 
-/** The receiver's side: counts consumed DATA bytes and grants them back in steps, saying how idle it was. */
+/**
+ * The receiver's side: counts consumed DATA bytes and grants them back in steps, saying how idle
+ * it was: the smaller of its event loop's idle share and the share of the time it spent waiting
+ * for a message. The first alone counted the transport's own work, on a CPU shared with the
+ * sender, as idleness (loop-idle.ts); the second alone counted time blocked on the disk or the
+ * history thread, when the loop is idle but the receiver is what holds the transfer back.
+ */
 export class CreditGrant {
   private consumed = 0;
+  private waitedMs = 0;
+  private since = performance.now();
 
   constructor(
     private readonly channel: SecureChannel,
     private readonly stepBytes = CREDIT_STEP_BYTES,
-    private readonly idle: IdleMeter = loopIdleMeter(),
+    private readonly loopIdle: IdleMeter = loopIdleMeter(),
   ) {}
+
+  /** Time spent waiting for the next message, reported with the next grant. */
+  waited(ms: number): void {
+    this.waitedMs += ms;
+  }
 
   async consume(bytes: number): Promise<void> {
     this.consumed += bytes;
     if (this.consumed < this.stepBytes) return;
-    const credit = { bytes: this.consumed, receiverIdle: this.idle() };
-    this.consumed = 0;
+    const now = performance.now();
+    const waitingShare = this.waitedMs / Math.max(now - this.since, Number.EPSILON);
+    const credit = { bytes: this.consumed, receiverIdle: Math.min(this.loopIdle(), waitingShare) };
+    this.consumed = this.waitedMs = 0;
+    this.since = now;
     await this.channel.send(MessageKind.Credit, encodeCredit(credit));
   }
 }

@@ -8,7 +8,7 @@ import { DiskBacklog } from './disk-backlog.js';
 import { streamSink, type FileRewriter, type FileSink, type StagedFile } from './file-sink.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
-import { COMPRESSED_CHUNK_BYTES } from './limits.js';
+import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
@@ -63,26 +63,22 @@ export async function receiveFiles(
     const pool = new BlockPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
     current = await open();
     for (;;) {
+      const waitingSince = performance.now();
       const message = await channel.receive(options.idleTimeoutMs, 'the sender');
+      credit.waited(performance.now() - waitingSince);
       if (message.kind === MessageKind.Data && !message.final) {
-        // A decoded block is exactly the rest of its file's share; it goes back to the pool once written.
-        const pooled = current?.decompressor ? pool.take() : undefined;
-        let bytes = pooled ? decompressBlock(message.body, current!, current!.decompressor!, pooled) : message.body;
-        const plainLength = bytes.length;
-        while (bytes.length > 0) {
-          if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
-          const take = Math.min(current.remaining, bytes.length);
-          const piece = bytes.subarray(0, take);
-          current.hash.update(piece);
-          await current.sink.write(piece, () => pooled && pool.giveBack(pooled));
-          current.remaining -= take;
-          bytes = bytes.subarray(take);
-          if (current.remaining === 0) {
-            await closeVerified(current);
-            current = await open();
-          }
+        if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
+        // Either way a message is exactly the file's next share; a decoded block goes back to the pool once written.
+        const pooled = current.decompressor ? pool.take() : undefined;
+        const bytes = pooled ? decompressBlock(message.body, current, current.decompressor!, pooled) : uncompressedShare(message.body, current);
+        current.hash.update(bytes);
+        await current.sink.write(bytes, () => pooled && pool.giveBack(pooled));
+        current.remaining -= bytes.length;
+        if (current.remaining === 0) {
+          await closeVerified(current);
+          current = await open();
         }
-        done += plainLength;
+        done += bytes.length;
         options.onProgress?.(done, manifest.totalBytes);
         await credit.consume(message.body.length);
       } else if (message.kind === MessageKind.End && message.final) {
@@ -97,8 +93,22 @@ export async function receiveFiles(
       }
     }
   } finally {
-    current?.sink.destroy();
+    await current?.sink.destroy();
   }
+}
+
+/**
+ * One DATA message of a file sent as it is holds exactly its next DATA_CHUNK_BYTES (or what is
+ * left): the sender reads whole chunks, and anything else could only be a sender flooding us
+ * with tiny messages, each a write request and a buffer of its own.
+ */
+function uncompressedShare(body: Uint8Array, current: OpenFile): Uint8Array {
+  if (body.length > current.remaining) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
+  const due = Math.min(current.remaining, DATA_CHUNK_BYTES);
+  if (body.length !== due) {
+    throw new BeamError('protocol', `the sender cut "${current.file.path}" into pieces of the wrong size (${body.length} bytes where ${due} were due): nothing was installed`);
+  }
+  return body;
 }
 
 /**
@@ -144,7 +154,7 @@ async function openNext(
 async function closeVerified(open: OpenFile): Promise<void> {
   const { file, sink, hash } = open;
   if (hash.digest('hex') !== file.sha256) {
-    sink.destroy();
+    await sink.destroy();
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
   await sink.close();

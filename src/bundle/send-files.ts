@@ -78,9 +78,11 @@ async function sendOneFile(
   const compressor = file.compressed ? new BlockCompressor(level.level, COMPRESSED_CHUNK_BYTES) : undefined;
   try {
     if (identity && !(await stillIs(path, identity))) return true;
-    for await (const chunk of readChunks(path, compressor ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES)) {
+    const chunkBytes = compressor ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES;
+    for await (const chunk of readChunks(path, chunkBytes)) {
       size += chunk.length;
-      if (size > file.size) return true;
+      // A short chunk is the file's end: a file that shrank is told as such, not sent cut short.
+      if (size > file.size || (chunk.length < chunkBytes && size < file.size)) return true;
       hash?.update(chunk);
       if (compressor) {
         const body = compressor.compress(chunk, size === file.size);

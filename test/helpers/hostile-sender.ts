@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseCode } from '../../src/code/index.js';
 import { loadSodium } from '../../src/crypto/index.js';
-import { encodeJson, MANIFEST_FORMAT, MessageKind } from '../../src/bundle/index.js';
+import { DATA_CHUNK_BYTES, encodeJson, MANIFEST_FORMAT, MessageKind } from '../../src/bundle/index.js';
 import { BeamSwarm, parseBootstrapList, rendezvous, type PeerSocket } from '../../src/transport/index.js';
 import { zstdFrame } from './zstd-frames.js';
 
@@ -115,7 +115,11 @@ async function misbehave(): Promise<void> {
   }
 
   // The remaining scenarios offer a plausible manifest and misbehave in the data stream.
-  const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : content;
+  // A file of two DATA messages where the stream itself is cut, reordered or replayed: each
+  // message must be the file's next 64 KiB (or its end), so only the transport's checks can object.
+  const twoMessages = scenario === 'truncated' || scenario === 'out-of-order' || scenario === 'replay';
+  const declared = scenario === 'lying-hash' ? Buffer.from('something else entirely\n') : twoMessages ? Buffer.concat([content, Buffer.alloc(DATA_CHUNK_BYTES, 0x0a)]) : content;
+  const [firstPart, secondPart] = [declared.subarray(0, DATA_CHUNK_BYTES), declared.subarray(DATA_CHUNK_BYTES)];
   const bomb = scenario === 'zstd-bomb' || scenario === 'zstd-window' || scenario === 'zstd-tiny-blocks';
   await offer(manifest([file('events.jsonl', declared, bomb ? { compressed: true } : {})]));
   await channel.receive(10_000); // ACCEPT
@@ -129,6 +133,10 @@ async function misbehave(): Promise<void> {
       // Blocks of one byte each: every one would pin a block-sized buffer on a lax receiver.
       for (const byte of content.subarray(0, 8)) await send(MessageKind.Data, zstdFrame(Buffer.of(byte), 1));
       return send(MessageKind.End, nothing, true);
+    case 'tiny-data':
+      // Bytes one at a time: every one would be a write request and a buffer on a lax receiver.
+      for (const byte of content) await send(MessageKind.Data, Buffer.of(byte));
+      return send(MessageKind.End, nothing, true);
     case 'zstd-window':
       // A frame that asks the receiver to keep 128 MiB of history for back-references.
       await send(MessageKind.Data, zstdFrame(content, 1, 27));
@@ -140,7 +148,7 @@ async function misbehave(): Promise<void> {
       await send(MessageKind.Data, Buffer.concat([content, content]));
       return send(MessageKind.End, nothing, true);
     case 'truncated':
-      await send(MessageKind.Data, content.subarray(0, 10));
+      await send(MessageKind.Data, firstPart);
       return channel.finish();
     case 'terminal-escapes':
       await send(MessageKind.Data, content);
@@ -153,11 +161,11 @@ async function misbehave(): Promise<void> {
       return channel.finish();
     case 'out-of-order':
       tap.holdNext();
-      await send(MessageKind.Data, content.subarray(0, 10));
-      return send(MessageKind.Data, content.subarray(10));
+      await send(MessageKind.Data, firstPart);
+      return send(MessageKind.Data, secondPart);
     case 'replay':
       tap.repeatNext();
-      return send(MessageKind.Data, content.subarray(0, 10));
+      return send(MessageKind.Data, firstPart);
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }

@@ -72,7 +72,8 @@ export class EventLogWorker implements FileSink {
     const chunk = this.bufferFor(bytes.length);
     chunk.set(bytes);
     released();
-    this.inFlight += chunk.length;
+    // Memory is what counts: a short chunk still takes a whole buffer.
+    this.inFlight += chunk.buffer.byteLength;
     this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer as ArrayBuffer]);
     while (this.inFlight > IN_FLIGHT_BYTES) {
       await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.failed]);
@@ -82,11 +83,13 @@ export class EventLogWorker implements FileSink {
   async close(): Promise<void> {
     this.worker.postMessage({ finish: true } satisfies WorkerRequest);
     this.result = await Promise.race([this.finished, this.failed]);
+    // The receiver keeps the report through the person's second look; the buffers need not stay.
+    this.spare.length = 0;
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     this.fail(new BeamError('install', 'the history rewrite was stopped'));
-    void this.worker.terminate();
+    await this.worker.terminate();
   }
 
   private bufferFor(length: number): Uint8Array {
@@ -96,7 +99,7 @@ export class EventLogWorker implements FileSink {
 
   private take(reply: WorkerReply): void {
     if ('written' in reply) {
-      this.inFlight -= reply.written.length;
+      this.inFlight -= reply.written.buffer.byteLength;
       if (reply.written.buffer.byteLength === CHUNK_BUFFER_BYTES && this.spare.length < IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2) {
         this.spare.push(reply.written.buffer as ArrayBuffer);
       }
