@@ -169,6 +169,9 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   };
   // What can be checked before pairing is: a mistake found later would use up the code.
   if (settings.checkout !== undefined) await checkoutFolder(settings.checkout);
+  // Asked now, while the DHT and the pairing mostly wait on the network: `copilot --version` takes
+  // 0.15 s (0.7 s cold), and asked after the offer it delayed every beam by that much.
+  const installedCopilot = installedCopilotVersion(settings.env);
   const sodium = sodiumForPairing();
   await removeAbandonedStaging(settings.home);
 
@@ -190,7 +193,7 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   // Ctrl-C (or the embedding tool's abort) from here on is told to the sender, in words.
   lifetime.onAbort(() => channel.cancel('the receiver cancelled'));
   decisions.tell({ type: 'paired' });
-  const agreed = await agreeOnOffer(channel, settings, decisions);
+  const agreed = await agreeOnOffer(channel, settings, decisions, installedCopilot);
   if ('previous' in agreed) return leaveAsItIs(channel, agreed.manifest, agreed.destination, agreed.previous, settings, decisions);
   const { manifest, destination, replace, work } = agreed;
   return installOffered(channel, manifest, destination, work?.plan, { ...settings, force: replace }, decisions, lifetime);
@@ -224,6 +227,8 @@ async function agreeOnOffer(
   channel: SecureChannel,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
+  /** The version of the copilot here, asked at the start (it never fails: undefined if none). */
+  installedCopilot: Promise<string | undefined>,
 ): Promise<
   | { manifest: SessionManifest; destination: Destination; replace: boolean; work?: { plan: WorkPlan } }
   | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
@@ -248,7 +253,7 @@ async function agreeOnOffer(
   const destination = landing?.destination ?? chosen;
   if (landing) decisions.tell({ type: 'work-plan', plan: landing.plan, work: manifest.source.work! });
   if (settings.worktree !== undefined && !landing) decisions.tell({ type: 'warning', message: '--worktree is for work carried with the session, and this one carries none: nothing goes there' });
-  const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
+  const skew = versionSkewWarning(await installedCopilot, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
   // The session talks about the code as it was there: resumed on other code, say so first.
   if (destination.mapping && !landing) {
@@ -402,9 +407,8 @@ async function receiveAndTransform(
   return { move, report, leftOut };
 }
 
-async function versionSkewWarning(env: NodeJS.ProcessEnv, sessionVersion: string | undefined): Promise<string | undefined> {
+function versionSkewWarning(installed: string | undefined, sessionVersion: string | undefined): string | undefined {
   if (!sessionVersion) return undefined;
-  const installed = await installedCopilotVersion(env);
   if (!installed || compareVersions(installed, sessionVersion) >= 0) return undefined;
   return `this session was written by Copilot CLI ${displayText(sessionVersion, 40)}, newer than the copilot here (${installed}): update it before resuming`;
 }
