@@ -169,8 +169,9 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   };
   // What can be checked before pairing is: a mistake found later would use up the code.
   if (settings.checkout !== undefined) await checkoutFolder(settings.checkout);
-  // Asked now, while the DHT and the pairing mostly wait on the network: `copilot --version` takes
-  // 0.15 s (0.7 s cold), and asked after the offer it delayed every beam by that much.
+  // Asked now, while the DHT and the pairing mostly wait on the network: a copilot not installed
+  // by npm is asked with `copilot --version` (0.15 s, about 1 s in a fresh home), which, asked
+  // after the offer, delayed every beam by that much.
   const installedCopilot = installedCopilotVersion(settings.env);
   const sodium = sodiumForPairing();
   await removeAbandonedStaging(settings.home);

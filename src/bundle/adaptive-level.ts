@@ -25,7 +25,9 @@ export function firstLevel(compressedBytes: number): number {
 const RAISE_ABOVE = 0.25;
 /**
  * Either side idle less than this: the sender's compressor or the receiver holds the transfer
- * back. On loopback both loops stay under it; at 20 MB/s both sit well above RAISE_ABOVE.
+ * back. Measured: on loopback the sender's loop is idle 0-20% of the time, so the level falls to
+ * 1 within the first 24 MiB; on the 20 MB/s link the sender's is idle 5-45% and the receiver's
+ * 40-65%, and the level moves between 2 and 4 there.
  */
 const LOWER_BELOW = 0.15;
 

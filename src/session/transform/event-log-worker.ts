@@ -21,7 +21,7 @@ const CHUNK_BUFFER_BYTES = 256 * 1024;
 
 /**
  * Rewrites events.jsonl on a thread of its own while it arrives (the same EventLogRewriter, so
- * the same result). On one thread the rewrite (a JSON.parse per line) took about 3 s per GiB of
+ * the same result). On one thread the rewrite (a JSON.parse per line) took 2-3 s per GiB of
  * history on top of opening, decoding and hashing it; here the two overlap. The thread gets a
  * small young generation: the parse makes garbage fast, and a default-sized one was most of the
  * receiver's heap.
