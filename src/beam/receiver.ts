@@ -169,10 +169,26 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   };
   // What can be checked before pairing is: a mistake found later would use up the code.
   if (settings.checkout !== undefined) await checkoutFolder(settings.checkout);
-  // Asked now, while the DHT and the pairing mostly wait on the network: a copilot not installed
-  // by npm is asked with `copilot --version` (0.15 s, about 1 s in a fresh home), which, asked
-  // after the offer, delayed every beam by that much.
-  const installedCopilot = installedCopilotVersion(settings.env);
+  // Asked now, while the DHT and the pairing mostly wait on the network: `copilot --version`
+  // starts the whole client (0.15 s, about 1 s in a fresh home), which, asked after the offer,
+  // delayed every beam by that much. A receive that ends before the answer stops the question.
+  const versionQuestion = new AbortController();
+  const installedCopilot = installedCopilotVersion(settings.env, versionQuestion.signal);
+  try {
+    return await meetAndReceive(request, code, settings, decisions, lifetime, installedCopilot);
+  } finally {
+    versionQuestion.abort();
+  }
+}
+
+async function meetAndReceive(
+  request: ReceiveRequest,
+  code: Code,
+  settings: ReceiveSettings,
+  decisions: ReceiverDecisions,
+  lifetime: Lifetime,
+  installedCopilot: Promise<string | undefined>,
+): Promise<ReceiveResult> {
   const sodium = sodiumForPairing();
   await removeAbandonedStaging(settings.home);
 
