@@ -7,7 +7,7 @@ import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { checkoutDrift } from '../session/checkout-drift.js';
-import { compareVersions, installedCopilotVersion } from '../session/copilot-version.js';
+import { copilotOlderThan } from '../session/copilot-version.js';
 import { checkoutFolder, chooseDestination, type Destination } from '../session/destination.js';
 import {
   assertRoomFor,
@@ -169,26 +169,6 @@ async function runReceiver(request: ReceiveRequest, decisions: ReceiverDecisions
   };
   // What can be checked before pairing is: a mistake found later would use up the code.
   if (settings.checkout !== undefined) await checkoutFolder(settings.checkout);
-  // Asked now, while the DHT and the pairing mostly wait on the network: `copilot --version`
-  // starts the whole client (0.15 s, about 1 s in a fresh home), which, asked after the offer,
-  // delayed every beam by that much. A receive that ends before the answer stops the question.
-  const versionQuestion = new AbortController();
-  const installedCopilot = installedCopilotVersion(settings.env, versionQuestion.signal);
-  try {
-    return await meetAndReceive(request, code, settings, decisions, lifetime, installedCopilot);
-  } finally {
-    versionQuestion.abort();
-  }
-}
-
-async function meetAndReceive(
-  request: ReceiveRequest,
-  code: Code,
-  settings: ReceiveSettings,
-  decisions: ReceiverDecisions,
-  lifetime: Lifetime,
-  installedCopilot: Promise<string | undefined>,
-): Promise<ReceiveResult> {
   const sodium = sodiumForPairing();
   await removeAbandonedStaging(settings.home);
 
@@ -210,7 +190,7 @@ async function meetAndReceive(
   // Ctrl-C (or the embedding tool's abort) from here on is told to the sender, in words.
   lifetime.onAbort(() => channel.cancel('the receiver cancelled'));
   decisions.tell({ type: 'paired' });
-  const agreed = await agreeOnOffer(channel, settings, decisions, installedCopilot);
+  const agreed = await agreeOnOffer(channel, settings, decisions);
   if ('previous' in agreed) return leaveAsItIs(channel, agreed.manifest, agreed.destination, agreed.previous, settings, decisions);
   const { manifest, destination, replace, work } = agreed;
   return installOffered(channel, manifest, destination, work?.plan, { ...settings, force: replace }, decisions, lifetime);
@@ -244,8 +224,6 @@ async function agreeOnOffer(
   channel: SecureChannel,
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
-  /** The version of the copilot here, asked at the start (it never fails: undefined if none). */
-  installedCopilot: Promise<string | undefined>,
 ): Promise<
   | { manifest: SessionManifest; destination: Destination; replace: boolean; work?: { plan: WorkPlan } }
   | { manifest: SessionManifest; destination: Destination; previous: AlreadyHere }
@@ -270,7 +248,7 @@ async function agreeOnOffer(
   const destination = landing?.destination ?? chosen;
   if (landing) decisions.tell({ type: 'work-plan', plan: landing.plan, work: manifest.source.work! });
   if (settings.worktree !== undefined && !landing) decisions.tell({ type: 'warning', message: '--worktree is for work carried with the session, and this one carries none: nothing goes there' });
-  const skew = versionSkewWarning(await installedCopilot, manifest.source.copilotVersion);
+  const skew = await versionSkewWarning(settings.env, manifest.source.copilotVersion);
   if (skew) decisions.tell({ type: 'warning', message: skew });
   // The session talks about the code as it was there: resumed on other code, say so first.
   if (destination.mapping && !landing) {
@@ -424,8 +402,10 @@ async function receiveAndTransform(
   return { move, report, leftOut };
 }
 
-function versionSkewWarning(installed: string | undefined, sessionVersion: string | undefined): string | undefined {
+async function versionSkewWarning(env: NodeJS.ProcessEnv, sessionVersion: string | undefined): Promise<string | undefined> {
   if (!sessionVersion) return undefined;
-  if (!installed || compareVersions(installed, sessionVersion) >= 0) return undefined;
+  // Most often settled by the npm package's version, without starting the client (0.15 s).
+  const installed = await copilotOlderThan(sessionVersion, env);
+  if (!installed) return undefined;
   return `this session was written by Copilot CLI ${displayText(sessionVersion, 40)}, newer than the copilot here (${installed}): update it before resuming`;
 }
