@@ -18,13 +18,17 @@ import {
 import { hashListed, type FileIdentity } from '../src/bundle/pack.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
-import { createSampleSession } from '../scripts/sample-session.js';
+import { createSampleSession, type SampleOptions } from '../scripts/sample-session.js';
 import { contentOnly, tempDir, treeDigest } from './helpers/e2e.js';
 import { pairedChannels } from './helpers/memory-channel.js';
 
-async function sampleManifest(): Promise<{ dir: string; manifest: Manifest }> {
+/** A sample session and its manifest; `compressed` marks every non-empty file to travel compressed. */
+async function sampleManifest(
+  session: Omit<SampleOptions, 'copilotHome'> = { eventsBytes: 300 * 1024 },
+  options: { compressed?: boolean } = {},
+): Promise<{ dir: string; manifest: Manifest }> {
   const home = await tempDir('transfer');
-  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 300 * 1024 });
+  const { id, dir } = await createSampleSession({ copilotHome: home, ...session });
   const scanned = await scanSessionFolder(dir);
   const manifest = validateSessionManifest(
     {
@@ -32,7 +36,7 @@ async function sampleManifest(): Promise<{ dir: string; manifest: Manifest }> {
       sessionId: id,
       source: { hostname: 'laptop', platform: 'linux' },
       directories: scanned.directories,
-      files: scanned.files,
+      files: options.compressed ? scanned.files.map((file) => (file.size > 0 ? { ...file, compressed: true } : file)) : scanned.files,
       totalBytes: scanned.files.reduce((sum, file) => sum + file.size, 0),
     },
     DEFAULT_LIMITS,
@@ -69,21 +73,8 @@ test('files stream into staging byte-identical', async () => {
 });
 
 test('compressed files many blocks long arrive byte-identical, though the receiver reuses its block buffers', async () => {
-  const home = await tempDir('transfer-compressed');
   // Far more blocks than the receiver keeps buffers for (each block different), so buffers go round.
-  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 12 * 1024 * 1024, kind: 'source' });
-  const scanned = await scanSessionFolder(dir);
-  const manifest = validateSessionManifest(
-    {
-      format: MANIFEST_FORMAT,
-      sessionId: id,
-      source: { hostname: 'laptop', platform: 'linux' },
-      directories: scanned.directories,
-      files: scanned.files.map((file) => (file.size > 0 ? { ...file, compressed: true } : file)),
-      totalBytes: scanned.files.reduce((sum, file) => sum + file.size, 0),
-    },
-    DEFAULT_LIMITS,
-  );
+  const { dir, manifest } = await sampleManifest({ eventsBytes: 12 * 1024 * 1024, kind: 'source' }, { compressed: true });
   const { sender, receiver } = await pairedChannels();
   const target = await staging();
   // Like the history rewrite for unchanged lines: the parts written are views of the block.
