@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { BlockPool } from '../src/bundle/block-pool.js';
+import { BufferPool } from '../src/bundle/buffer-pool.js';
 import { DiskBacklog } from '../src/bundle/disk-backlog.js';
 
 /** A disk that finishes each write only when told to. */
@@ -68,14 +68,17 @@ test('the disk backlog calls back at once for nothing to write', async () => {
   assert.equal(called, true);
 });
 
-test('the block pool hands back what it was given, up to its limit, and only buffers of its size', () => {
-  const pool = new BlockPool(16, 1);
+test('the buffer pool hands back what it was given (whole or a view of it), up to its limit, and only buffers of its size', () => {
+  const pool = new BufferPool(16, 1);
   const first = pool.take();
   const second = pool.take();
-  assert.notEqual(first, second);
-  pool.giveBack(first);
+  assert.notEqual(first.buffer, second.buffer);
+  assert.equal(first.buffer.byteLength, 16, 'each buffer has its own ArrayBuffer, which a worker can take over');
+  pool.giveBack(first.subarray(0, 3));
   pool.giveBack(second);
   pool.giveBack(Buffer.alloc(8));
-  assert.equal(pool.take(), first);
-  assert.notEqual(pool.take(), second, 'only one was kept');
+  const again = pool.take();
+  assert.equal(again.buffer, first.buffer);
+  assert.equal(again.length, 16, 'handed out whole, whatever view came back');
+  assert.notEqual(pool.take().buffer, second.buffer, 'only one was kept');
 });

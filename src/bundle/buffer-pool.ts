@@ -1,23 +1,34 @@
 /**
- * Buffers for decoded blocks, handed back once their bytes are on the disk. A fresh 256 KiB
- * buffer per block made a GiB of garbage per GiB received, outside V8's heap, where it is only
- * collected when V8 notices the external memory: tens of MiB of the receiver's peak. With the
- * disk backlog bounded, a handful of buffers go round.
+ * Buffers of one size, handed back once nobody holds a view of them, so that a stream of large
+ * chunks makes no garbage. A fresh buffer per chunk was collected only when V8 noticed the memory
+ * outside its heap: tens of MiB of a side's peak, and when the chunk crossed to a worker, counted
+ * against the thread that made it until the worker's collector ran. Used for decoded blocks, the
+ * secret scan's pieces and the history thread's chunks.
  */
-export class BlockPool {
-  private readonly free: Buffer[] = [];
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
 
   constructor(
     private readonly bufferBytes: number,
     private readonly keepAtMost: number,
   ) {}
 
+  /** A whole buffer, with its own ArrayBuffer (it may be transferred to a worker). */
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.bufferBytes);
+    return Buffer.from(this.free.pop() ?? new ArrayBuffer(this.bufferBytes));
   }
 
-  /** The caller must hold no view of `buffer` any more, nor hand one to anybody who does. */
-  giveBack(buffer: Buffer): void {
-    if (buffer.byteLength === this.bufferBytes && this.free.length < this.keepAtMost) this.free.push(buffer);
+  /** Lets go of every buffer kept. */
+  empty(): void {
+    this.free.length = 0;
+  }
+
+  /**
+   * Any view of a buffer of the pool's size (as it came back from a worker, say). The caller must
+   * hold no view of it any more, nor have handed one to anybody who does.
+   */
+  giveBack(view: Uint8Array): void {
+    const buffer = view.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.bufferBytes && this.free.length < this.keepAtMost) this.free.push(buffer);
   }
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { ByteBudget } from './byte-budget.js';
 
 /**
  * Bytes handed to the disk and not yet written, kept under a limit. Waiting for a stream's
@@ -7,10 +8,11 @@ import type { Writable } from 'node:stream';
  * Here the receiver goes on as soon as the backlog is back under the limit, so both stay busy.
  */
 export class DiskBacklog {
-  private bytes = 0;
-  private wake: (() => void) | undefined;
+  private readonly budget: ByteBudget;
 
-  constructor(private readonly limitBytes: number) {}
+  constructor(limitBytes: number) {
+    this.budget = new ByteBudget(limitBytes);
+  }
 
   /**
    * Queues `parts` on `out` (one writev) and calls `written` once they all reached the file.
@@ -23,23 +25,14 @@ export class DiskBacklog {
     }
     out.cork();
     parts.forEach((part, index) => {
-      this.bytes += part.length;
+      this.budget.add(part.length);
       const last = index === parts.length - 1;
-      out.write(part, (error) => this.settled(part.length, last && !error ? written : undefined));
+      out.write(part, (error) => {
+        this.budget.release(part.length);
+        if (last && !error) written?.();
+      });
     });
     out.uncork();
-    while (this.bytes > this.limitBytes) {
-      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), failed]);
-    }
-  }
-
-  private settled(bytes: number, written: (() => void) | undefined): void {
-    this.bytes -= bytes;
-    written?.();
-    if (this.bytes <= this.limitBytes) {
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    }
+    await this.budget.underLimit(failed);
   }
 }

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError } from '../errors.js';
-import { BlockPool } from './block-pool.js';
+import { BufferPool } from './buffer-pool.js';
 import { BlockDecompressor, CorruptBlockError } from './codec.js';
 import { DiskBacklog } from './disk-backlog.js';
 import { streamSink, type FileRewriter, type FileSink, type StagedFile } from './file-sink.js';
@@ -60,7 +60,7 @@ export async function receiveFiles(
     const disk = new DiskBacklog(DISK_BACKLOG_BYTES);
     const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, disk, options.handlingOf);
     const credit = new CreditGrant(channel);
-    const pool = new BlockPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
+    const pool = new BufferPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
     current = await open();
     for (;;) {
       const waitingSince = performance.now();

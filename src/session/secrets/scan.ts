@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../bundle/manifest.js';
 import { availableParallelism } from 'node:os';
+import { BufferPool } from '../../bundle/buffer-pool.js';
 import { readFully } from '../../bundle/read-chunks.js';
 import { SecretScanPool, type ScannedPiece } from './pool.js';
 import type { PieceRequest } from './scan-piece.js';
@@ -81,9 +82,11 @@ export async function scanForSecrets(
   const pool = totalBytes >= POOL_THRESHOLD_BYTES && workers > 0 ? new SecretScanPool(workers) : undefined;
   // The rules are loaded here only when this thread scans itself (they cost ~12 MiB).
   const scanHere = pool ? undefined : (await import('./scan-piece.js')).scanPiece;
+  // A piece is at most a carried line start (under PIECE_BYTES) plus PIECE_BYTES.
+  const buffers = new BufferPool(2 * PIECE_BYTES, 8);
   const scanner: Scanner = scanHere
-    ? { scan: async (request) => ({ result: await scanHere(request), piece: request.bytes }), ahead: 1, buffers: new PieceBuffers() }
-    : { scan: (request) => pool!.scan(request), ahead: pool!.size * PIECES_AHEAD_PER_THREAD, buffers: new PieceBuffers() };
+    ? { scan: async (request) => ({ result: await scanHere(request), piece: request.bytes }), ahead: 1, buffers }
+    : { scan: (request) => pool!.scan(request), ahead: pool!.size * PIECES_AHEAD_PER_THREAD, buffers };
   try {
     for (const file of ordered) {
       const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options);
@@ -133,25 +136,8 @@ interface Scanner {
   readonly scan: (request: PieceRequest) => Promise<ScannedPiece>;
   /** How many pieces may be in the scanner at once. */
   readonly ahead: number;
-  readonly buffers: PieceBuffers;
-}
-
-/**
- * The buffers pieces are read into, used again once their piece is scanned: a fresh one per
- * piece (a GiB of them per GiB scanned) was collected only when V8 noticed the external
- * memory, tens of MiB late. A piece is at most a carried line start (under PIECE_BYTES) plus
- * PIECE_BYTES.
- */
-class PieceBuffers {
-  private readonly free: Uint8Array[] = [];
-
-  take(): Uint8Array {
-    return this.free.pop() ?? new Uint8Array(2 * PIECE_BYTES);
-  }
-
-  giveBack(piece: Uint8Array | undefined): void {
-    if (piece?.buffer.byteLength === 2 * PIECE_BYTES && this.free.length < 8) this.free.push(new Uint8Array(piece.buffer));
-  }
+  /** The buffers pieces are read into, used again once their piece is scanned. */
+  readonly buffers: BufferPool;
 }
 
 interface FileScan {
@@ -188,7 +174,7 @@ async function scanFile(
   const recordOldest = async (): Promise<void> => {
     const { original, scanned } = inFlight.shift()!;
     const { result, piece } = await scanned;
-    scanner.buffers.giveBack(piece);
+    if (piece) scanner.buffers.giveBack(piece);
     if (!result.text) {
       text = false;
       return;
@@ -236,12 +222,13 @@ async function scanFile(
  * piece is scanned), cut after a line end, or in a line longer than a piece before a UTF-8
  * character's first byte.
  */
-async function* readPieces(path: string, buffers: PieceBuffers): AsyncGenerator<Uint8Array> {
+async function* readPieces(path: string, buffers: BufferPool): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     let carry: Uint8Array = new Uint8Array(0);
     for (;;) {
-      const buffer = buffers.take().subarray(0, carry.length + PIECE_BYTES);
+      // A Uint8Array, not the pool's Buffer: its slice() below must copy (Buffer's is a view).
+      const buffer = new Uint8Array(buffers.take().buffer, 0, carry.length + PIECE_BYTES);
       buffer.set(carry);
       const filled = await readFully(handle, buffer, carry.length);
       if (filled < buffer.length) {

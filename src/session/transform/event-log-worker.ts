@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BeamError, type ErrorKind } from '../../errors.js';
+import { BufferPool } from '../../bundle/buffer-pool.js';
+import { ByteBudget } from '../../bundle/byte-budget.js';
 import type { FileSink, StagedFile } from '../../bundle/file-sink.js';
 import type { EventTransformReport, MoveDescription } from './events.js';
 
@@ -28,20 +30,15 @@ const CHUNK_BUFFER_BYTES = 256 * 1024;
  */
 export class EventLogWorker implements FileSink {
   private readonly worker: Worker;
-  private inFlight = 0;
-  private wake: (() => void) | undefined;
+  /** Counted in buffer bytes, not payload: memory is what counts, and a short chunk still takes a whole buffer. */
+  private readonly inFlight = new ByteBudget(IN_FLIGHT_BYTES);
   private rejectFailed: (error: BeamError) => void = () => undefined;
   private readonly failed: Promise<never>;
   private resolveReport: (report: EventTransformReport) => void = () => undefined;
   private readonly finished: Promise<EventTransformReport>;
   private result: EventTransformReport | undefined;
-  private stopped = false;
-  /**
-   * Buffers back from the thread. A fresh one per chunk was garbage there, counted against this
-   * thread's allocator until the other thread's collector ran: about 45 MiB of the receiver's
-   * peak at 1 GiB.
-   */
-  private readonly spare: ArrayBuffer[] = [];
+  /** Buffers back from the thread (a fresh one per chunk was about 45 MiB of the receiver's peak at 1 GiB). */
+  private readonly spare = new BufferPool(CHUNK_BUFFER_BYTES, IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2);
   private failure: BeamError | undefined;
 
   constructor(target: StagedFile, move: MoveDescription) {
@@ -57,7 +54,7 @@ export class EventLogWorker implements FileSink {
     this.worker.on('message', (reply: WorkerReply) => this.take(reply));
     this.worker.on('error', (error) => this.fail(new BeamError('install', `the history rewrite failed: ${error.message}`, { cause: error })));
     this.worker.on('exit', (code) => {
-      if (!this.result && !this.stopped) this.fail(new BeamError('install', `the history rewrite stopped (exit code ${code})`));
+      if (!this.result && !this.failure) this.fail(new BeamError('install', `the history rewrite stopped (exit code ${code})`));
     });
   }
 
@@ -72,19 +69,16 @@ export class EventLogWorker implements FileSink {
     const chunk = this.bufferFor(bytes.length);
     chunk.set(bytes);
     released();
-    // Memory is what counts: a short chunk still takes a whole buffer.
-    this.inFlight += chunk.buffer.byteLength;
+    this.inFlight.add(chunk.buffer.byteLength);
     this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer as ArrayBuffer]);
-    while (this.inFlight > IN_FLIGHT_BYTES) {
-      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.failed]);
-    }
+    await this.inFlight.underLimit(this.failed);
   }
 
   async close(): Promise<void> {
     this.worker.postMessage({ finish: true } satisfies WorkerRequest);
     this.result = await Promise.race([this.finished, this.failed]);
     // The receiver keeps the report through the person's second look; the buffers need not stay.
-    this.spare.length = 0;
+    this.spare.empty();
   }
 
   async destroy(): Promise<void> {
@@ -93,21 +87,13 @@ export class EventLogWorker implements FileSink {
   }
 
   private bufferFor(length: number): Uint8Array {
-    const spare = length <= CHUNK_BUFFER_BYTES ? this.spare.pop() : undefined;
-    return new Uint8Array(spare ?? new ArrayBuffer(Math.max(length, CHUNK_BUFFER_BYTES)), 0, length);
+    return length <= CHUNK_BUFFER_BYTES ? this.spare.take().subarray(0, length) : new Uint8Array(length);
   }
 
   private take(reply: WorkerReply): void {
     if ('written' in reply) {
-      this.inFlight -= reply.written.buffer.byteLength;
-      if (reply.written.buffer.byteLength === CHUNK_BUFFER_BYTES && this.spare.length < IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2) {
-        this.spare.push(reply.written.buffer as ArrayBuffer);
-      }
-      if (this.inFlight <= IN_FLIGHT_BYTES) {
-        const wake = this.wake;
-        this.wake = undefined;
-        wake?.();
-      }
+      this.inFlight.release(reply.written.buffer.byteLength);
+      this.spare.giveBack(reply.written);
     } else if ('report' in reply) {
       this.resolveReport(reply.report);
     } else {
@@ -116,7 +102,6 @@ export class EventLogWorker implements FileSink {
   }
 
   private fail(error: BeamError): void {
-    this.stopped = true;
     this.failure ??= error;
     this.rejectFailed(error);
   }
