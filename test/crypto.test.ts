@@ -105,6 +105,50 @@ test('sealed stream: the native build and the WebAssembly build of libsodium rea
   assert.throws(() => opener.open(odd), /tag we never send/);
 });
 
+test('sealed stream: sealing into part of a buffer and opening in place give the same messages, and the WebAssembly build reads them', () => {
+  const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
+  const sealer = new Sealer(key);
+  const reference = new Opener(key, sealer.header);
+  const inPlace = new Opener(key, sealer.header);
+  const wasm = sodium.crypto_secretstream_xchacha20poly1305_init_pull(sealer.header, key);
+  const texts = ['', 'a', 'x'.repeat(70_000), 'last'];
+  for (const [index, text] of texts.entries()) {
+    const plaintext = utf8(text);
+    const final = index === texts.length - 1;
+    // Sealed between bytes that must stay as they are, as in a frame.
+    const frame = new Uint8Array(plaintext.length + 17 + 10).fill(0xee);
+    const target = frame.subarray(6, frame.length - 4);
+    sealer.sealInto(target, plaintext, final);
+    assert.deepEqual([...frame.subarray(0, 6), ...frame.subarray(frame.length - 4)], Array(10).fill(0xee));
+    const copy = Uint8Array.from(target);
+    const opened = sodium.crypto_secretstream_xchacha20poly1305_pull(wasm, copy, null);
+    assert.ok(opened);
+    assert.deepEqual(opened.message, plaintext);
+    assert.deepEqual(reference.open(Uint8Array.from(target)), { plaintext, final });
+    const result = inPlace.openInPlace(target);
+    assert.deepEqual({ plaintext: Uint8Array.from(result.plaintext), final: result.final }, { plaintext, final });
+    // The plaintext is a view of the ciphertext's own bytes, after its tag byte.
+    assert.equal(result.plaintext.buffer, frame.buffer);
+    assert.equal(result.plaintext.byteOffset, target.byteOffset + 1);
+  }
+  assert.throws(() => sealer.sealInto(new Uint8Array(20), utf8('x')), /already finished/);
+  assert.throws(() => new Sealer(key).sealInto(new Uint8Array(20), utf8('x')), /wrong size/);
+});
+
+test('sealed stream: a tampered message opened in place fails and its bytes are left as they came', () => {
+  const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
+  const sealer = new Sealer(key);
+  const opener = new Opener(key, sealer.header);
+  const message = sealer.seal(utf8('payload that must stay encrypted'));
+  message[5]! ^= 1;
+  const before = Uint8Array.from(message);
+  assert.throws(() => opener.openInPlace(message), /failed authentication/);
+  assert.deepEqual(message, before);
+  assert.throws(() => opener.openInPlace(new Uint8Array(3)), /failed authentication/);
+  // Nothing at all, at the very end of a buffer (an empty frame body): still that error.
+  assert.throws(() => opener.openInPlace(new Uint8Array(8).subarray(8)), /failed authentication/);
+});
+
 test('sealed stream: tampered, reordered, replayed or foreign messages fail', () => {
   const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
   const fresh = (): { sealer: Sealer; opener: Opener } => {

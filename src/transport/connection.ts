@@ -52,8 +52,12 @@ export class FramedConnection {
   }
 
   async send(type: FrameType, body: Uint8Array): Promise<void> {
+    await this.sendFrame(encodeFrame(type, body));
+  }
+
+  /** Sends a frame already encoded (see frameWithRoom); the socket owns it from now on. */
+  async sendFrame(frame: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
-    const frame = encodeFrame(type, body);
     if (this.socket.write(frame)) {
       this.bytesSinceDrain = 0;
       return;

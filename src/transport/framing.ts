@@ -24,14 +24,24 @@ export interface Frame {
 }
 
 export function encodeFrame(type: FrameType, body: Uint8Array): Uint8Array {
-  const payloadLength = FRAME_PREFIX_BYTES + body.length;
+  const { frame, body: room } = frameWithRoom(type, body.length);
+  room.set(body);
+  return frame;
+}
+
+/**
+ * A frame whose header is written and whose body (`body`, a view into `frame`) the caller fills:
+ * what is sealed can be sealed in place, with no buffer of its own to copy and collect. The
+ * memory is not cleared first, so every byte of `body` must be written before the frame is sent.
+ */
+export function frameWithRoom(type: FrameType, bodyLength: number): { readonly frame: Uint8Array; readonly body: Uint8Array } {
+  const payloadLength = FRAME_PREFIX_BYTES + bodyLength;
   if (payloadLength > MAX_FRAME_BYTES) throw new BeamError('internal', `frame of ${payloadLength} bytes is too large`);
-  const out = new Uint8Array(FRAME_HEADER_BYTES + payloadLength);
-  new DataView(out.buffer).setUint32(0, payloadLength);
-  out[FRAME_HEADER_BYTES] = PROTOCOL_VERSION;
-  out[FRAME_HEADER_BYTES + 1] = type;
-  out.set(body, FRAME_HEADER_BYTES + FRAME_PREFIX_BYTES);
-  return out;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadLength);
+  frame.writeUInt32BE(payloadLength, 0);
+  frame[FRAME_HEADER_BYTES] = PROTOCOL_VERSION;
+  frame[FRAME_HEADER_BYTES + 1] = type;
+  return { frame, body: frame.subarray(FRAME_HEADER_BYTES + FRAME_PREFIX_BYTES) };
 }
 
 /** Incremental decoder: feed it whatever the socket delivers, get whole frames back. */

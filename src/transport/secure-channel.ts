@@ -1,8 +1,8 @@
 import { BeamError } from '../errors.js';
 import { singleLineText } from '../terminal-text.js';
-import type { Opener, Sealer } from '../crypto/sealed-stream.js';
+import { SEALED_OVERHEAD_BYTES, type Opener, type Sealer } from '../crypto/sealed-stream.js';
 import type { FramedConnection } from './connection.js';
-import { FrameType } from './framing.js';
+import { FrameType, frameWithRoom } from './framing.js';
 
 export interface SealedMessage {
   readonly kind: number;
@@ -18,6 +18,9 @@ export interface SealedMessage {
  */
 export const CANCEL_KIND = 255;
 
+/** The largest message whose scratch buffer is kept: a DATA message's, with room to spare. */
+const MAX_SCRATCH_BYTES = 1024 * 1024;
+
 /** The other side cancelled the beam; `message` says so in its words (shown sanitised). */
 export class PeerCancelledError extends BeamError {
   constructor(message: string) {
@@ -31,6 +34,9 @@ export class PeerCancelledError extends BeamError {
  * its kind and contents are hidden and any change, drop, replay or reorder is detected.
  */
 export class SecureChannel {
+  /** Where a message is put together before it is sealed: used again for every message. */
+  private scratch = new Uint8Array(0);
+
   constructor(
     private readonly connection: FramedConnection,
     private readonly sealer: Sealer,
@@ -40,7 +46,24 @@ export class SecureChannel {
   ) {}
 
   async send(kind: number, body: Uint8Array, final = false): Promise<void> {
-    await this.connection.send(FrameType.Sealed, this.sealer.seal([Uint8Array.of(kind), body], final));
+    const plaintext = this.plaintextOf(kind, body);
+    const { frame, body: sealed } = frameWithRoom(FrameType.Sealed, plaintext.length + SEALED_OVERHEAD_BYTES);
+    this.sealer.sealInto(sealed, plaintext, final);
+    await this.connection.sendFrame(frame);
+  }
+
+  /**
+   * The kind byte and the body side by side, in the scratch buffer (sealing reads it at once, so
+   * the next message may overwrite it). Only messages up to a DATA's size are kept for reuse: a
+   * large manifest, sent once, gets a buffer of its own.
+   */
+  private plaintextOf(kind: number, body: Uint8Array): Uint8Array {
+    const length = 1 + body.length;
+    const buffer = length <= this.scratch.length ? this.scratch : new Uint8Array(length);
+    if (length > this.scratch.length && length <= MAX_SCRATCH_BYTES) this.scratch = buffer;
+    buffer[0] = kind;
+    buffer.set(body, 1);
+    return buffer.subarray(0, length);
   }
 
   /** A message has arrived and waits to be received. */
@@ -55,7 +78,7 @@ export class SecureChannel {
     }
     let opened;
     try {
-      opened = this.opener.open(frame.body);
+      opened = this.opener.openInPlace(frame.body);
     } catch (error) {
       throw this.fail(error as BeamError);
     }
