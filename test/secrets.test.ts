@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile, appendFile } from 'node:fs/promises';
+import { readFile, writeFile, appendFile, utimes } from 'node:fs/promises';
+import { fileIdentity, hashFile } from '../src/bundle/pack.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
@@ -76,4 +77,32 @@ test('a large session is scanned in pieces by worker threads: same findings, byt
   const redacted = await readFile(result.replacements.get('events.jsonl')!.path, 'utf8');
   const expected = original.replace(FAKE_GITHUB_TOKEN, '[redacted:GITHUB_TOKEN]').replace(FAKE_SLACK_TOKEN, '[redacted:SLACK_TOKEN]');
   assert.ok(redacted === expected, 'the redacted copy differs from the original only where the secrets were');
+});
+
+test('hashing as the scan reads: every file hashed as hashFile does, binaries read to their end, the identity noted once it held', async () => {
+  // 1 MiB is scanned on this thread, 18 MiB by scan threads: the hash comes from the same reads.
+  for (const eventsBytes of [1024 * 1024, 18 * 1024 * 1024]) {
+    const { dir } = await createSampleSession({ copilotHome: await tempDir('scan-hash'), eventsBytes });
+    // Text for more than a piece, then a NUL: binary, found late, hashed whole.
+    await writeFile(join(dir, 'files', 'late-nul.bin'), Buffer.concat([Buffer.alloc(2 * 1024 * 1024 + 5, 0x62), Buffer.from([0]), Buffer.alloc(1024 * 1024, 0x63)]));
+    await writeFile(join(dir, 'files', 'empty.txt'), '');
+    const { files } = await scanSessionFolder(dir);
+    // Files written a moment ago are racy (their next write may keep the same mtime): make them old.
+    const old = new Date(Date.now() - 3_600_000);
+    for (const file of files) await utimes(join(dir, file.path), old, old);
+    await writeFile(join(dir, 'plan.md'), 'just written\n');
+    const result = await scanForSecrets(dir, files.map((file) => (file.path === 'plan.md' ? { ...file, size: 13 } : file)), undefined, { hash: true });
+    assert.deepEqual([...result.hashes.keys()].sort(), files.map((file) => file.path).sort());
+    for (const file of files) {
+      const path = join(dir, file.path);
+      const read = result.hashes.get(file.path)!;
+      const { sha256, size } = await hashFile(path);
+      assert.deepEqual({ sha256: read.sha256, size: read.size }, { sha256, size }, file.path);
+      if (file.path === 'plan.md') assert.equal(read.identity, undefined, 'a file written within the last second is not trusted by its identity');
+      else assert.deepEqual(read.identity, await fileIdentity(path), file.path);
+    }
+    assert.ok(!result.textFiles.has('files/late-nul.bin'));
+    // Without `hash`, nothing is hashed (and binaries are left at their first NUL).
+    assert.equal((await scanForSecrets(dir, files)).hashes.size, 0);
+  }
 });

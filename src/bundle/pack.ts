@@ -87,11 +87,58 @@ export async function hashListed(root: string, files: readonly ListedFile[], ide
     const path = join(root, file.path);
     const before = identities ? await fileIdentity(path).catch(() => undefined) : undefined;
     const { sha256, size } = await hashFile(path);
-    const after = before ? await fileIdentity(path).catch(() => undefined) : undefined;
-    if (before && after && sameIdentity(before, after) && after.size === BigInt(size) && !racy(after)) identities?.set(file.path, after);
+    const identity = before ? await identityHeld(path, before, size) : undefined;
+    if (identity) identities?.set(file.path, identity);
     hashed.push({ path: file.path, size, mode: file.mode, sha256 });
   }
   return hashed;
+}
+
+/**
+ * The file's identity after `size` bytes of it were read, when it is the one it had before the
+ * read (`before`) and not racy: the bytes read are then the file's content as it stays.
+ */
+async function identityHeld(path: string, before: FileIdentity, size: number): Promise<FileIdentity | undefined> {
+  const after = await fileIdentity(path).catch(() => undefined);
+  return after && sameIdentity(before, after) && after.size === BigInt(size) && !racy(after) ? after : undefined;
+}
+
+/** What a HashingReader found: the hash of every byte handed to it, and the identity that held. */
+export interface ReadHash {
+  readonly sha256: string;
+  readonly size: number;
+  readonly identity: FileIdentity | undefined;
+}
+
+/**
+ * Hashes a file from the bytes another reader hands it, in order (the secret scan reads every
+ * file anyway: hashing what it reads spares reading the session twice before the offer), and
+ * notes whether the file's identity held while it was read, as hashListed does.
+ */
+export class HashingReader {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+
+  private constructor(
+    private readonly path: string,
+    private readonly before: FileIdentity | undefined,
+  ) {}
+
+  /** Call before the file is opened for reading. */
+  static async start(path: string): Promise<HashingReader> {
+    return new HashingReader(path, await fileIdentity(path).catch(() => undefined));
+  }
+
+  update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.size += bytes.length;
+  }
+
+  /** Call once the last byte was handed in. */
+  async finish(): Promise<ReadHash> {
+    const identity = this.before ? await identityHeld(this.path, this.before, this.size) : undefined;
+    return { sha256: this.hash.digest('hex'), size: this.size, identity };
+  }
 }
 
 async function walk(root: string, relative: string, result: ListedFolder, leaveOut: NonNullable<ListOptions['leaveOut']>): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
 import { WORK_FOLDER, type SessionManifest } from './manifest.js';
-import { hashListed, listFolder, type FileIdentity, type ListedFile } from '../bundle/pack.js';
+import { listFolder, type FileIdentity, type ListedFile, type ReadHash } from '../bundle/pack.js';
 import { BeamError } from '../errors.js';
 import { WORK_FILES, type WorkDescription } from './work/description.js';
 import { isMachineLocalFile, listSessionFolder } from './session-files.js';
@@ -76,9 +76,9 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   };
   if (redactDir) options.onTemporaryFolder?.(dispose);
   try {
-    // Hashing (this thread) and scanning (worker threads) read the same files side by side.
-    const identities = new Map<string, FileIdentity>();
-    const [hashed, scan] = await Promise.all([hashListed(location.dir, listed.files, identities), scanForSecrets(location.dir, listed.files, redactDir)]);
+    // One read of every file: this thread hashes what the scan threads then scan.
+    const scan = await scanForSecrets(location.dir, listed.files, redactDir, { hash: true });
+    const hashed = hashedFiles(listed.files, scan.hashes);
     const carried = work ? await prepareWork(work, redactDir) : undefined;
     const files = [...asSent(hashed, scan, ''), ...(carried ? asSent(carried.hashed, carried.scan, `${WORK_FOLDER}/`) : [])];
     const summary = carried
@@ -117,13 +117,22 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
         return scan.replacements.get(file.path)?.path ?? join(location.dir, file.path);
       },
       // The work's pieces are this run's own copies; only the session's files are worth the check.
-      identityOf: (file) => (scan.replacements.has(file.path) ? undefined : identities.get(file.path)),
+      identityOf: (file) => (scan.replacements.has(file.path) ? undefined : scan.hashes.get(file.path)?.identity),
       dispose,
     };
   } catch (error) {
     await dispose();
     throw error;
   }
+}
+
+/** The listed files with what the scan's read found: their hash and the size it read. */
+function hashedFiles(files: readonly ListedFile[], hashes: ReadonlyMap<string, ReadHash>): ManifestFile[] {
+  return files.map((file) => {
+    const hash = hashes.get(file.path);
+    if (!hash) throw new BeamError('internal', `${file.path} was not hashed`);
+    return { path: file.path, size: hash.size, mode: file.mode, sha256: hash.sha256 };
+  });
 }
 
 /** Files as they go: redacted copies in place of originals, text marked for compression, paths under `prefix`. */
@@ -158,16 +167,17 @@ async function prepareWork(work: OutgoingWork, redactDir: string | undefined): P
   const patches = files.filter((file) => !file.path.startsWith(`${WORK_FILES.untracked}/`) && file.path !== WORK_FILES.bundle);
   const others = files.filter((file) => !patches.includes(file));
   // One scan after the other: each may start worker threads, and two pools at once would break the memory bound.
-  const hashed = await hashListed(work.dir, files);
-  const patchScan = await scanForSecrets(work.dir, patches, redactInto, { lenient: 'any', diff: true });
+  const patchScan = await scanForSecrets(work.dir, patches, redactInto, { lenient: 'any', diff: true, hash: true });
   // New files with a stray non-UTF-8 byte are read as Latin-1 too; a NUL still means binary.
-  const otherScan = await scanForSecrets(work.dir, others, redactInto, { lenient: 'text' });
+  const otherScan = await scanForSecrets(work.dir, others, redactInto, { lenient: 'text', hash: true });
   const scan: ScanResult = {
     summary: combinedSummary([{ summary: patchScan.summary, prefix: '' }, { summary: otherScan.summary, prefix: '' }], Boolean(redactInto)),
     replacements: new Map([...patchScan.replacements, ...otherScan.replacements]),
     textFiles: new Set([...patchScan.textFiles, ...otherScan.textFiles]),
     unredactable: [...patchScan.unredactable, ...otherScan.unredactable],
+    hashes: new Map([...patchScan.hashes, ...otherScan.hashes]),
   };
+  const hashed = hashedFiles(files, scan.hashes);
   if (redactInto && scan.unredactable.length > 0) {
     throw new BeamError('session', `a secret in ${scan.unredactable[0]} spans lines of the change (a private key?), which --redact cannot replace inside a patch: remove it from the file first, or send without --with-changes`);
   }

@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../bundle/manifest.js';
 import { availableParallelism } from 'node:os';
 import { BufferPool } from '../../bundle/buffer-pool.js';
+import { BeamError } from '../../errors.js';
+import { HashingReader, type ReadHash } from '../../bundle/pack.js';
 import { readFully } from '../../bundle/read-chunks.js';
 import { SecretScanPool, type ScannedPiece } from './pool.js';
 import type { PieceRequest } from './scan-piece.js';
@@ -54,6 +56,18 @@ export interface ScanResult {
   readonly textFiles: ReadonlySet<string>;
   /** Files with a secret that redaction cannot replace (seen only without diff prefixes). */
   readonly unredactable: readonly string[];
+  /** With `hash`: every file's hash as the scan read it (binaries too), by path. */
+  readonly hashes: ReadonlyMap<string, ReadHash>;
+}
+
+export interface ScanOptions {
+  readonly lenient?: 'text' | 'any';
+  readonly diff?: boolean;
+  /**
+   * Hash every file as it is read (binaries are then read to their end, not just to their first
+   * NUL): one pass over the session instead of a scan and a separate hashing pass.
+   */
+  readonly hash?: boolean;
 }
 
 /**
@@ -66,13 +80,14 @@ export async function scanForSecrets(
   root: string,
   files: ReadonlyArray<Pick<ManifestFile, 'path' | 'size'>>,
   redactInto?: string,
-  options: { readonly lenient?: 'text' | 'any'; readonly diff?: boolean } = {},
+  options: ScanOptions = {},
 ): Promise<ScanResult> {
   const kinds: Record<string, number> = {};
   const locations: SecretLocation[] = [];
   const unredactable: string[] = [];
   const replacements = new Map<string, RedactedFile>();
   const textFiles = new Set<string>();
+  const hashes = new Map<string, ReadHash>();
   let found = 0;
   let filesScanned = 0;
   let bytesScanned = 0;
@@ -89,7 +104,12 @@ export async function scanForSecrets(
     : { scan: (request) => pool!.scan(request), ahead: pool!.size * PIECES_AHEAD_PER_THREAD, buffers };
   try {
     for (const file of ordered) {
-      const result = await scanFile(join(root, file.path), file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options);
+      const path = join(root, file.path);
+      const hasher = options.hash ? await HashingReader.start(path) : undefined;
+      const result = await scanFile(path, file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options, hasher).catch((error: unknown) => {
+        throw error instanceof BeamError ? error : new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      });
+      if (hasher) hashes.set(file.path, await hasher.finish());
       if (!result) continue;
       if (result.unredactable > 0) unredactable.push(file.path);
       textFiles.add(file.path);
@@ -107,7 +127,7 @@ export async function scanForSecrets(
   } finally {
     await pool?.close();
   }
-  return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles, unredactable };
+  return { summary: { found, redacted: redactInto !== undefined, kinds, locations, filesScanned, bytesScanned }, replacements, textFiles, unredactable, hashes };
 }
 
 /**
@@ -159,7 +179,8 @@ async function scanFile(
   name: string,
   redactedPath: string | undefined,
   scanner: Scanner,
-  options: { readonly lenient?: 'text' | 'any'; readonly diff?: boolean },
+  options: ScanOptions,
+  hasher: HashingReader | undefined,
 ): Promise<FileScan | undefined> {
   const lenient = options.lenient !== undefined;
   let unredactable = 0;
@@ -197,9 +218,12 @@ async function scanFile(
   };
   try {
     for await (const piece of readPieces(path, scanner.buffers)) {
-      if (piece.includes(0) && options.lenient !== 'any') text = false;
-      if (!text) break;
-      await submit(piece);
+      // Hashed before it is submitted: the piece's buffer then leaves for a scan thread.
+      hasher?.update(piece);
+      if (text && piece.includes(0) && options.lenient !== 'any') text = false;
+      if (text) await submit(piece);
+      else if (hasher) scanner.buffers.giveBack(piece); // read on for the hash only
+      else break;
     }
     while (inFlight.length > 0) await recordOldest();
   } catch (error) {
@@ -220,26 +244,33 @@ async function scanFile(
 /**
  * Pieces of about PIECE_BYTES, each in a buffer of its own (a worker takes it over until the
  * piece is scanned), cut after a line end, or in a line longer than a piece before a UTF-8
- * character's first byte.
+ * character's first byte. The next piece is read while the caller hashes and hands on this one.
  */
 async function* readPieces(path: string, buffers: BufferPool): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
+  const readNext = async (carry: Uint8Array): Promise<{ readonly buffer: Uint8Array; readonly filled: number }> => {
+    // A Uint8Array, not the pool's Buffer: its slice() below must copy (Buffer's is a view).
+    const buffer = new Uint8Array(buffers.take().buffer, 0, carry.length + PIECE_BYTES);
+    buffer.set(carry);
+    return { buffer, filled: await readFully(handle, buffer, carry.length) };
+  };
+  let next = readNext(new Uint8Array(0));
   try {
-    let carry: Uint8Array = new Uint8Array(0);
     for (;;) {
-      // A Uint8Array, not the pool's Buffer: its slice() below must copy (Buffer's is a view).
-      const buffer = new Uint8Array(buffers.take().buffer, 0, carry.length + PIECE_BYTES);
-      buffer.set(carry);
-      const filled = await readFully(handle, buffer, carry.length);
+      const { buffer, filled } = await next;
       if (filled < buffer.length) {
+        next = Promise.resolve({ buffer, filled: 0 });
         if (filled > 0) yield buffer.subarray(0, filled);
         return;
       }
       const cut = cutPoint(buffer);
-      carry = buffer.slice(cut); // copied out: the piece's buffer leaves with the piece
+      next = readNext(buffer.slice(cut)); // the carry is copied out: the piece's buffer leaves with the piece
       yield buffer.subarray(0, cut);
     }
   } finally {
+    // A read still under way (the caller stopped early) must end before the file is closed.
+    const pending = await next.catch(() => undefined);
+    if (pending && pending.filled > 0) buffers.giveBack(pending.buffer);
     await handle.close();
   }
 }
