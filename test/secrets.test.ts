@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile, appendFile, utimes } from 'node:fs/promises';
+import { readFile, writeFile, appendFile, utimes, open, rm, stat } from 'node:fs/promises';
+import { BeamError } from '../src/errors.js';
 import { fileIdentity, hashFile } from '../src/bundle/pack.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -105,4 +106,27 @@ test('hashing as the scan reads: every file hashed as hashFile does, binaries re
     // Without `hash`, nothing is hashed (and binaries are left at their first NUL).
     assert.equal((await scanForSecrets(dir, files)).hashes.size, 0);
   }
+});
+
+test('a file that cannot be read during the scan stops it with one line, even when the failing read was a read ahead', async () => {
+  const dir = await tempDir('scan-read-error');
+  await writeFile(join(dir, 'big.txt'), `${'line of text\n'.repeat(300_000)}token ${FAKE_GITHUB_TOKEN}\n`);
+  const files = [{ path: 'big.txt', size: (await stat(join(dir, 'big.txt'))).size }];
+  const probe = await open(join(dir, 'big.txt'), 'r');
+  const prototype = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const realRead = prototype.read;
+  let reads = 0;
+  prototype.read = function (this: unknown, ...args: unknown[]) {
+    reads++;
+    // The third read is the second piece's read ahead, under way while the first is redacted.
+    return reads === 3 ? Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })) : realRead.apply(this, args);
+  };
+  try {
+    await assert.rejects(scanForSecrets(dir, files, await tempDir('scan-read-error-copies'), { hash: true }), (error: Error) => error instanceof BeamError && /^cannot read .*big\.txt: EIO/.test(error.message));
+  } finally {
+    prototype.read = realRead;
+  }
+  await rm(join(dir, 'big.txt'));
+  await assert.rejects(scanForSecrets(dir, files, undefined, { hash: true }), (error: Error) => error instanceof BeamError && /^cannot read .*big\.txt: ENOENT/.test(error.message));
 });

@@ -106,9 +106,7 @@ export async function scanForSecrets(
     for (const file of ordered) {
       const path = join(root, file.path);
       const hasher = options.hash ? await HashingReader.start(path) : undefined;
-      const result = await scanFile(path, file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options, hasher).catch((error: unknown) => {
-        throw error instanceof BeamError ? error : new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-      });
+      const result = await scanFile(path, file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options, hasher);
       if (hasher) hashes.set(file.path, await hasher.finish());
       if (!result) continue;
       if (result.unredactable > 0) unredactable.push(file.path);
@@ -247,14 +245,26 @@ async function scanFile(
  * character's first byte. The next piece is read while the caller hashes and hands on this one.
  */
 async function* readPieces(path: string, buffers: BufferPool): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw cannotRead(path, error);
+  });
   const readNext = async (carry: Uint8Array): Promise<{ readonly buffer: Uint8Array; readonly filled: number }> => {
     // A Uint8Array, not the pool's Buffer: its slice() below must copy (Buffer's is a view).
     const buffer = new Uint8Array(buffers.take().buffer, 0, carry.length + PIECE_BYTES);
     buffer.set(carry);
-    return { buffer, filled: await readFully(handle, buffer, carry.length) };
+    const filled = await readFully(handle, buffer, carry.length).catch((error: unknown) => {
+      throw cannotRead(path, error);
+    });
+    return { buffer, filled };
   };
-  let next = readNext(new Uint8Array(0));
+  // The read ahead may fail while the caller waits on something else: it is awaited (and its
+  // error thrown) on the next turn, so it must not count as unhandled meanwhile.
+  const readAhead = (carry: Uint8Array): Promise<{ readonly buffer: Uint8Array; readonly filled: number }> => {
+    const read = readNext(carry);
+    read.catch(() => undefined);
+    return read;
+  };
+  let next = readAhead(new Uint8Array(0));
   try {
     for (;;) {
       const { buffer, filled } = await next;
@@ -264,7 +274,7 @@ async function* readPieces(path: string, buffers: BufferPool): AsyncGenerator<Ui
         return;
       }
       const cut = cutPoint(buffer);
-      next = readNext(buffer.slice(cut)); // the carry is copied out: the piece's buffer leaves with the piece
+      next = readAhead(buffer.slice(cut)); // the carry is copied out: the piece's buffer leaves with the piece
       yield buffer.subarray(0, cut);
     }
   } finally {
@@ -273,6 +283,11 @@ async function* readPieces(path: string, buffers: BufferPool): AsyncGenerator<Ui
     if (pending && pending.filled > 0) buffers.giveBack(pending.buffer);
     await handle.close();
   }
+}
+
+/** A session file that cannot be opened or read (gone since it was listed, unreadable): one line. */
+function cannotRead(path: string, error: unknown): BeamError {
+  return new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
 }
 
 function cutPoint(buffer: Uint8Array): number {
