@@ -15,7 +15,8 @@ import {
   type Manifest,
   type SendOptions,
 } from '../src/bundle/index.js';
-import { hashListed, type FileIdentity } from '../src/bundle/pack.js';
+import type { FileIdentity } from '../src/bundle/pack.js';
+import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
 import { createSampleSession, type SampleOptions } from '../scripts/sample-session.js';
@@ -187,11 +188,10 @@ async function sendUntilStopped(dir: string, manifest: Manifest, options: SendOp
   return stopped;
 }
 
-/** The identities hashListed records for the manifest's files. */
+/** The identities the sender records for the manifest's files, as its secret scan reads them. */
 async function identitiesOf(dir: string, manifest: Manifest): Promise<Map<string, FileIdentity>> {
-  const identities = new Map<string, FileIdentity>();
-  await hashListed(dir, manifest.files.map((file) => ({ path: file.path, size: file.size, mode: file.mode })), identities);
-  return identities;
+  const { hashes } = await scanForSecrets(dir, manifest.files, undefined, { hash: true });
+  return new Map([...hashes].flatMap(([path, read]) => (read.identity ? [[path, read.identity] as const] : [])));
 }
 
 /** Files written a moment ago are "racy" and get no identity: these are dated ten seconds back. */

@@ -76,31 +76,14 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
 
-/**
- * Hashes listed files; the size is what was read, so a file that changed since is caught later.
- * With `identities`, each file whose identity held still while it was hashed gets it recorded:
- * the sender can then tell that a file is as hashed without reading it twice.
- */
-export async function hashListed(root: string, files: readonly ListedFile[], identities?: Map<string, FileIdentity>): Promise<ManifestFile[]> {
+/** Hashes listed files; the size is what was read, so a file that changed since is caught later. */
+export async function hashListed(root: string, files: readonly ListedFile[]): Promise<ManifestFile[]> {
   const hashed: ManifestFile[] = [];
   for (const file of files) {
-    const path = join(root, file.path);
-    const before = identities ? await fileIdentity(path).catch(() => undefined) : undefined;
-    const { sha256, size } = await hashFile(path);
-    const identity = before ? await identityHeld(path, before, size) : undefined;
-    if (identity) identities?.set(file.path, identity);
+    const { sha256, size } = await hashFile(join(root, file.path));
     hashed.push({ path: file.path, size, mode: file.mode, sha256 });
   }
   return hashed;
-}
-
-/**
- * The file's identity after `size` bytes of it were read, when it is the one it had before the
- * read (`before`) and not racy: the bytes read are then the file's content as it stays.
- */
-async function identityHeld(path: string, before: FileIdentity, size: number): Promise<FileIdentity | undefined> {
-  const after = await fileIdentity(path).catch(() => undefined);
-  return after && sameIdentity(before, after) && after.size === BigInt(size) && !racy(after) ? after : undefined;
 }
 
 /** What a HashingReader found: the hash of every byte handed to it, and the identity that held. */
@@ -113,7 +96,8 @@ export interface ReadHash {
 /**
  * Hashes a file from the bytes another reader hands it, in order (the secret scan reads every
  * file anyway: hashing what it reads spares reading the session twice before the offer), and
- * notes whether the file's identity held while it was read, as hashListed does.
+ * notes the file's identity when it held while the file was read and is not racy: the sender can
+ * then tell that a file is as hashed without reading it twice.
  */
 export class HashingReader {
   private readonly hash = createHash('sha256');
@@ -136,8 +120,9 @@ export class HashingReader {
 
   /** Call once the last byte was handed in. */
   async finish(): Promise<ReadHash> {
-    const identity = this.before ? await identityHeld(this.path, this.before, this.size) : undefined;
-    return { sha256: this.hash.digest('hex'), size: this.size, identity };
+    const after = this.before ? await fileIdentity(this.path).catch(() => undefined) : undefined;
+    const held = this.before && after && sameIdentity(this.before, after) && after.size === BigInt(this.size) && !racy(after);
+    return { sha256: this.hash.digest('hex'), size: this.size, identity: held ? after : undefined };
   }
 }
 
