@@ -4,6 +4,11 @@ import { AdaptiveLevel, firstLevel } from '../src/bundle/adaptive-level.js';
 import { loopIdleMeter } from '../src/bundle/loop-idle.js';
 import { BlockCompressor, BlockDecompressor, CorruptBlockError, MAX_LEVEL, MIN_LEVEL } from '../src/bundle/codec.js';
 import { zstdFrame } from './helpers/zstd-frames.js';
+import { CompressibilityProbe, SAMPLE_BYTES } from '../src/bundle/compressibility.js';
+import { randomBytes, randomFillSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const BLOCK = 256 * 1024;
 
@@ -181,4 +186,32 @@ test('the loop idle meter sees a busy loop as busy and a waiting one as idle', a
   assert.ok(idle() < 0.3, 'a loop spinning in our code is not idle');
   await new Promise((resolve) => setTimeout(resolve, 60));
   assert.ok(idle() > 0.7, 'a loop waiting for a timer is idle');
+});
+
+describe('which binary files travel compressed', () => {
+  test('a file whose start shrinks does (a SQLite database: mostly empty pages), a random or empty one does not', async () => {
+    const probe = new CompressibilityProbe();
+    const dir = await mkdtemp(join(tmpdir(), 'copilot-beam-probe-'));
+    try {
+      const database = Buffer.alloc(20 * 1024);
+      database.write('SQLite format 3\0', 0, 'latin1');
+      randomFillSync(database, 100, 400); // a page header and a few rows
+      const random = randomBytes(200 * 1024);
+      // Judged by its start: random bytes after 64 KiB of zeros still count as compressible.
+      const randomTail = Buffer.concat([Buffer.alloc(SAMPLE_BYTES), randomBytes(SAMPLE_BYTES)]);
+      await writeFile(join(dir, 'session.db'), database);
+      await writeFile(join(dir, 'backup'), random);
+      await writeFile(join(dir, 'tail'), randomTail);
+      await writeFile(join(dir, 'empty'), '');
+      assert.equal(await probe.fileCompresses(join(dir, 'session.db')), true);
+      assert.equal(await probe.fileCompresses(join(dir, 'backup')), false);
+      assert.equal(await probe.fileCompresses(join(dir, 'tail')), true);
+      assert.equal(await probe.fileCompresses(join(dir, 'empty')), false);
+      // Each sample is a frame of its own: what came before does not help the next.
+      assert.equal(probe.compresses(random.subarray(0, SAMPLE_BYTES)), false);
+      await assert.rejects(probe.fileCompresses(join(dir, 'gone')), { code: 'ENOENT' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -298,8 +298,12 @@ describe('copilot-beam end to end', () => {
     await writeFile(join(session.dir, 'plan.md'), `# Plan\nuse ${FAKE_GITHUB_TOKEN}\n`);
     const inspect = spawnBeam(['inspect', session.id.slice(0, 6), '--json'], { ...envFor(laptop), COPILOT_BEAM_BOOTSTRAP: '127.0.0.1:9' });
     assert.equal(await inspect.exited, 0, inspect.stdout);
-    const report = lastEvent(inspect.stdout) as { event: string; secrets: { kinds: Record<string, number> }; remapRoot: string; skipped: string[] };
+    const report = lastEvent(inspect.stdout) as { event: string; secrets: { kinds: Record<string, number> }; remapRoot: string; skipped: string[]; manifest: { files: Array<{ path: string; compressed?: boolean }> } };
     assert.equal(report.event, 'inspect');
+    // Text and the SQLite database travel compressed; the rewind backup (random bytes) and empty files as they are.
+    const compressed = new Set(report.manifest.files.filter((file) => file.compressed).map((file) => file.path));
+    assert.ok(compressed.has('events.jsonl') && compressed.has('plan.md') && compressed.has('session.db'), [...compressed].join(', '));
+    assert.ok(!report.manifest.files.some((file) => file.compressed && (file.path.startsWith('rewind-file-snapshots/backups/') || file.path === 'files/empty.txt')), [...compressed].join(', '));
     assert.deepEqual(report.secrets.kinds, { GITHUB_TOKEN: 1 });
     assert.equal(report.remapRoot, '/home/alice/code/app');
     assert.deepEqual(report.skipped, ['.workspace-fork.lock']);

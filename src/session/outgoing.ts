@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
 import { WORK_FOLDER, type SessionManifest } from './manifest.js';
 import { listFolder, type FileIdentity, type ListedFile, type ReadHash } from '../bundle/pack.js';
+import { CompressibilityProbe } from '../bundle/compressibility.js';
 import { BeamError } from '../errors.js';
 import { WORK_FILES, type WorkDescription } from './work/description.js';
 import { isMachineLocalFile, listSessionFolder } from './session-files.js';
@@ -80,7 +81,11 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
     const scan = await scanForSecrets(location.dir, listed.files, redactDir, { hash: true });
     const hashed = hashedFiles(listed.files, scan.hashes);
     const carried = work ? await prepareWork(work, redactDir) : undefined;
-    const files = [...asSent(hashed, scan, ''), ...(carried ? asSent(carried.hashed, carried.scan, `${WORK_FOLDER}/`) : [])];
+    const probe = new CompressibilityProbe();
+    const files = [
+      ...asSent(hashed, scan, await compressibleFiles(hashed, scan, location.dir, probe), ''),
+      ...(carried ? asSent(carried.hashed, carried.scan, await compressibleFiles(carried.hashed, carried.scan, work!.dir, probe), `${WORK_FOLDER}/`) : []),
+    ];
     const summary = carried
       ? combinedSummary(
           [
@@ -135,15 +140,36 @@ function hashedFiles(files: readonly ListedFile[], hashes: ReadonlyMap<string, R
   });
 }
 
-/** Files as they go: redacted copies in place of originals, text marked for compression, paths under `prefix`. */
-function asSent(hashed: readonly ManifestFile[], scan: ScanResult, prefix: string): ManifestFile[] {
+/** Files as they go: redacted copies in place of originals, the compressible marked, paths under `prefix`. */
+function asSent(hashed: readonly ManifestFile[], scan: ScanResult, compressible: ReadonlySet<string>, prefix: string): ManifestFile[] {
   return hashed.map((file) => {
     const copy = scan.replacements.get(file.path);
-    // Text (JSON history, Markdown, patches) shrinks several times under zstd; binaries do not.
-    const compressed = scan.textFiles.has(file.path) && file.size > 0 ? { compressed: true } : {};
+    const compressed = compressible.has(file.path) ? { compressed: true } : {};
     const sent = copy ? { ...file, size: copy.size, sha256: copy.sha256 } : file;
     return { ...sent, ...compressed, path: `${prefix}${file.path}` };
   });
+}
+
+/**
+ * The files that travel compressed: all text (JSON history, Markdown, patches shrink several
+ * times under zstd), and the binaries whose start shrinks (a SQLite database, mostly empty pages),
+ * not those already compressed or random, where zstd would cost the sender CPU for nothing.
+ */
+async function compressibleFiles(hashed: readonly ManifestFile[], scan: ScanResult, dir: string, probe: CompressibilityProbe): Promise<Set<string>> {
+  const compressible = new Set<string>();
+  for (const file of hashed) {
+    if (file.size === 0) continue;
+    if (scan.textFiles.has(file.path) || (await binaryCompresses(probe, join(dir, file.path)))) compressible.add(file.path);
+  }
+  return compressible;
+}
+
+async function binaryCompresses(probe: CompressibilityProbe, path: string): Promise<boolean> {
+  try {
+    return await probe.fileCompresses(path);
+  } catch (error) {
+    throw new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 interface PreparedWork {
