@@ -52,7 +52,7 @@ export interface ScanResult {
   readonly summary: SecretSummary;
   /** With redaction: bundle path -> the redacted copy to send instead. */
   readonly replacements: ReadonlyMap<string, RedactedFile>;
-  /** The files that are text (valid UTF-8 without NUL): these travel compressed. */
+  /** The files that are text (valid UTF-8 without NUL): these travel compressed (binaries only if they shrink). */
   readonly textFiles: ReadonlySet<string>;
   /** Files with a secret that redaction cannot replace (seen only without diff prefixes). */
   readonly unredactable: readonly string[];
