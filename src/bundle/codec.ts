@@ -2,12 +2,13 @@ import { createRequire } from 'node:module';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
 
 /**
- * Zstandard for the text files of a bundle. Measured on session history and on source code
- * (docs/BENCHMARKS.md, issue 16): at level 1 it compresses JSON history 2-3 times faster than
- * raw deflate level 1 and still smaller than magic-wormhole's deflate level 6, and it decompresses
- * several times faster. zstd-napi is the binding (Node 20 has no zstd of its own): its install
- * step fetches a prebuilt binary, or, offline, builds the zstd sources it ships (that needs a C++
- * toolchain and Python, as node-gyp does).
+ * Zstandard for the compressible files of a bundle (text, and binaries whose start shrinks).
+ * Measured on session history and on source code (docs/BENCHMARKS.md, issue 16): at level 1 it
+ * compresses JSON history 2-3 times faster than raw deflate level 1 and still smaller than
+ * magic-wormhole's deflate level 6, and it decompresses several times faster. zstd-napi is the
+ * binding (Node 20 has no zstd of its own): its install step fetches a prebuilt binary, or,
+ * offline, builds the zstd sources it ships (that needs a C++ toolchain and Python, as node-gyp
+ * does).
  *
  * Each file is one or more zstd frames; each DATA message carries what one flush of the next
  * ≤ COMPRESSED_CHUNK_BYTES of the file produced, so every message decodes on its own into

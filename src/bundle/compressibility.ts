@@ -13,6 +13,9 @@ const WORTH_IT = 7 / 8;
  * shrink to about 1 KB) and some are already compressed or random (images, rewind backups of
  * such files), where compression would cost the sender CPU for nothing. One sample per file: a
  * 64 KiB read the page cache answers (the scan has just read the file) and about 0.1 ms of zstd.
+ * A file is judged by its start: one with a compressible header and a random body is compressed
+ * whole, which costs the sender CPU but no bytes (zstd stores such blocks as they are). One call
+ * at a time: the sample buffer is shared.
  */
 export class CompressibilityProbe {
   private readonly compressor = new BlockCompressor(MIN_LEVEL, SAMPLE_BYTES);

@@ -17,8 +17,9 @@ export const DEFAULT_LIMITS: BundleLimits = Object.freeze({
 export const DATA_CHUNK_BYTES = 64 * 1024;
 /**
  * Compressible files (text, and binaries whose start shrinks) travel compressed, each DATA
- * message one flushed zstd block of up to this many bytes of the file: small enough that the receiver can bound every decode by it (no
- * decompression bomb gets past one block); the ratio comes from the window spanning the file.
+ * message one flushed zstd block of up to this many bytes of the file: small enough that the
+ * receiver can bound every decode by it (no decompression bomb gets past one block); the ratio
+ * comes from the window spanning the file.
  */
 export const COMPRESSED_CHUNK_BYTES = 256 * 1024;
 export const MAX_PATH_LENGTH = 1024;

@@ -164,12 +164,9 @@ async function compressibleFiles(hashed: readonly ManifestFile[], scan: ScanResu
   return compressible;
 }
 
-async function binaryCompresses(probe: CompressibilityProbe, path: string): Promise<boolean> {
-  try {
-    return await probe.fileCompresses(path);
-  } catch (error) {
-    throw new BeamError('session', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
+/** Only how the file travels depends on this: one that cannot be read now goes as it is, and sending it says what is wrong. */
+function binaryCompresses(probe: CompressibilityProbe, path: string): Promise<boolean> {
+  return probe.fileCompresses(path).catch(() => false);
 }
 
 interface PreparedWork {

@@ -27,9 +27,13 @@ interface Receipt {
  */
 export const TRANSFORM_REVISION = 1;
 
-/** The same offer: the whole validated manifest (files, hashes, source), in a canonical order. */
+/**
+ * The same offer: the whole validated manifest (files, hashes, source), in a canonical order. Not
+ * whether a file travelled compressed: that is how its bytes came, not what was installed, and
+ * which files do changes with the sender's version (binaries that compress do since issue 16).
+ */
 export function offerDigest(manifest: SessionManifest): string {
-  const files = manifest.files.map((file) => [file.path, file.size, file.mode, file.sha256, Boolean(file.compressed)]).sort(byFirst);
+  const files = manifest.files.map((file) => [file.path, file.size, file.mode, file.sha256]).sort(byFirst);
   const directories = [...manifest.directories].sort();
   const { sessionName, updatedAt, source, secrets } = manifest;
   return createHash('sha256').update(JSON.stringify([manifest.sessionId, directories, files, sessionName ?? null, updatedAt ?? null, source, secrets ?? null])).digest('hex');
