@@ -40,7 +40,7 @@ const RAW_IN_FLIGHT = Number(process.env.BENCH_RAW_IN_FLIGHT ?? RAW_IN_FLIGHT_BY
 /**
  * NODE_EXTRA_CA_CERTS, when this machine sets it (this one does, for its package registry), is
  * left out of every process the bench starts: Node 20 reads and parses that CA file at each start,
- * before any code of the tool runs (about 34 ms per process here), and no tool measured makes a
+ * before any code of the tool runs (about 39 ms per process here), and no tool measured makes a
  * TLS connection. A machine without it does not pay that; the report gives Node's start both ways.
  */
 const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_LIMITS, MANIFEST_FORMAT, validateManifest, whyPathIsUnsafe, type ManifestRules } from '../src/bundle/index.js';
 import { decodeSessionManifest, validateSessionManifest } from '../src/session/manifest.js';
+import { offerDigest } from '../src/session/receipts.js';
 
 const hash = 'a'.repeat(64);
 function manifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -92,4 +93,18 @@ test('limits read as they were set, and a size just over one never reads as equa
   assert.equal(formatLimit(16 * 1024), '16 KiB');
   assert.equal(formatOverLimit(500.4e6, 500e6), '500,400,000 bytes', '"500 MB, over the limit of 500 MB" says nothing');
   assert.equal(formatOverLimit(3.2e9, 2 * 1024 ** 3), '3.2 GB');
+});
+
+test("a receipt's offer digest is of what is installed: not of whether files travelled compressed, but of every hash", () => {
+  const plain = validateSessionManifest(manifest(), DEFAULT_LIMITS);
+  const compressed = validateSessionManifest(manifest({ files: [
+    { path: 'events.jsonl', size: 10, mode: 0o600, sha256: hash, compressed: true },
+    { path: 'checkpoints/index.md', size: 5, mode: 0o644, sha256: hash, compressed: true },
+  ] }), DEFAULT_LIMITS);
+  const changed = validateSessionManifest(manifest({ files: [
+    { path: 'events.jsonl', size: 10, mode: 0o600, sha256: 'b'.repeat(64) },
+    { path: 'checkpoints/index.md', size: 5, mode: 0o644, sha256: hash },
+  ] }), DEFAULT_LIMITS);
+  assert.equal(offerDigest(compressed), offerDigest(plain));
+  assert.notEqual(offerDigest(changed), offerDigest(plain));
 });

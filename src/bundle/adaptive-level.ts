@@ -11,9 +11,9 @@ const BYTES_PER_DECISION = BLOCKS_PER_DECISION * 256 * 1024;
  */
 const FIRST_LEVEL = 3;
 /**
- * A beam with no more to compress than one decision's worth never adapts, so its level is chosen up
- * front: level 6 costs a few ms per MiB more than 3 (1 MiB of history: 6 ms against 2, of
- * source-like history: 12 against 5) and saves 4-14% of its bytes, which a slow link needs.
+ * A beam with no more to compress than one decision's worth never adapts, so its level is
+ * chosen up front: level 6 costs a few ms per MiB more than 3 (1 MiB of history: 6 ms against 2,
+ * of source-like history: 12 against 5) and saves 4-14% of its bytes, which a slow link needs.
  */
 const SHORT_BEAM_LEVEL = 6;
 

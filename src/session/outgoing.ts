@@ -84,7 +84,7 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
     const probe = new CompressibilityProbe();
     const files = [
       ...asSent(hashed, scan, await compressibleFiles(hashed, scan, location.dir, probe), ''),
-      ...(carried ? asSent(carried.hashed, carried.scan, await compressibleFiles(carried.hashed, carried.scan, work!.dir, probe), `${WORK_FOLDER}/`) : []),
+      ...(carried && work ? asSent(carried.hashed, carried.scan, await compressibleFiles(carried.hashed, carried.scan, work.dir, probe), `${WORK_FOLDER}/`) : []),
     ];
     const summary = carried
       ? combinedSummary(
