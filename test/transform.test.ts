@@ -10,6 +10,7 @@ import { chooseDestination } from '../src/session/destination.js';
 import { tempDir } from './helpers/e2e.js';
 import { pathKey } from '../src/session/transform/rewind-index.js';
 import { EventLogRewriter, MAX_LINE_BYTES } from '../src/session/transform/events.js';
+import { PathRemapper } from '../src/session/transform/path-mapping.js';
 
 type Event = { type: string; data: Record<string, unknown>; id: string; parentId: string | null };
 
@@ -342,4 +343,44 @@ test('the streamed rewrite takes a long line that stays under the cap', () => {
   const bytes = Buffer.from(line);
   const parts = [...rewriter.push(bytes.subarray(0, 1024 * 1024)), ...rewriter.push(bytes.subarray(1024 * 1024)), ...rewriter.finish()];
   assert.ok(Buffer.concat(parts).toString().startsWith(line));
+});
+
+test('the streamed rewrite keeps unchanged lines byte for byte, writes CRLF as LF, leaves out blank and dropped lines, keeps a torn one', () => {
+  const mapping = { from: '/src/app', to: '/workspaces/app' };
+  const rewriter = new EventLogRewriter(move(mapping), new PathRemapper(mapping));
+  const changed = { type: 'tool.execution_start', data: { toolCallId: 'c1', toolName: 'bash', arguments: { command: 'ls /src/app' } }, id: 'e3', parentId: 'e2' };
+  const lines = [
+    '{"type":"user.message","data":{"content":"a","n":0.0},"id":"e1","parentId":null}',
+    '{"type":"user.message","data":{"content":"b"},"id":"e2","parentId":"e1"}\r',
+    '',
+    '   ',
+    'not json {',
+    JSON.stringify(changed),
+    '{"type":"assistant.idle","data":{},"id":"e4","parentId":"e3"}',
+    '{"type":"tool.execution_complete","data":{"toolCallId":"c1","success":true,"result":{"content":"1.50"}},"id":"e5","parentId":"e4"}',
+    '{"type":"user.message","data":{"content":"c"},"id":"e6","parentId":"e5"}',
+  ];
+  const original = Buffer.from(`${lines.join('\n')}\n`);
+  // Fed as the receiver feeds it: pieces of one reused buffer, scribbled over once their parts are written.
+  const reused = Buffer.alloc(original.length);
+  const written: Buffer[] = [];
+  for (const [start, end] of [[0, 40], [40, 200], [200, original.length]] as const) {
+    const length = original.copy(reused, 0, start, end);
+    for (const part of rewriter.push(reused.subarray(0, length))) written.push(Buffer.from(part));
+    reused.fill(0x7b);
+  }
+  const output = Buffer.concat(written).toString('utf8');
+  const expected = [
+    lines[0],
+    lines[1]!.slice(0, -1),
+    'not json {',
+    JSON.stringify({ ...changed, data: { ...changed.data, arguments: { command: 'ls /workspaces/app' } } }),
+    // assistant.idle is left out and its child chained to its parent.
+    '{"type":"tool.execution_complete","data":{"toolCallId":"c1","success":true,"result":{"content":"1.50"}},"id":"e5","parentId":"e3"}',
+    lines[8],
+  ];
+  assert.equal(output, `${expected.join('\n')}\n`);
+  rewriter.finish();
+  assert.equal(rewriter.report?.droppedEvents, 1);
+  assert.equal(rewriter.report?.events, 6);
 });

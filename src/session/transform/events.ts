@@ -69,6 +69,15 @@ const LF = 0x0a;
 const CR = 0x0d;
 const NEWLINE = Buffer.from('\n');
 
+/** A line kept byte for byte (its line end written as LF), one left out, or its replacement with its LF. */
+type LineOutcome = typeof KEEP | typeof DROP | Uint8Array;
+const KEEP = Symbol('keep');
+const DROP = Symbol('drop');
+
+function withoutCr(line: Buffer): Buffer {
+  return line.at(-1) === CR ? line.subarray(0, -1) : line;
+}
+
 /**
  * The rewrite as a stream: bytes of events.jsonl in, rewritten bytes out, whole lines at a time.
  * The receiver feeds it while the file arrives, so the history is rewritten during the transfer
@@ -108,18 +117,35 @@ export class EventLogRewriter {
     const parts: Uint8Array[] = [];
     if (this.carried.length > 0) {
       // Only the cut line is joined, not the whole chunk: a copy per line, not per chunk.
-      this.rewriteLine(Buffer.concat([...this.carried, bytes.subarray(0, end)]), parts);
+      const line = Buffer.concat([...this.carried, bytes.subarray(0, end)]);
+      this.emit(this.rewriteLine(line), parts, line);
       this.carried = [];
       this.carriedBytes = 0;
       start = end + 1;
       end = bytes.indexOf(LF, start);
     }
+    // Lines that go out as they came are handed on as one slice per run, not two parts per line:
+    // the writer then copies nothing (most lines of a history are unchanged).
+    let runStart = start;
     for (; end !== -1; end = bytes.indexOf(LF, start)) {
-      this.rewriteLine(bytes.subarray(start, end), parts);
+      const line = bytes.subarray(start, end);
+      const outcome = this.rewriteLine(line);
+      if (outcome !== KEEP || line.at(-1) === CR) {
+        if (runStart < start) parts.push(bytes.subarray(runStart, start));
+        this.emit(outcome, parts, line);
+        runStart = end + 1;
+      }
       start = end + 1;
     }
+    if (runStart < start) parts.push(bytes.subarray(runStart, start));
     if (start < bytes.length) this.carry(bytes.subarray(start));
     return parts;
+  }
+
+  private emit(outcome: LineOutcome, parts: Uint8Array[], line: Buffer): void {
+    if (outcome === DROP) return;
+    if (outcome === KEEP) parts.push(withoutCr(line), NEWLINE);
+    else parts.push(outcome);
   }
 
   /**
@@ -138,7 +164,10 @@ export class EventLogRewriter {
   finish(): Uint8Array[] {
     if (this.result) throw new Error('the event log was already finished');
     const parts: Uint8Array[] = [];
-    if (this.carried.length > 0) this.rewriteLine(Buffer.concat(this.carried), parts);
+    if (this.carried.length > 0) {
+      const line = Buffer.concat(this.carried);
+      this.emit(this.rewriteLine(line), parts, line);
+    }
     this.carried = [];
     this.carriedBytes = 0;
     const block = closingBlock(this.tracker.state, this.tracker.lastId, this.move, this.move.mapping ? this.tracker.context : undefined);
@@ -163,30 +192,28 @@ export class EventLogRewriter {
     return this.result;
   }
 
-  private rewriteLine(bytes: Buffer, parts: Uint8Array[]): void {
-    const raw = bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes;
-    const line = raw.toString('utf8');
-    if (line.trim() === '') return;
+  /** What becomes of one line (without its line feed): kept as it is, dropped, or these bytes instead. */
+  private rewriteLine(bytes: Buffer): LineOutcome {
+    const line = withoutCr(bytes).toString('utf8');
+    if (line.trim() === '') return DROP;
     let event: SessionEvent;
     try {
       event = JSON.parse(line) as SessionEvent;
     } catch {
-      parts.push(raw, NEWLINE); // a torn line is kept as it was: not ours to repair
-      return;
+      return KEEP; // a torn line is kept as it was: not ours to repair
     }
     this.events++;
     if (eventClass(typeof event.type === 'string' ? event.type : '') === 'dropped') {
       // Its children are chained to its parent instead, so the chain has no hole.
       if (typeof event.id === 'string') this.tracker.droppedParents.set(event.id, liveParent(event, this.tracker));
       this.tracker.droppedEvents++;
-      return;
+      return DROP;
     }
     const chained = withLiveParent(event, this.tracker);
     // Most lines hold no source path: skipping the deep remap for them changes nothing but time.
     const rewritten = rewriteEvent(chained, this.tracker, this.remapper?.mayOccurIn(line) ? this.remapper : undefined);
     // Unchanged events keep their exact bytes (JSON.stringify would turn 0.0 into 0, for one).
-    if (rewritten === event) parts.push(raw, NEWLINE);
-    else parts.push(Buffer.from(`${JSON.stringify(rewritten)}\n`));
+    return rewritten === event ? KEEP : Buffer.from(`${JSON.stringify(rewritten)}\n`);
   }
 }
 

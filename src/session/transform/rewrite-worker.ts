@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writevSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BeamError } from '../../errors.js';
 import { writeError, type StagedFile } from '../../bundle/file-sink.js';
@@ -38,9 +38,17 @@ port.on('message', (request: WorkerRequest) => {
   port.close();
 });
 
-/** One write per chunk; a file system may take less than it is given, so the rest follows. */
+/**
+ * One writev per chunk, straight from the parts (unchanged runs are views of the chunk: nothing
+ * is copied); a file system may take less than it is given, so the rest follows.
+ */
 function writeAll(fd: number, parts: readonly Uint8Array[]): void {
-  if (parts.length === 0) return;
-  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+  let rest = parts.filter((part) => part.length > 0);
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest);
+    let done = 0;
+    while (done < rest.length && written >= rest[done]!.length) written -= rest[done++]!.length;
+    rest = rest.slice(done);
+    if (written > 0) rest[0] = rest[0]!.subarray(written);
+  }
 }
