@@ -69,16 +69,22 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   await assertNotInUse(location.dir, location.id);
   options.onLocated?.(location);
   const workspace = await readWorkspace(location.dir);
-  const [listed, source] = await Promise.all([listSessionFolder(location.dir), describeSource(location.dir, workspace)]);
-  const work = await options.work?.(workspace.gitRoot);
+  const listed = await listSessionFolder(location.dir);
   const redactDir = options.redact ? await mkdtemp(join(tmpdir(), 'copilot-beam-redacted-')) : undefined;
   const dispose = async (): Promise<void> => {
     if (redactDir) await rm(redactDir, { recursive: true, force: true });
   };
   if (redactDir) options.onTemporaryFolder?.(dispose);
   try {
-    // One read of every file: this thread hashes what the scan threads then scan.
-    const scan = await scanForSecrets(location.dir, listed.files, redactDir, { hash: true });
+    // One read of every file: this thread hashes what the scan threads then scan. It runs while
+    // git describes the checkout and captures its work (a question, perhaps): neither needs it.
+    const scanning = scanForSecrets(location.dir, listed.files, redactDir, { hash: true });
+    scanning.catch(() => undefined); // awaited below, or settled before the copies are removed
+    const [source, work] = await Promise.all([describeSource(location.dir, workspace), options.work?.(workspace.gitRoot)]).catch(async (error: unknown) => {
+      await scanning.catch(() => undefined);
+      throw error;
+    });
+    const scan = await scanning;
     const hashed = hashedFiles(listed.files, scan.hashes);
     const carried = work ? await prepareWork(work, redactDir) : undefined;
     const probe = new CompressibilityProbe();
