@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
+import { startScanThreadsEarly, stopEarlyScanThreads, takeEarlyScanThreads } from '../src/session/secrets/pool.js';
+import { execFileSync } from 'node:child_process';
 import { findSecrets, redact } from '../src/session/secrets/rules.js';
 import { tempDir } from './helpers/e2e.js';
 
@@ -129,4 +131,40 @@ test('a file that cannot be read during the scan stops it with one line, even wh
   }
   await rm(join(dir, 'big.txt'));
   await assert.rejects(scanForSecrets(dir, files, undefined, { hash: true }), (error: Error) => error instanceof BeamError && /^cannot read .*big\.txt: ENOENT/.test(error.message));
+});
+
+test('scan threads started early are taken by the next scan, whatever its size, and find the same secrets', async () => {
+  const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets-early'), eventsBytes: 64 * 1024 });
+  await writeFile(join(dir, 'plan.md'), `Use ${FAKE_SLACK_TOKEN} to post.\n`);
+  const { files } = await scanSessionFolder(dir);
+  const inThread = await scanForSecrets(dir, files, undefined, { hash: true });
+  startScanThreadsEarly();
+  const early = await scanForSecrets(dir, files, undefined, { hash: true });
+  assert.equal(takeEarlyScanThreads(), undefined, 'the scan took the early threads (and closed them)');
+  assert.deepEqual(early.summary, inThread.summary);
+  assert.deepEqual(early.summary.kinds, { SLACK_TOKEN: 1 });
+  assert.deepEqual([...early.hashes.entries()].sort(), [...inThread.hashes.entries()].sort());
+  await stopEarlyScanThreads(); // nothing left to stop
+});
+
+test('scan threads started early and never used do not keep the process alive', async () => {
+  const pool = new URL('../src/session/secrets/pool.js', import.meta.url).href;
+  const script = join(await tempDir('secrets-early-exit'), 'child.mjs');
+  // The first threads scan a piece, which shows they run in the child; the second are left
+  // started and unused. Were they to keep the process alive, the child would never exit and the
+  // call would fail at its timeout.
+  await writeFile(
+    script,
+    [
+      `import { startScanThreadsEarly, takeEarlyScanThreads } from '${pool}';`,
+      'startScanThreadsEarly();',
+      'const used = takeEarlyScanThreads();',
+      `const { result } = await used.scan({ bytes: new TextEncoder().encode(${JSON.stringify(`SLACK=${FAKE_SLACK_TOKEN}\n`)}), name: 'x.txt', redact: false });`,
+      'await used.close();',
+      'startScanThreadsEarly();',
+      "console.log(result.text ? result.findings.map((finding) => finding.kind).join(',') : 'binary');",
+    ].join('\n'),
+  );
+  const output = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(output.trim(), 'SLACK_TOKEN');
 });

@@ -7,7 +7,7 @@ import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { sendFiles, SourceChangedError } from '../bundle/send-files.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { sharedEnvironmentRisks } from '../session/environment.js';
-import { prepareOutgoing, type OutgoingSession } from '../session/outgoing.js';
+import { prepareOutgoing, startScanThreadsEarly, stopEarlyScanThreads, type OutgoingSession } from '../session/outgoing.js';
 import { rendezvous, type PeerSwarm } from '../transport/rendezvous.js';
 import type { SealedMessage, SecureChannel } from '../transport/secure-channel.js';
 import type { SenderDecisions } from './decisions.js';
@@ -92,6 +92,9 @@ async function runSender(request: SendRequest, decisions: SenderDecisions, lifet
   const codeLifetimeMs = request.codeLifetimeMs ?? DEFAULT_CODE_LIFETIME_MS;
   const idleTimeoutMs = request.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
+  // The scan's threads load their rules while the session is found and the DHT joined.
+  startScanThreadsEarly();
+  lifetime.defer(stopEarlyScanThreads);
   const { located, reviewed, asking } = prepareWhileJoining(request, decisions, lifetime);
   const joining = await unlessFailed(located, reviewed);
   if (!request.showCodeDuringScan) await reviewed;

@@ -12,6 +12,7 @@ import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
 import { combinedSummary, scanForSecrets, type ScanResult, type SecretSummary } from './secrets/scan.js';
+export { startScanThreadsEarly, stopEarlyScanThreads } from './secrets/pool.js';
 import { describeSource, readWorkspace } from './source-info.js';
 
 export interface OutgoingSession {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PieceRequest, PieceResult } from './scan-piece.js';
 
@@ -46,6 +47,15 @@ export class SecretScanPool {
     return this.threads.length;
   }
 
+  /** Started early and not yet used: the threads do not keep the process alive meanwhile. */
+  unref(): void {
+    for (const thread of this.threads) thread.worker.unref();
+  }
+
+  ref(): void {
+    for (const thread of this.threads) thread.worker.ref();
+  }
+
   /** The piece's buffer is handed over to the worker (transferred, not copied), and comes back with the result. */
   scan(request: PieceRequest): Promise<ScannedPiece> {
     if (this.failure) return Promise.reject(this.failure);
@@ -85,4 +95,39 @@ export class SecretScanPool {
     });
     return thread;
   }
+}
+
+/** One core is left to the thread that reads and hashes; at most 3 scan threads, for memory. */
+export function scanThreadCount(): number {
+  return Math.min(availableParallelism() - 1, 3);
+}
+
+let early: SecretScanPool | undefined;
+
+/**
+ * Starts the scan threads ahead of the scan: each takes about 60 ms to load its rules, which
+ * otherwise held up the start of the scan while the sender was still finding the session and
+ * joining the DHT. The next scanForSecrets takes them, whatever its size; if none does, they
+ * never keep the process alive, and stopEarlyScanThreads ends them.
+ */
+export function startScanThreadsEarly(): void {
+  const workers = scanThreadCount();
+  if (early || workers <= 0) return;
+  early = new SecretScanPool(workers);
+  early.unref();
+}
+
+/** The threads started early, if any, for one scan, which closes them when it ends. */
+export function takeEarlyScanThreads(): SecretScanPool | undefined {
+  const pool = early;
+  early = undefined;
+  pool?.ref();
+  return pool;
+}
+
+/** Ends the threads started early that no scan took (a send that stopped before its scan). */
+export async function stopEarlyScanThreads(): Promise<void> {
+  const pool = early;
+  early = undefined;
+  await pool?.close();
 }

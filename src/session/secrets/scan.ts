@@ -4,12 +4,11 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { ManifestFile } from '../../bundle/manifest.js';
-import { availableParallelism } from 'node:os';
 import { BufferPool } from '../../bundle/buffer-pool.js';
 import { BeamError } from '../../errors.js';
 import { HashingReader, type ReadHash } from '../../bundle/pack.js';
 import { readFully } from '../../bundle/read-chunks.js';
-import { SecretScanPool, type ScannedPiece } from './pool.js';
+import { scanThreadCount, SecretScanPool, takeEarlyScanThreads, type ScannedPiece } from './pool.js';
 import type { PieceRequest } from './scan-piece.js';
 
 /** Text is handed to the rules in pieces of about this size, cut at line ends. */
@@ -93,8 +92,9 @@ export async function scanForSecrets(
   let bytesScanned = 0;
   const ordered = [...files].sort((a, b) => Number(b.path === 'events.jsonl') - Number(a.path === 'events.jsonl'));
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
-  const workers = Math.min(availableParallelism() - 1, 3);
-  const pool = totalBytes >= POOL_THRESHOLD_BYTES && workers > 0 ? new SecretScanPool(workers) : undefined;
+  const workers = scanThreadCount();
+  // Threads started early are used even for a small scan: their rules are loaded already.
+  const pool = takeEarlyScanThreads() ?? (totalBytes >= POOL_THRESHOLD_BYTES && workers > 0 ? new SecretScanPool(workers) : undefined);
   // The rules are loaded here only when this thread scans itself (they cost ~12 MiB).
   const scanHere = pool ? undefined : (await import('./scan-piece.js')).scanPiece;
   // A piece is at most a carried line start (under PIECE_BYTES) plus PIECE_BYTES.
