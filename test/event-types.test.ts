@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { EVENT_CLASSES, NEUTRALISED_BY } from '../src/session/transform/event-types.js';
+import { EVENT_CLASSES, NEUTRALISED_BY, eventClass } from '../src/session/transform/event-types.js';
 import { transformEvents } from '../src/session/transform/events.js';
 import { clientEventSchema } from './helpers/copilot-cli.js';
 import { tempDir } from './helpers/e2e.js';
@@ -55,4 +55,10 @@ test('events of types the client never writes are left out, and the parent chain
     ['d', 'assistant.turn_end', 'a'],
   ]);
   assert.equal(after[2]!.parentId, 'd', 'the closing block follows the last kept event');
+});
+
+test("an event type named like one of Object's members is inert, not that member", () => {
+  for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(eventClass(type), 'inert', type);
+  assert.equal(eventClass('assistant.idle'), 'dropped');
+  assert.equal(eventClass('tool.execution_start'), 'neutralised');
 });

@@ -189,6 +189,9 @@ export const NEUTRALISED_BY: Readonly<Record<string, string>> = Object.freeze({
   'tool.user_requested': 'arguments remapped',
 });
 
+/** A Map, not the object: a type such as "constructor" must not find Object.prototype's members. */
+const CLASS_OF = new Map(Object.entries(EVENT_CLASSES));
+
 export function eventClass(type: string): EventClass {
-  return EVENT_CLASSES[type] ?? 'inert';
+  return CLASS_OF.get(type) ?? 'inert';
 }

@@ -195,7 +195,8 @@ export class EventLogRewriter {
   /** What becomes of one line (without its line feed): kept as it is, dropped, or these bytes instead. */
   private rewriteLine(bytes: Buffer): LineOutcome {
     const line = withoutCr(bytes).toString('utf8');
-    if (line.trim() === '') return DROP;
+    // An event starts with "{": only other lines can be blank.
+    if (line.charCodeAt(0) !== 0x7b && line.trim() === '') return DROP;
     let event: SessionEvent;
     try {
       event = JSON.parse(line) as SessionEvent;
