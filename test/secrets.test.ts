@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile, appendFile, utimes, open, rm, stat } from 'node:fs/promises';
+import { readFile, writeFile, appendFile, utimes, open, rm, stat, mkdir } from 'node:fs/promises';
 import { BeamError } from '../src/errors.js';
 import { fileIdentity, hashFile } from '../src/bundle/pack.js';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createSampleSession } from '../scripts/sample-session.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
-import { startScanThreadsEarly, stopEarlyScanThreads, takeEarlyScanThreads } from '../src/session/secrets/pool.js';
+import { scanThreadCount, startScanThreadsEarly, stopEarlyScanThreads, takeEarlyScanThreads } from '../src/session/secrets/pool.js';
 import { execFileSync } from 'node:child_process';
 import { findSecrets, redact } from '../src/session/secrets/rules.js';
 import { tempDir } from './helpers/e2e.js';
@@ -133,21 +133,26 @@ test('a file that cannot be read during the scan stops it with one line, even wh
   await assert.rejects(scanForSecrets(dir, files, undefined, { hash: true }), (error: Error) => error instanceof BeamError && /^cannot read .*big\.txt: ENOENT/.test(error.message));
 });
 
-test('scan threads started early are taken by the next scan, whatever its size, and find the same secrets', async () => {
+// A machine with one core starts no scan threads, early or not.
+const noScanThreads = { skip: scanThreadCount() < 1 ? 'one core: no scan threads' : false };
+
+test('scan threads started early are taken by the next scan, whatever its size, and find the same secrets', noScanThreads, async () => {
   const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets-early'), eventsBytes: 64 * 1024 });
   await writeFile(join(dir, 'plan.md'), `Use ${FAKE_SLACK_TOKEN} to post.\n`);
   const { files } = await scanSessionFolder(dir);
   const inThread = await scanForSecrets(dir, files, undefined, { hash: true });
   startScanThreadsEarly();
   const early = await scanForSecrets(dir, files, undefined, { hash: true });
-  assert.equal(takeEarlyScanThreads(), undefined, 'the scan took the early threads (and closed them)');
+  const left = takeEarlyScanThreads();
+  await left?.close();
+  assert.equal(left, undefined, 'the scan took the early threads (and closed them)');
   assert.deepEqual(early.summary, inThread.summary);
   assert.deepEqual(early.summary.kinds, { SLACK_TOKEN: 1 });
   assert.deepEqual([...early.hashes.entries()].sort(), [...inThread.hashes.entries()].sort());
   await stopEarlyScanThreads(); // nothing left to stop
 });
 
-test('scan threads started early and never used do not keep the process alive', async () => {
+test('scan threads started early and never used do not keep the process alive', noScanThreads, async () => {
   const pool = new URL('../src/session/secrets/pool.js', import.meta.url).href;
   const script = join(await tempDir('secrets-early-exit'), 'child.mjs');
   // The first threads scan a piece, which shows they run in the child; the second are left
@@ -167,4 +172,22 @@ test('scan threads started early and never used do not keep the process alive', 
   );
   const output = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(output.trim(), 'SLACK_TOKEN');
+});
+
+test('a scan whose folder for redacted copies is gone (a cancelled send) fails instead of making it again', async () => {
+  const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets-gone'), eventsBytes: 16 * 1024 });
+  await mkdir(join(dir, 'research', 'notes'), { recursive: true });
+  await writeFile(join(dir, 'research', 'notes', 'keys.md'), `Use ${FAKE_SLACK_TOKEN} to post.\n`);
+  const { files } = await scanSessionFolder(dir);
+  const gone = join(await tempDir('secrets-gone-copies'), 'removed');
+  await assert.rejects(scanForSecrets(dir, files, gone, { hash: true }), /ENOENT/);
+  await assert.rejects(stat(gone), /ENOENT/, 'the removed folder was not made again');
+});
+
+test('a stopped scan rejects at its next piece', async () => {
+  const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets-stopped'), eventsBytes: 16 * 1024 });
+  const { files } = await scanSessionFolder(dir);
+  const stop = new AbortController();
+  stop.abort();
+  await assert.rejects(scanForSecrets(dir, files, undefined, { hash: true, signal: stop.signal }), { name: 'AbortError' });
 });

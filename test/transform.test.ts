@@ -350,7 +350,8 @@ test('the streamed rewrite keeps unchanged lines byte for byte, writes CRLF as L
   const rewriter = new EventLogRewriter(move(mapping), new PathRemapper(mapping));
   const changed = { type: 'tool.execution_start', data: { toolCallId: 'c1', toolName: 'bash', arguments: { command: 'ls /src/app' } }, id: 'e3', parentId: 'e2' };
   const lines = [
-    '{"type":"user.message","data":{"content":"a","n":0.0},"id":"e1","parentId":null}',
+    '{"type":"user.message","data":{"content":"a","n":0.0},"id":"e0","parentId":null}',
+    '{"type":"user.message","data":{"content":"a2"},  "id":"e1","parentId":"e0"}',
     '{"type":"user.message","data":{"content":"b"},"id":"e2","parentId":"e1"}\r',
     '',
     '   ',
@@ -364,7 +365,13 @@ test('the streamed rewrite keeps unchanged lines byte for byte, writes CRLF as L
   // Fed as the receiver feeds it: pieces of one reused buffer, scribbled over once their parts are written.
   const reused = Buffer.alloc(original.length);
   const written: Buffer[] = [];
-  for (const [start, end] of [[0, 40], [40, 200], [200, original.length]] as const) {
+  // Cut inside the first line, between a CR and its LF, around the blank line's lone LF (a chunk
+  // of just "\n"), and inside the replaced line.
+  const crlf = original.indexOf('\r\n');
+  const blank = original.indexOf('\n\n') + 1;
+  const points = [0, 40, crlf + 1, blank, blank + 1, original.indexOf('ls /src/app'), original.length];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const [start, end] = [points[i]!, points[i + 1]!];
     const length = original.copy(reused, 0, start, end);
     for (const part of rewriter.push(reused.subarray(0, length))) written.push(Buffer.from(part));
     reused.fill(0x7b);
@@ -372,15 +379,16 @@ test('the streamed rewrite keeps unchanged lines byte for byte, writes CRLF as L
   const output = Buffer.concat(written).toString('utf8');
   const expected = [
     lines[0],
-    lines[1]!.slice(0, -1),
+    lines[1],
+    lines[2]!.slice(0, -1),
     'not json {',
     JSON.stringify({ ...changed, data: { ...changed.data, arguments: { command: 'ls /workspaces/app' } } }),
     // assistant.idle is left out and its child chained to its parent.
     '{"type":"tool.execution_complete","data":{"toolCallId":"c1","success":true,"result":{"content":"1.50"}},"id":"e5","parentId":"e3"}',
-    lines[8],
+    lines[9],
   ];
   assert.equal(output, `${expected.join('\n')}\n`);
   rewriter.finish();
   assert.equal(rewriter.report?.droppedEvents, 1);
-  assert.equal(rewriter.report?.events, 6);
+  assert.equal(rewriter.report?.events, 7);
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type ManifestFile, MANIFEST_FORMAT } from '../bundle/manifest.js';
@@ -79,9 +79,11 @@ export async function prepareOutgoing(home: string, query: string | undefined, c
   try {
     // One read of every file: this thread hashes what the scan threads then scan. It runs while
     // git describes the checkout and captures its work (a question, perhaps): neither needs it.
-    const scanning = scanForSecrets(location.dir, listed.files, redactDir, { hash: true });
-    scanning.catch(() => undefined); // awaited below, or settled before the copies are removed
+    const stopScan = new AbortController();
+    const scanning = scanForSecrets(location.dir, listed.files, redactDir, { hash: true, signal: stopScan.signal });
+    scanning.catch(() => undefined); // awaited below, or stopped and settled before the copies are removed
     const [source, work] = await Promise.all([describeSource(location.dir, workspace), options.work?.(workspace.gitRoot)]).catch(async (error: unknown) => {
+      stopScan.abort();
       await scanning.catch(() => undefined);
       throw error;
     });
@@ -193,6 +195,8 @@ async function prepareWork(work: OutgoingWork, redactDir: string | undefined): P
   const listed = await listFolder(work.dir);
   const files: ListedFile[] = listed.files;
   const redactInto = redactDir ? join(redactDir, WORK_FOLDER) : undefined;
+  // Inside the temporary folder, which the scan never makes again once it is removed.
+  if (redactInto) await mkdir(redactInto, { mode: 0o700 });
   // A patch or a log may hold a stray non-UTF-8 byte: it is scanned as Latin-1 rather than skipped.
   const patches = files.filter((file) => !file.path.startsWith(`${WORK_FILES.untracked}/`) && file.path !== WORK_FILES.bundle);
   const others = files.filter((file) => !patches.includes(file));

@@ -47,6 +47,16 @@ export class SecretScanPool {
     return this.threads.length;
   }
 
+  /** A thread failed (at its start, perhaps): every scan through this pool fails. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Starts more threads, up to `workers` in all. */
+  growTo(workers: number): void {
+    while (this.threads.length < workers) this.threads.push(this.startThread());
+  }
+
   /** Started early and not yet used: the threads do not keep the process alive meanwhile. */
   unref(): void {
     for (const thread of this.threads) thread.worker.unref();
@@ -105,22 +115,28 @@ export function scanThreadCount(): number {
 let early: SecretScanPool | undefined;
 
 /**
- * Starts the scan threads ahead of the scan: each takes about 60 ms to load its rules, which
+ * Starts one scan thread ahead of the scan: it takes about 60 ms to load its rules, which
  * otherwise held up the start of the scan while the sender was still finding the session and
- * joining the DHT. The next scanForSecrets takes them, whatever its size; if none does, they
- * never keep the process alive, and stopEarlyScanThreads ends them.
+ * joining the DHT. The next scanForSecrets takes it whatever its size (a large scan starts the
+ * rest of its threads then); if none does, it never keeps the process alive, and
+ * stopEarlyScanThreads ends it. One, not all: a small session's scan needs no more, and each
+ * costs about 35 MiB.
  */
 export function startScanThreadsEarly(): void {
-  const workers = scanThreadCount();
-  if (early || workers <= 0) return;
-  early = new SecretScanPool(workers);
+  if (early || scanThreadCount() <= 0) return;
+  early = new SecretScanPool(1);
   early.unref();
 }
 
-/** The threads started early, if any, for one scan, which closes them when it ends. */
+/** The threads started early, if any and still sound, for one scan, which closes them when it ends. */
 export function takeEarlyScanThreads(): SecretScanPool | undefined {
   const pool = early;
   early = undefined;
+  if (pool?.failed) {
+    // The scan starts its own as before, and says what fails if that fails too.
+    void pool.close();
+    return undefined;
+  }
   pool?.ref();
   return pool;
 }

@@ -67,6 +67,8 @@ export interface ScanOptions {
    * NUL): one pass over the session instead of a scan and a separate hashing pass.
    */
   readonly hash?: boolean;
+  /** Stops the scan at its next piece (it then rejects): nobody will use its result. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -93,8 +95,11 @@ export async function scanForSecrets(
   const ordered = [...files].sort((a, b) => Number(b.path === 'events.jsonl') - Number(a.path === 'events.jsonl'));
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const workers = scanThreadCount();
-  // Threads started early are used even for a small scan: their rules are loaded already.
-  const pool = takeEarlyScanThreads() ?? (totalBytes >= POOL_THRESHOLD_BYTES && workers > 0 ? new SecretScanPool(workers) : undefined);
+  const large = totalBytes >= POOL_THRESHOLD_BYTES && workers > 0;
+  // A thread started early is used even for a small scan: its rules are loaded already.
+  const early = takeEarlyScanThreads();
+  if (early && large) early.growTo(workers);
+  const pool = early ?? (large ? new SecretScanPool(workers) : undefined);
   // The rules are loaded here only when this thread scans itself (they cost ~12 MiB).
   const scanHere = pool ? undefined : (await import('./scan-piece.js')).scanPiece;
   // A piece is at most a carried line start (under PIECE_BYTES) plus PIECE_BYTES.
@@ -106,7 +111,7 @@ export async function scanForSecrets(
     for (const file of ordered) {
       const path = join(root, file.path);
       const hasher = options.hash ? await HashingReader.start(path) : undefined;
-      const result = await scanFile(path, file.path, redactInto ? join(redactInto, file.path) : undefined, scanner, options, hasher);
+      const result = await scanFile(path, file.path, redactInto, scanner, options, hasher);
       if (hasher) hashes.set(file.path, await hasher.finish());
       if (!result) continue;
       if (result.unredactable > 0) unredactable.push(file.path);
@@ -175,7 +180,7 @@ interface FileScan {
 async function scanFile(
   path: string,
   name: string,
-  redactedPath: string | undefined,
+  redactInto: string | undefined,
   scanner: Scanner,
   options: ScanOptions,
   hasher: HashingReader | undefined,
@@ -186,7 +191,7 @@ async function scanFile(
   const locations: Array<{ kind: string; line: number }> = [];
   /** Lines in the pieces recorded so far: the next piece starts on the line after them. */
   let linesBefore = 0;
-  const copy = redactedPath ? new RedactedCopy(redactedPath) : undefined;
+  const copy = redactInto ? new RedactedCopy(redactInto, name) : undefined;
   // Pieces are scanned ahead (in parallel with a pool) but recorded and redacted in file order.
   const inFlight: Array<{ readonly original: Uint8Array | undefined; readonly scanned: Promise<ScannedPiece> }> = [];
   let text = true;
@@ -216,6 +221,7 @@ async function scanFile(
   };
   try {
     for await (const piece of readPieces(path, scanner.buffers)) {
+      options.signal?.throwIfAborted();
       // Hashed before it is submitted: the piece's buffer then leaves for a scan thread.
       hasher?.update(piece);
       if (text && hasNul(piece) && options.lenient !== 'any') text = false;
@@ -312,19 +318,33 @@ function cutPoint(buffer: Uint8Array): number {
   return cut;
 }
 
-/** The redacted copy of one file, opened on its first write. */
+/**
+ * The redacted copy of one file, opened on its first write, inside `root` (which must exist).
+ * A root removed meanwhile (a send cancelled during its scan) is never made again: the copy
+ * fails instead, so no copy of session content outlives the send.
+ */
 class RedactedCopy {
   private readonly hash = createHash('sha256');
+  private readonly path: string;
   private size = 0;
   private out: WriteStream | undefined;
+  private failure: Error | undefined;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly relative: string,
+  ) {
+    this.path = join(root, relative);
+  }
 
   async write(bytes: Uint8Array): Promise<void> {
     if (!this.out) {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await makeFoldersBelow(this.root, dirname(this.relative));
       this.out = createWriteStream(this.path, { mode: 0o600 });
+      // Kept for the next write or the finish: an unheard 'error' would end the process.
+      this.out.on('error', (error) => (this.failure ??= error));
     }
+    if (this.failure) throw this.failure;
     this.hash.update(bytes);
     this.size += bytes.length;
     if (!this.out.write(bytes)) await once(this.out, 'drain');
@@ -332,6 +352,7 @@ class RedactedCopy {
 
   async finish(): Promise<RedactedFile> {
     await this.close();
+    if (this.failure) throw this.failure;
     return { path: this.path, size: this.size, sha256: this.hash.digest('hex') };
   }
 
@@ -344,6 +365,18 @@ class RedactedCopy {
     if (!this.out || this.out.closed) return;
     const closed = once(this.out, 'close');
     this.out.end();
-    await closed;
+    await closed.catch(() => undefined);
+  }
+}
+
+/** The folders of `relative` (bundle path separators) made one by one inside `root`, never `root` itself. */
+async function makeFoldersBelow(root: string, relative: string): Promise<void> {
+  if (relative === '.' || relative === '') return;
+  let folder = root;
+  for (const name of relative.split('/')) {
+    folder = join(folder, name);
+    await mkdir(folder, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
   }
 }
