@@ -148,14 +148,14 @@ async function openNext(
 }
 
 /** Checks the hash and waits for the bytes to reach the file (and, if large, starts writing them back). */
-async function closeVerified(open: OpenFile): Promise<void> {
-  const { file, sink, hash } = open;
+async function closeVerified(current: OpenFile): Promise<void> {
+  const { file, sink, hash } = current;
   if (hash.digest('hex') !== file.sha256) {
     await sink.destroy();
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
   await sink.close();
-  if (file.size >= EARLY_FLUSH_FROM_BYTES) startWritingBack(open.path);
+  if (file.size >= EARLY_FLUSH_FROM_BYTES) startWritingBack(current.path);
 }
 
 /** Files this large start on their way to disk as soon as they are complete. */

@@ -12,8 +12,9 @@ import { assertNotInUse } from './busy.js';
 import { chooseSession } from './choose.js';
 import type { SessionLocation } from './find.js';
 import { combinedSummary, scanForSecrets, type ScanResult, type SecretSummary } from './secrets/scan.js';
-export { startScanThreadsEarly, stopEarlyScanThreads } from './secrets/pool.js';
 import { describeSource, readWorkspace } from './source-info.js';
+
+export { startScanThreadsEarly, stopEarlyScanThreads } from './secrets/pool.js';
 
 export interface OutgoingSession {
   readonly location: SessionLocation;
