@@ -5,6 +5,7 @@ import { parseCode, type Code } from '../code/code.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../bundle/limits.js';
 import { decodeReason, encodeJson, MessageKind } from '../bundle/messages.js';
 import { receiveFiles } from '../bundle/receive-files.js';
+import { WriteBack } from '../bundle/write-back.js';
 import { BeamError, toBeamError } from '../errors.js';
 import { checkoutDrift } from '../session/checkout-drift.js';
 import { copilotOlderThan } from '../session/copilot-version.js';
@@ -295,7 +296,8 @@ async function installOffered(
   let senderKnowsWhy = false;
   try {
     await channel.send(MessageKind.Accept, new Uint8Array(0));
-    const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions, plan ? workDir : undefined);
+    const writeBack = new WriteBack();
+    const { move, report, leftOut } = await receiveAndTransform(channel, manifest, destination, staging, settings, decisions, plan ? workDir : undefined, writeBack);
     await channel.send(MessageKind.Reviewing, new Uint8Array(0));
     const review = reviewOf(manifest.sessionId, report, leftOut);
     if (!(await askWhileSenderWaits(channel, (signal) => decisions.installReviewed(review, signal)))) {
@@ -304,6 +306,8 @@ async function installOffered(
     }
     // A beam cancelled by now reports the cancellation; it must not also install.
     if (lifetime.cancelled) throw new BeamError('interrupted', 'the beam was cancelled');
+    // A disk error the early write-back saw, the installer's own pass would not see again.
+    await writeBack.done();
     const work = manifest.source.work;
     let forgetLanding = (): void => undefined;
     if (plan && work) {
@@ -359,6 +363,7 @@ async function receiveAndTransform(
   settings: ReceiveSettings,
   decisions: ReceiverDecisions,
   workDir: string | undefined,
+  writeBack: WriteBack,
 ): Promise<{ move: MoveDescription; report: TransformReport; leftOut: string[] }> {
   decisions.tell({ type: 'receiving', bytes: manifest.totalBytes });
   const move: MoveDescription = {
@@ -373,6 +378,7 @@ async function receiveAndTransform(
   const receivingSince = performance.now();
   await receiveFiles(channel, manifest, staging.dir, {
     idleTimeoutMs: settings.idleTimeoutMs,
+    writeBack,
     onProgress: (done, total) => decisions.tell({ type: 'progress', done, total }),
     handlingOf: (file, target) => {
       if (file.path !== 'events.jsonl') return undefined;

@@ -4,6 +4,7 @@ export * from './messages.js';
 export * from './pack.js';
 export * from './paths.js';
 export * from './receive-files.js';
+export * from './write-back.js';
 export * from './file-sink.js';
 export * from './send-files.js';
 export * from './hello.js';

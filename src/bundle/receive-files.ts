@@ -1,10 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamError } from '../errors.js';
 import { BufferPool } from './buffer-pool.js';
 import { BlockDecompressor, CorruptBlockError } from './codec.js';
 import { DiskBacklog } from './disk-backlog.js';
+import type { WriteBack } from './write-back.js';
 import { streamSink, type FileRewriter, type FileSink, type StagedFile } from './file-sink.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
@@ -49,7 +50,13 @@ export async function receiveFiles(
   channel: SecureChannel,
   manifest: Manifest,
   stagingDir: string,
-  options: { idleTimeoutMs: number; onProgress?: ProgressListener; handlingOf?: (file: ManifestFile, target: StagedFile) => FileHandling | undefined },
+  options: {
+    idleTimeoutMs: number;
+    onProgress?: ProgressListener;
+    handlingOf?: (file: ManifestFile, target: StagedFile) => FileHandling | undefined;
+    /** Each complete, verified file is handed to it, to start on its way to disk. */
+    writeBack?: WriteBack;
+  },
 ): Promise<void> {
   for (const directory of manifest.directories) {
     await mkdir(join(stagingDir, directory), { recursive: true, mode: PRIVATE_FOLDER_MODE });
@@ -77,6 +84,7 @@ export async function receiveFiles(
         current.remaining -= bytes.length;
         if (current.remaining === 0) {
           await closeVerified(current);
+          options.writeBack?.add(current.path, current.file.size);
           current = await open();
         }
         done += bytes.length;
@@ -147,7 +155,7 @@ async function openNext(
   }
 }
 
-/** Checks the hash and waits for the bytes to reach the file (and, if large, starts writing them back). */
+/** Checks the hash and waits for the bytes to reach the file. */
 async function closeVerified(current: OpenFile): Promise<void> {
   const { file, sink, hash } = current;
   if (hash.digest('hex') !== file.sha256) {
@@ -155,28 +163,4 @@ async function closeVerified(current: OpenFile): Promise<void> {
     throw new BeamError('protocol', `"${file.path}" does not match its SHA-256 (tampered or corrupted): nothing was installed`);
   }
   await sink.close();
-  if (file.size >= EARLY_FLUSH_FROM_BYTES) startWritingBack(current.path);
-}
-
-/** Files this large start on their way to disk as soon as they are complete. */
-const EARLY_FLUSH_FROM_BYTES = 1024 * 1024;
-/** One file at a time, so that the flushes never hold more than one of libuv's threads. */
-let writingBack: Promise<void> = Promise.resolve();
-
-/**
- * Durability (fsync) is the installer's job, once every file is transformed. But the kernel
- * keeps a finished file's pages dirty until then, and the installer's fsync then wrote a whole
- * GiB while both sides waited (0.3-0.4 s). Started here, in the background, the writing back
- * overlaps the files still arriving, and the installer's fsync finds little left: at 1 GiB its
- * wait fell to about 40 ms. Failures are the installer's to find.
- */
-function startWritingBack(path: string): void {
-  writingBack = writingBack.then(() => dataSync(path));
-}
-
-async function dataSync(path: string): Promise<void> {
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return;
-  await handle.datasync().catch(() => undefined);
-  await handle.close().catch(() => undefined);
 }
