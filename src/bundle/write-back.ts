@@ -21,7 +21,7 @@ export class WriteBack {
   private failure: { readonly path: string; readonly error: Error } | undefined;
 
   constructor(
-    private readonly sync: (path: string) => Promise<void> = dataSync,
+    private readonly sync: (path: string) => Promise<void> = syncFileData,
     private readonly enabled = process.platform === 'linux',
   ) {}
 
@@ -46,7 +46,8 @@ export class WriteBack {
   }
 }
 
-async function dataSync(path: string): Promise<void> {
+/** A file's data on disk (fdatasync), as the installer's own pass does it for every staged file. */
+export async function syncFileData(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.datasync();

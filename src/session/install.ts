@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncFileData } from '../bundle/write-back.js';
 import { BeamError } from '../errors.js';
 import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 import { formatBytes } from '../format.js';
@@ -115,13 +116,7 @@ async function syncTree(dir: string): Promise<void> {
     entries.map(async (entry) => {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) return syncTree(path);
-      if (!entry.isFile()) return;
-      const handle = await open(path, 'r');
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      if (entry.isFile()) await syncFileData(path);
     }),
   );
   await syncDirectory(dir);
