@@ -8,6 +8,8 @@ import {
   DATA_CHUNK_BYTES,
   MANIFEST_FORMAT,
   MessageKind,
+  encodeCredit,
+  FIRST_WINDOW_BYTES,
   WINDOW_BYTES,
   receiveFiles,
   sendFiles,
@@ -252,10 +254,14 @@ test('files are written owner-only', async () => {
   assert.deepEqual(await readdir(target), ['events.jsonl']);
 });
 
-test('flow control: a sender never gets more than the window ahead of a receiver that stops consuming', async () => {
-  const home = await tempDir('window');
+const MiB = 1024 * 1024;
+const ROUND_TRIP_MS = 20;
+
+/** An incompressible session of this many bytes, its manifest, and a sender reading it over a memory channel. */
+async function windowSetup(name: string, binaryBytes: number): Promise<{ manifest: Manifest; dir: string }> {
+  const home = await tempDir(name);
   // Incompressible, so DATA bytes on the wire equal file bytes.
-  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 1024, binaryBytes: 3 * WINDOW_BYTES });
+  const { id, dir } = await createSampleSession({ copilotHome: home, eventsBytes: 1024, binaryBytes });
   const scanned = await scanSessionFolder(dir);
   const manifest = validateSessionManifest(
     {
@@ -268,20 +274,61 @@ test('flow control: a sender never gets more than the window ahead of a receiver
     },
     DEFAULT_LIMITS,
   );
+  return { manifest, dir };
+}
+
+/**
+ * Takes DATA off the wire and grants credit for the first `grantBytes` of it, each MiB with the
+ * given idle share and a round trip's delay (a memory channel has none, so no window would ever
+ * be too small), then grants nothing more; resolves with the DATA bytes that arrived.
+ */
+async function receiveWithCredit(receiver: Awaited<ReturnType<typeof pairedChannels>>['receiver'], grantBytes: number, receiverIdle: number): Promise<number> {
+  let dataBytes = 0;
+  let granted = 0;
+  let owed = 0;
+  for (;;) {
+    const message = await receiver.receive(5000).catch(() => undefined);
+    if (!message) return dataBytes;
+    if (message.kind !== MessageKind.Data) continue;
+    dataBytes += message.body.length;
+    owed += message.body.length;
+    while (owed >= MiB && granted < grantBytes) {
+      setTimeout(() => receiver.send(MessageKind.Credit, encodeCredit({ bytes: MiB, receiverIdle })).catch(() => undefined), ROUND_TRIP_MS);
+      owed -= MiB;
+      granted += MiB;
+    }
+  }
+}
+
+test('flow control: a sender never gets more than the window ahead of a receiver that stops consuming', async () => {
+  const { manifest, dir } = await windowSetup('window', 3 * FIRST_WINDOW_BYTES);
   const { sender, receiver } = await pairedChannels();
   const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, { creditTimeoutMs: 1500 });
   // The receiver takes messages off the wire but grants no credit.
-  let dataBytes = 0;
-  const draining = (async () => {
-    for (;;) {
-      const message = await receiver.receive(5000).catch(() => undefined);
-      if (!message) return;
-      if (message.kind === MessageKind.Data) dataBytes += message.body.length;
-    }
-  })();
+  const draining = receiveWithCredit(receiver, 0, 0);
   await assert.rejects(sending, /the receiver sent nothing for 2 s/);
   receiver.close();
-  await draining;
-  assert.ok(dataBytes > WINDOW_BYTES / 2, `some data flowed (${dataBytes})`);
-  assert.ok(dataBytes <= WINDOW_BYTES + DATA_CHUNK_BYTES, `at most the window was sent without credit (${dataBytes})`);
+  const dataBytes = await draining;
+  assert.ok(dataBytes > FIRST_WINDOW_BYTES / 2, `some data flowed (${dataBytes})`);
+  assert.ok(dataBytes <= FIRST_WINDOW_BYTES + DATA_CHUNK_BYTES, `at most the first window was sent without credit (${dataBytes})`);
 });
+
+for (const [what, receiverIdle, grows] of [
+  ['a receiver starved by the window (idle) lets it grow', 1, true],
+  ['a busy receiver keeps the window where it started', 0, false],
+] as const) {
+  test(`flow control: ${what}`, async () => {
+    const granted = 24 * MiB;
+    const { manifest, dir } = await windowSetup('window-grows', granted + WINDOW_BYTES + 2 * DATA_CHUNK_BYTES);
+    const { sender, receiver } = await pairedChannels();
+    const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, { creditTimeoutMs: 1500 });
+    const draining = receiveWithCredit(receiver, granted, receiverIdle);
+    await assert.rejects(sending, /the receiver sent nothing for 2 s/);
+    receiver.close();
+    const dataBytes = await draining;
+    const firstWindowAhead = granted + FIRST_WINDOW_BYTES + DATA_CHUNK_BYTES;
+    if (grows) assert.ok(dataBytes > firstWindowAhead, `the sender went beyond its first window (${dataBytes})`);
+    else assert.ok(dataBytes <= firstWindowAhead, `the sender kept to its first window (${dataBytes})`);
+    assert.ok(dataBytes <= granted + WINDOW_BYTES + DATA_CHUNK_BYTES, `never more than the largest window (${dataBytes})`);
+  });
+}
