@@ -22,15 +22,17 @@ import { missingWormhole, runWormhole, startWormholeServices, type WormholeRun, 
 /**
  * `npm run bench` (not part of `npm test`): measures on this machine and rewrites the generated
  * part of docs/BENCHMARKS.md against the goals of issue 16. Medians of BENCH_RUNS runs (default
- * 3). Loopback: one DHT testnet shared by copilot-beam and the raw swarm, magic-wormhole with its
+ * 3), each tool at each size after BENCH_WARMUP untimed runs (default 1). Loopback: one DHT testnet shared by copilot-beam and the raw swarm, magic-wormhole with its
  * own services. Shaped: two network namespaces joined by a 20 MB/s link (root only). A benchmark
  * measures; it asserts nothing except that every transfer it times succeeded.
  *
- *   BENCH_RUNS=3  BENCH_SIZES=1,100,1024 (MiB)  BENCH_KINDS=compressible,source,incompressible
+ *   BENCH_RUNS=3  BENCH_WARMUP=1 (untimed runs before them)  BENCH_SIZES=1,100,1024 (MiB)
+ *   BENCH_KINDS=compressible,source,incompressible
  *   BENCH_SHAPED=0 skips the shaped link  BENCH_SHAPED_SIZES=1,100 (MiB)
  *   BENCH_RAW_IN_FLIGHT=<bytes> the raw swarm sender's write window  BENCH_SKIP_PROPERTIES=1
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const SIZES = mebibyteList(process.env.BENCH_SIZES ?? '1,100,1024');
 const KINDS = kindList(process.env.BENCH_KINDS);
 const SHAPED = process.env.BENCH_SHAPED !== '0';
@@ -87,7 +89,13 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
   return summary as Summary<T>;
 }
 
+/**
+ * The timed runs, after WARMUP untimed ones (numbered from -1 down) whose results are dropped. On
+ * this VM the first run of a tool at a size was often 10-35% slower than the next, with more CPU
+ * on both sides, for copilot-beam and the raw socket alike (BENCHMARKS, the slow first run).
+ */
 async function repeat<T>(runs: number, once: (run: number) => Promise<T>): Promise<T[]> {
+  for (let warmup = 1; warmup <= WARMUP; warmup++) await once(-warmup);
   const results: T[] = [];
   for (let run = 0; run < runs; run++) results.push(await once(run));
   return results;
@@ -164,7 +172,7 @@ async function flushToDisk(paths: readonly string[]): Promise<void> {
 }
 
 function runLine(tool: string, run: number, fields: string): void {
-  console.log(`  ${tool.padEnd(14)} run ${run + 1}: ${fields}`);
+  console.log(`  ${tool.padEnd(14)} ${run < 0 ? 'warm-up' : `run ${run + 1}`}: ${fields}`);
 }
 
 function cpu(senderMs: number | undefined, receiverMs: number | undefined): string {
@@ -546,7 +554,7 @@ function report(
     '# Benchmarks',
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
-    `${RUNS === 1 ? 'One run of each' : `Medians of ${RUNS} runs`}. Loopback: one hyperdht testnet (3 nodes on 127.0.0.1) for copilot-beam and the raw swarm;`,
+    `${RUNS === 1 ? 'One run of each' : `Medians of ${RUNS} runs`}${WARMUP > 0 ? `, after ${WARMUP === 1 ? 'one untimed warm-up run' : `${WARMUP} untimed warm-up runs`} of each tool at each size` : ''}. Loopback: one hyperdht testnet (3 nodes on 127.0.0.1) for copilot-beam and the raw swarm;`,
     'magic-wormhole 0.12 with its own mailbox server and transit relay on 127.0.0.1. Shaped: see below.',
     ...(EXTRA_CA_CERTS
       ? ['Every process runs without NODE_EXTRA_CA_CERTS, which this machine sets: Node reads that file at each start (see', 'Other measurements for what it costs), and no tool measured makes a TLS connection.']
