@@ -32,7 +32,7 @@ import { missingWormhole, runWormhole, startWormholeServices, type WormholeRun, 
  *   BENCH_RAW_IN_FLIGHT=<bytes> the raw swarm sender's write window  BENCH_SKIP_PROPERTIES=1
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const WARMUP = warmupCount(process.env.BENCH_WARMUP ?? '1');
 const SIZES = mebibyteList(process.env.BENCH_SIZES ?? '1,100,1024');
 const KINDS = kindList(process.env.BENCH_KINDS);
 const SHAPED = process.env.BENCH_SHAPED !== '0';
@@ -90,15 +90,22 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
 }
 
 /**
- * The timed runs, after WARMUP untimed ones (numbered from -1 down) whose results are dropped. On
- * this VM the first run of a tool at a size was often 10-35% slower than the next, with more CPU
- * on both sides, for copilot-beam and the raw socket alike (BENCHMARKS, the slow first run).
+ * The timed runs, after `warmups` untimed ones (numbered from -1 down) whose results are dropped.
+ * On this VM the first run of a tool at a size was often 10-35% slower than the next, with more
+ * CPU, mostly on the receiving side, for copilot-beam and the raw socket alike (docs/BENCHMARKS.md,
+ * part 6 of the tuning history: the slow first run).
  */
-async function repeat<T>(runs: number, once: (run: number) => Promise<T>): Promise<T[]> {
-  for (let warmup = 1; warmup <= WARMUP; warmup++) await once(-warmup);
+async function repeat<T>(runs: number, once: (run: number) => Promise<T>, warmups = WARMUP): Promise<T[]> {
+  for (let warmup = 1; warmup <= warmups; warmup++) await once(-warmup);
   const results: T[] = [];
   for (let run = 0; run < runs; run++) results.push(await once(run));
   return results;
+}
+
+function warmupCount(text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`BENCH_WARMUP must be a whole number of runs, 0 or more (it is "${text}")`);
+  return count;
 }
 
 function sizeLabel(mebibytesTarget: number): string {
@@ -305,7 +312,7 @@ async function benchSecretScan(root: string): Promise<{ bytes: number; mbPerSeco
     if (summary.found !== 1) throw new Error(`scan found ${summary.found} secrets, expected 1`);
     bytes = summary.bytesScanned;
     return performance.now() - start;
-  });
+  }, 0); // no warm-up: comparable with the scan rates of earlier reports
   await rm(join(root, 'scan'), { recursive: true, force: true });
   return { bytes, mbPerSecond: bytes / MB / (median(times) / 1000) };
 }

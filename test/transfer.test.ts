@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, appendFile, readFile, truncate, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   DEFAULT_LIMITS,
   DATA_CHUNK_BYTES,
@@ -24,6 +25,7 @@ import { scanSessionFolder } from '../src/session/session-files.js';
 import { createSampleSession, type SampleOptions } from '../scripts/sample-session.js';
 import { contentOnly, tempDir, treeDigest } from './helpers/e2e.js';
 import { pairedChannels } from './helpers/memory-channel.js';
+import type { SecureChannel } from '../src/transport/index.js';
 
 /** A sample session and its manifest; `compressed` marks every non-empty file to travel compressed. */
 async function sampleManifest(
@@ -255,7 +257,9 @@ test('files are written owner-only', async () => {
 });
 
 const MiB = 1024 * 1024;
-const ROUND_TRIP_MS = 20;
+/** Polls without a message before the receiver takes the sender to be waiting for credit. */
+const QUIET_POLLS = 3;
+const QUIET_POLL_MS = 10;
 
 /** An incompressible session of this many bytes, its manifest, and a sender reading it over a memory channel. */
 async function windowSetup(name: string, binaryBytes: number): Promise<{ manifest: Manifest; dir: string }> {
@@ -278,26 +282,42 @@ async function windowSetup(name: string, binaryBytes: number): Promise<{ manifes
 }
 
 /**
- * Takes DATA off the wire and grants credit for the first `grantBytes` of it, each MiB with the
- * given idle share and a round trip's delay (a memory channel has none, so no window would ever
- * be too small), then grants nothing more; resolves with the DATA bytes that arrived.
+ * Takes DATA off the wire in rounds, as a link whose round trip exceeds the window would deliver
+ * it: once nothing has arrived for a while (the sender waits for credit), it grants what it owes,
+ * 1 MiB per credit with the given idle share, until it has granted `grantBytes`; then it grants
+ * nothing more. Resolves with the DATA bytes that arrived, once the sender has given up.
  */
-async function receiveWithCredit(receiver: Awaited<ReturnType<typeof pairedChannels>>['receiver'], grantBytes: number, receiverIdle: number): Promise<number> {
+async function receiveInRounds(receiver: SecureChannel, sending: Promise<unknown>, grantBytes: number, receiverIdle: number): Promise<number> {
+  let settled = false;
+  sending.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   let dataBytes = 0;
-  let granted = 0;
   let owed = 0;
-  for (;;) {
-    const message = await receiver.receive(5000).catch(() => undefined);
-    if (!message) return dataBytes;
-    if (message.kind !== MessageKind.Data) continue;
+  let granted = 0;
+  let quiet = 0;
+  const take = async (): Promise<void> => {
+    const message = await receiver.receive(5000);
+    if (message.kind !== MessageKind.Data) return;
     dataBytes += message.body.length;
     owed += message.body.length;
-    while (owed >= MiB && granted < grantBytes) {
-      setTimeout(() => receiver.send(MessageKind.Credit, encodeCredit({ bytes: MiB, receiverIdle })).catch(() => undefined), ROUND_TRIP_MS);
-      owed -= MiB;
-      granted += MiB;
+  };
+  while (!settled) {
+    if (receiver.hasQueued) {
+      await take();
+      quiet = 0;
+      continue;
     }
+    await delay(QUIET_POLL_MS);
+    if (++quiet < QUIET_POLLS) continue;
+    for (; owed >= MiB && granted < grantBytes; owed -= MiB, granted += MiB) {
+      await receiver.send(MessageKind.Credit, encodeCredit({ bytes: MiB, receiverIdle }));
+    }
+    quiet = 0;
   }
+  while (receiver.hasQueued) await take();
+  return dataBytes;
 }
 
 test('flow control: a sender never gets more than the window ahead of a receiver that stops consuming', async () => {
@@ -305,16 +325,15 @@ test('flow control: a sender never gets more than the window ahead of a receiver
   const { sender, receiver } = await pairedChannels();
   const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, { creditTimeoutMs: 1500 });
   // The receiver takes messages off the wire but grants no credit.
-  const draining = receiveWithCredit(receiver, 0, 0);
+  const dataBytes = await receiveInRounds(receiver, sending, 0, 0);
   await assert.rejects(sending, /the receiver sent nothing for 2 s/);
   receiver.close();
-  const dataBytes = await draining;
   assert.ok(dataBytes > FIRST_WINDOW_BYTES / 2, `some data flowed (${dataBytes})`);
   assert.ok(dataBytes <= FIRST_WINDOW_BYTES + DATA_CHUNK_BYTES, `at most the first window was sent without credit (${dataBytes})`);
 });
 
 for (const [what, receiverIdle, grows] of [
-  ['a receiver starved by the window (idle) lets it grow', 1, true],
+  ['a receiver starved by the window (idle while it waits) lets it grow', 1, true],
   ['a busy receiver keeps the window where it started', 0, false],
 ] as const) {
   test(`flow control: ${what}`, async () => {
@@ -322,10 +341,9 @@ for (const [what, receiverIdle, grows] of [
     const { manifest, dir } = await windowSetup('window-grows', granted + WINDOW_BYTES + 2 * DATA_CHUNK_BYTES);
     const { sender, receiver } = await pairedChannels();
     const sending = sendFiles(sender, (file) => join(dir, file.path), manifest, { creditTimeoutMs: 1500 });
-    const draining = receiveWithCredit(receiver, granted, receiverIdle);
+    const dataBytes = await receiveInRounds(receiver, sending, granted, receiverIdle);
     await assert.rejects(sending, /the receiver sent nothing for 2 s/);
     receiver.close();
-    const dataBytes = await draining;
     const firstWindowAhead = granted + FIRST_WINDOW_BYTES + DATA_CHUNK_BYTES;
     if (grows) assert.ok(dataBytes > firstWindowAhead, `the sender went beyond its first window (${dataBytes})`);
     else assert.ok(dataBytes <= firstWindowAhead, `the sender kept to its first window (${dataBytes})`);

@@ -7,8 +7,9 @@ import { decodeReason, MessageKind } from './messages.js';
  * Flow control above the transport. UDX keeps accepting packets for a reader that has paused,
  * so a sender faster than its receiver (a slow disk there, or the history rewrite) grew the
  * receiver's memory with the size of the session. The receiver now grants credit as it consumes
- * DATA, and the sender never has more than its window of DATA unacknowledged: at most
- * WINDOW_BYTES.
+ * DATA, and the sender sends no DATA while more than its window (at most WINDOW_BYTES) is
+ * unacknowledged. The window must stay above one credit step and one message, or a receiver
+ * could hold less than a step it may grant while the sender waits for it.
  */
 export const WINDOW_BYTES = 16 * 1024 * 1024;
 /**
@@ -19,14 +20,19 @@ export const WINDOW_BYTES = 16 * 1024 * 1024;
  * 9.87-10.16 s). A link whose bandwidth times round trip exceeds it grows it (WindowSize).
  */
 export const FIRST_WINDOW_BYTES = 4 * 1024 * 1024;
-/** A receiver idle at least this much while the sender waits for its credit is starved by the window. */
+/** The receiver idle at least this share of the time between two waits of the sender: the window starves it. */
 const GROW_WHEN_RECEIVER_IDLE = 0.5;
-/** A receiver idle less than this while the sender waits is what limits: a larger window only fills its memory. */
+/** The receiver idle less than this share: it is what limits, and a larger window only fills its memory. */
 const SHRINK_WHEN_RECEIVER_IDLE = 0.15;
-/** Starved credits in a row before the window doubles: the first credits of a beam find a receiver that has just started. */
-const STARVED_CREDITS_TO_GROW = 2;
 /**
- * The receiver grants credit in steps of this many bytes (a sixteenth of the window). Each grant
+ * Waits in a row that agree before the window changes: the first wait of a beam finds a receiver
+ * that has just started, and one busy stretch can be a collection or a file being closed.
+ */
+const WAITS_TO_CHANGE = 2;
+/** An idle share of 1 would weigh infinitely (below); a credit says at most this. */
+const MOST_IDLE_SHARE = 0.99;
+/**
+ * The receiver grants credit in steps of this many bytes (a quarter of the first window). Each grant
  * also carries the receiver's idle share, which the sender's level needs early: a step of a
  * quarter of the window, counted in compressed bytes, came after 20 MiB of a history or more.
  */
@@ -56,16 +62,26 @@ export function decodeCredit(body: Uint8Array): Credit {
 }
 
 /**
- * How much DATA the sender may have without credit, TCP's receive-window autotuning seen from the
- * sender. Each time the sender has to wait for credit, the receiver's idle share in that credit
- * says why: a receiver that was mostly waiting for data is starved by the window (bandwidth times
- * round trip exceeds it), so the window doubles, up to WINDOW_BYTES; a busy receiver is what
- * limits, and the window halves back towards FIRST_WINDOW_BYTES, since all it would add is
- * memory at the receiver.
+ * How much DATA the sender may have without credit: TCP's receive-window autotuning, seen from the
+ * sender. Each time the sender has to wait for credit, it judges how idle the receiver was since
+ * its previous wait. A receiver mostly waiting for data is starved by the window (the link's
+ * bandwidth times its round trip exceeds it), so the window doubles, up to WINDOW_BYTES; a busy
+ * receiver is what limits, and the window halves back towards FIRST_WINDOW_BYTES, since all it
+ * would add is memory at the receiver. Each takes WAITS_TO_CHANGE waits in a row.
+ *
+ * Each credit gives the receiver's idle share over the time it took to consume the credit's
+ * bytes. Averaging those shares would weigh the one credit whose span held the round trip's gap
+ * as little as the ones spent consuming a burst, so the shares are turned back into time: a
+ * receiver spends about the same busy time per byte, so a credit of b bytes at idle share s
+ * stands for b units of busy time and b·s/(1-s) units of idle time.
  */
 export class WindowSize {
   private bytes: number;
-  private starvedInARow = 0;
+  /** Since the sender last waited: bytes credited (busy time), and the idle time beside them, in the same unit. */
+  private busyWeight = 0;
+  private idleWeight = 0;
+  private starvedWaits = 0;
+  private busyWaits = 0;
 
   constructor(
     private readonly first = FIRST_WINDOW_BYTES,
@@ -78,15 +94,29 @@ export class WindowSize {
     return this.bytes;
   }
 
-  /** The sender had to wait for a credit that said the receiver was this idle (0 to 1). */
-  waitedFor(receiverIdle: number): void {
-    if (receiverIdle >= GROW_WHEN_RECEIVER_IDLE) {
-      if (++this.starvedInARow < STARVED_CREDITS_TO_GROW) return;
+  /** Every credit, as the sender takes it. */
+  credited(credit: Credit): void {
+    const share = Math.min(credit.receiverIdle, MOST_IDLE_SHARE);
+    this.busyWeight += credit.bytes;
+    this.idleWeight += (credit.bytes * share) / (1 - share);
+  }
+
+  /** The sender has more DATA out than the window and must wait for credit. */
+  blocked(): void {
+    if (this.busyWeight === 0) return; // no credit since the last wait: nothing to judge by
+    const idle = this.idleWeight / (this.busyWeight + this.idleWeight);
+    this.busyWeight = this.idleWeight = 0;
+    const starved = idle >= GROW_WHEN_RECEIVER_IDLE;
+    const busy = idle < SHRINK_WHEN_RECEIVER_IDLE;
+    this.starvedWaits = starved ? this.starvedWaits + 1 : 0;
+    this.busyWaits = busy ? this.busyWaits + 1 : 0;
+    if (this.starvedWaits >= WAITS_TO_CHANGE) {
       this.bytes = Math.min(this.bytes * 2, this.most);
-    } else if (receiverIdle < SHRINK_WHEN_RECEIVER_IDLE) {
+      this.starvedWaits = 0;
+    } else if (this.busyWaits >= WAITS_TO_CHANGE) {
       this.bytes = Math.max(this.bytes / 2, this.first);
+      this.busyWaits = 0;
     }
-    this.starvedInARow = 0;
   }
 }
 
@@ -110,15 +140,17 @@ export class SendWindow {
     this.outstanding += bytes;
     // Credits that already arrived are taken at once, so the receiver's news is never stale.
     while (this.channel.hasQueued) await this.takeCredit();
-    while (this.outstanding > this.size.current) this.size.waitedFor((await this.takeCredit()).receiverIdle);
+    if (this.outstanding <= this.size.current) return;
+    this.size.blocked();
+    while (this.outstanding > this.size.current) await this.takeCredit();
   }
 
-  private async takeCredit(): Promise<Credit> {
+  private async takeCredit(): Promise<void> {
     const credit = await receiveCredit(this.channel, this.timeoutMs);
     this.outstanding -= credit.bytes;
     this.lastReceiverIdle = credit.receiverIdle;
     if (this.outstanding < 0) throw new BeamError('protocol', 'the receiver granted credit for data it was never sent');
-    return credit;
+    this.size.credited(credit);
   }
 }
 
