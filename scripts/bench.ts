@@ -95,11 +95,23 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
  * CPU, mostly on the receiving side, for copilot-beam and the raw socket alike (docs/BENCHMARKS.md,
  * part 6 of the tuning history: the slow first run).
  */
-async function repeat<T>(runs: number, once: (run: number) => Promise<T>, warmups = WARMUP): Promise<T[]> {
-  for (let warmup = 1; warmup <= warmups; warmup++) await once(-warmup);
-  const results: T[] = [];
-  for (let run = 0; run < runs; run++) results.push(await once(run));
-  return results;
+async function repeat<T>(runs: number, once: (run: number) => Promise<T>, warmups = WARMUP): Promise<Runs<T>> {
+  const untimed: T[] = [];
+  for (let warmup = 1; warmup <= warmups; warmup++) untimed.push(await once(-warmup));
+  const timed: T[] = [];
+  for (let run = 0; run < runs; run++) timed.push(await once(run));
+  return { timed, first: untimed[0] };
+}
+
+/** The runs that count, and the first (untimed) one: reported beside the medians, since a person's beam is always a first run. */
+interface Runs<T> {
+  readonly timed: readonly T[];
+  readonly first: T | undefined;
+}
+
+/** The first run's end to end, when there was a warm-up. */
+function firstEndToEnd(runs: Runs<{ readonly endToEndMs: number }> | undefined): number | undefined {
+  return runs?.first?.endToEndMs;
 }
 
 function warmupCount(text: string): number {
@@ -122,6 +134,8 @@ interface SessionResult {
   readonly beam: Summary<BeamRun>;
   readonly raw: Summary<RawRun>;
   readonly wormhole: Summary<WormholeRun> | undefined;
+  /** End to end of each tool's untimed first run (undefined without a warm-up). */
+  readonly firstRuns: { readonly beam: number | undefined; readonly raw: number | undefined; readonly wormhole: number | undefined };
 }
 
 interface ShapedResult {
@@ -186,7 +200,7 @@ function cpu(senderMs: number | undefined, receiverMs: number | undefined): stri
   return `${seconds(senderMs ?? Number.NaN)} / ${seconds(receiverMs ?? Number.NaN)}`;
 }
 
-async function benchBeam(root: string, folder: string, sample: Sample, bootstrap: string): Promise<BeamRun[]> {
+async function benchBeam(root: string, folder: string, sample: Sample, bootstrap: string): Promise<Runs<BeamRun>> {
   return repeat(RUNS, async (run) => {
     const receiverHome = receiverHomeFor(root, folder, run);
     const result = await runBeam(sample.id, sample.home, receiverHome, bootstrap, root);
@@ -196,7 +210,7 @@ async function benchBeam(root: string, folder: string, sample: Sample, bootstrap
   });
 }
 
-async function benchRaw(folder: string, sample: Sample, bootstrap: string): Promise<RawRun[]> {
+async function benchRaw(folder: string, sample: Sample, bootstrap: string): Promise<Runs<RawRun>> {
   return repeat(RUNS, async (run) => {
     const output = join(folder, `raw-${run}.bin`);
     const result = await runRawSwarm(sample.files.map((file) => join(sample.dir, file.path)), output, bootstrap, RAW_IN_FLIGHT);
@@ -207,7 +221,7 @@ async function benchRaw(folder: string, sample: Sample, bootstrap: string): Prom
   });
 }
 
-async function benchWormhole(folder: string, sample: Sample, wormhole: WormholeServices): Promise<WormholeRun[]> {
+async function benchWormhole(folder: string, sample: Sample, wormhole: WormholeServices): Promise<Runs<WormholeRun>> {
   return repeat(RUNS, async (run) => {
     const work = join(folder, `wormhole-${run}`);
     const result = await runWormhole(sample.dir, work, wormhole);
@@ -237,9 +251,10 @@ async function benchSession(root: string, kind: SessionKind, target: number, boo
     bytes: sample.bytes,
     fileCount: sample.files.length,
     compressibility,
-    beam: summarise(beams),
-    raw: summarise(raws),
-    wormhole: wormholes && summarise(wormholes),
+    beam: summarise(beams.timed),
+    raw: summarise(raws.timed),
+    wormhole: wormholes && summarise(wormholes.timed),
+    firstRuns: { beam: firstEndToEnd(beams), raw: firstEndToEnd(raws), wormhole: firstEndToEnd(wormholes) },
   };
 }
 
@@ -271,7 +286,7 @@ async function benchShaped(root: string, network: ShapedNetwork, kind: SessionKi
       })
     : undefined;
   await rm(folder, { recursive: true, force: true });
-  return { kind, mebibytes: target, label, bytes: sample.bytes, beam: summarise(beams), wormhole: wormholes && summarise(wormholes) };
+  return { kind, mebibytes: target, label, bytes: sample.bytes, beam: summarise(beams.timed), wormhole: wormholes && summarise(wormholes.timed) };
 }
 
 /** The shaped runs, or why there are none (a "Skipped:" line in the report). */
@@ -306,7 +321,7 @@ async function benchSecretScan(root: string): Promise<{ bytes: number; mbPerSeco
   await appendFile(join(session.dir, 'events.jsonl'), `${JSON.stringify({ type: 'tool.execution_complete', data: { result: { content: token } } })}\n`);
   const { files } = await scanSessionFolder(session.dir);
   let bytes = 0;
-  const times = await repeat(RUNS, async () => {
+  const { timed: times } = await repeat(RUNS, async () => {
     const start = performance.now();
     const { summary } = await scanForSecrets(session.dir, files);
     if (summary.found !== 1) throw new Error(`scan found ${summary.found} secrets, expected 1`);
@@ -486,15 +501,20 @@ function compositionTable(results: readonly SessionResult[]): string[] {
 }
 
 function sessionsTable(results: readonly SessionResult[]): string[] {
-  const row = (r: SessionResult, tool: string, run: Summary<BeamRun> | Summary<RawRun> | Summary<WormholeRun> | undefined): string[] => {
+  const row = (r: SessionResult, tool: string, run: Summary<BeamRun> | Summary<RawRun> | Summary<WormholeRun> | undefined, first: number | undefined): string[] => {
     if (!run) return [];
     const pairing = 'pairingMs' in run ? seconds(run.pairingMs) : '-';
-    return [`| ${r.kind} | ${r.label} | ${tool} | ${seconds(run.endToEndMs)} | ${pairing} | ${rate(r.bytes, run.transferMs)} | ${mebibytes(run.senderRss)} / ${mebibytes(run.receiverRss)} | ${cpu(run.senderCpuMs, run.receiverCpuMs)} |`];
+    const firstRun = first === undefined ? '-' : seconds(first);
+    return [`| ${r.kind} | ${r.label} | ${tool} | ${seconds(run.endToEndMs)} | ${firstRun} | ${pairing} | ${rate(r.bytes, run.transferMs)} | ${mebibytes(run.senderRss)} / ${mebibytes(run.receiverRss)} | ${cpu(run.senderCpuMs, run.receiverCpuMs)} |`];
   };
   return [
-    '| kind | session | tool | end to end | pairing | transfer | peak RSS | CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...results.flatMap((r) => [...row(r, 'copilot-beam', r.beam), ...row(r, 'raw Hyperswarm socket', r.raw), ...row(r, 'magic-wormhole 0.12', r.wormhole)]),
+    '| kind | session | tool | end to end | first run | pairing | transfer | peak RSS | CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.flatMap((r) => [
+      ...row(r, 'copilot-beam', r.beam, r.firstRuns.beam),
+      ...row(r, 'raw Hyperswarm socket', r.raw, r.firstRuns.raw),
+      ...row(r, 'magic-wormhole 0.12', r.wormhole, r.firstRuns.wormhole),
+    ]),
     '',
   ];
 }
@@ -583,7 +603,9 @@ function report(
     'sides holding a confirmed key (includes starting the receiving process). *Transfer*: session bytes over the receiver\'s',
     'streaming time (copilot-beam: first byte to every file decompressed, hashed, rewritten where needed and written, fsync',
     'excluded; raw swarm: first byte to last byte written; magic-wormhole: its `rx file`, of a deflated zip). *Peak RSS*',
-    'and *CPU* (user + system): sender / receiver, from wait4. The raw swarm moves the same files as one byte stream over',
+    'and *CPU* (user + system): sender / receiver, from wait4. *First run*: end to end of the untimed warm-up run, each',
+    'tool\'s first at that size, left out of the medians (on this VM a first run was often much slower, for every tool).',
+    'The raw swarm moves the same files as one byte stream over',
     `the same Hyperswarm setup. Its sender ${rawWindowText(RAW_IN_FLIGHT)}.`,
     '',
     ...sessionsTable(measured.results),
