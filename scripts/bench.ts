@@ -90,7 +90,8 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
 }
 
 /**
- * The timed runs, after `warmups` untimed ones (numbered from -1 down) whose results are dropped.
+ * The timed runs, after `warmups` untimed ones (numbered from -1 down), which the medians leave
+ * out; the first of them is kept for the report (the loopback table's *first run*).
  * On this VM the first run of a tool at a size was often 10-35% slower than the next, with more
  * CPU, mostly on the receiving side, for copilot-beam and the raw socket alike (docs/BENCHMARKS.md,
  * part 6 of the tuning history: the slow first run).
@@ -604,7 +605,8 @@ function report(
     'streaming time (copilot-beam: first byte to every file decompressed, hashed, rewritten where needed and written, fsync',
     'excluded; raw swarm: first byte to last byte written; magic-wormhole: its `rx file`, of a deflated zip). *Peak RSS*',
     'and *CPU* (user + system): sender / receiver, from wait4. *First run*: end to end of the untimed warm-up run, each',
-    'tool\'s first at that size, left out of the medians (on this VM a first run was often much slower, for every tool).',
+    'tool\'s first at that size, left out of the medians (on this VM a first run was often much slower, for copilot-beam',
+    'and the raw socket alike; see the tuning history, part 6).',
     'The raw swarm moves the same files as one byte stream over',
     `the same Hyperswarm setup. Its sender ${rawWindowText(RAW_IN_FLIGHT)}.`,
     '',

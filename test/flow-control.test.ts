@@ -18,48 +18,88 @@ test('a malformed credit is refused as a protocol error', () => {
 
 const MiB = 1024 * 1024;
 
-/** One stretch between two waits of the sender: credits of 1 MiB with these idle shares, then the wait. */
-function round(size: WindowSize, ...idleShares: number[]): void {
-  for (const receiverIdle of idleShares) size.credited({ bytes: MiB, receiverIdle });
-  size.blocked();
+/** A window on a clock the test moves: each credit arrives `afterMs` after the one before. */
+function windowOnClock(): { size: WindowSize; credit: (afterMs: number, receiverIdle: number) => void } {
+  let nowMs = 0;
+  const size = new WindowSize(FIRST_WINDOW_BYTES, WINDOW_BYTES, () => nowMs);
+  return {
+    size,
+    credit: (afterMs, receiverIdle) => {
+      nowMs += afterMs;
+      size.credited({ bytes: MiB, receiverIdle });
+    },
+  };
 }
 
-test('the window starts small and doubles after two waits in a row that find the receiver starved, up to the most', () => {
-  const size = new WindowSize(FIRST_WINDOW_BYTES, WINDOW_BYTES);
-  assert.equal(size.current, FIRST_WINDOW_BYTES);
-  size.blocked(); // the first wait: no credit yet, nothing to judge
-  round(size, 0.9, 0.9);
-  assert.equal(size.current, FIRST_WINDOW_BYTES, 'one starved stretch could be the receiver starting up');
-  round(size, 0.9, 0.9);
-  assert.equal(size.current, 2 * FIRST_WINDOW_BYTES);
-  round(size, 0.9);
-  round(size, 0.3); // neither starved nor busy: the count starts again
-  round(size, 0.9);
-  assert.equal(size.current, 2 * FIRST_WINDOW_BYTES);
-  for (let i = 0; i < 20; i++) round(size, 1);
-  assert.equal(size.current, WINDOW_BYTES);
+/**
+ * One round trip of a link whose round trip exceeds the window, judged as the sender does once
+ * its window is full: a wait after every credit. The first credit of a round spans the wait for
+ * the burst (mostly idle), the rest the burst consumed (busy).
+ */
+function longRound(w: ReturnType<typeof windowOnClock>): void {
+  const credits = w.size.current / MiB; // the window's worth: a round trip delivers no more
+  w.credit(90, 0.9);
+  w.size.blocked();
+  for (let i = 1; i < credits; i++) {
+    w.credit(3, 0.05);
+    w.size.blocked();
+  }
+}
+
+test('on a link whose round trip exceeds the window, the window grows, though the sender waits after every credit', () => {
+  const w = windowOnClock();
+  w.credit(500, 1); // the first credit only starts the clock: its span held the receiver's start
+  w.size.blocked();
+  assert.equal(w.size.current, FIRST_WINDOW_BYTES);
+  longRound(w);
+  assert.equal(w.size.current, FIRST_WINDOW_BYTES, 'one idle stretch is not enough');
+  longRound(w);
+  assert.equal(w.size.current, 2 * FIRST_WINDOW_BYTES);
+  for (let i = 0; i < 40; i++) longRound(w);
+  assert.equal(w.size.current, WINDOW_BYTES, 'and up to the most, never beyond');
 });
 
-test('a stretch is judged by time, not by its count of credits: one long wait for data outweighs a burst consumed busily', () => {
-  // A link whose round trip exceeds the window: each stretch is a gap (one credit mostly idle)
-  // and a burst consumed at full speed (three credits barely idle). By count the receiver
-  // looks 30% idle; by time it waited 70% of the stretch.
-  const size = new WindowSize(FIRST_WINDOW_BYTES, WINDOW_BYTES);
-  round(size, 0.9, 0.1, 0.1, 0.1);
-  round(size, 0.9, 0.1, 0.1, 0.1);
-  assert.equal(size.current, 2 * FIRST_WINDOW_BYTES);
+test('a receiver that stalls on its disk and then drains is busy by time, though its fast credit says idle', () => {
+  const w = windowOnClock();
+  w.credit(1, 0);
+  for (let i = 0; i < 20; i++) {
+    w.credit(500, 0.02); // waited for the disk: busy, and long
+    w.size.blocked();
+    w.credit(5, 0.67); // drained what had queued: idle a while, and short
+    w.size.blocked();
+  }
+  assert.equal(w.size.current, FIRST_WINDOW_BYTES);
 });
 
-test('a busy receiver halves the window back after two busy waits in a row, never below where it started', () => {
-  const size = new WindowSize(FIRST_WINDOW_BYTES, WINDOW_BYTES);
-  for (let i = 0; i < 20; i++) round(size, 1);
-  assert.equal(size.current, WINDOW_BYTES);
-  round(size, 0.05);
-  assert.equal(size.current, WINDOW_BYTES, 'one busy stretch can be a collection or a file closing');
-  round(size, 0.05);
-  assert.equal(size.current, WINDOW_BYTES / 2);
-  for (let i = 0; i < 20; i++) round(size, 0);
-  assert.equal(size.current, FIRST_WINDOW_BYTES);
+test('a busy receiver halves the window back after two busy judgements in a row, never below where it started', () => {
+  const w = windowOnClock();
+  w.credit(1, 0);
+  for (let i = 0; i < 40; i++) longRound(w);
+  assert.equal(w.size.current, WINDOW_BYTES);
+  const busyWindow = (): void => {
+    for (let i = 0; i < w.size.current / MiB; i++) {
+      w.credit(5, 0.05);
+      w.size.blocked();
+    }
+  };
+  busyWindow();
+  assert.equal(w.size.current, WINDOW_BYTES, 'one busy stretch can be a collection or a file closing');
+  busyWindow();
+  assert.equal(w.size.current, WINDOW_BYTES / 2);
+  for (let i = 0; i < 20; i++) busyWindow();
+  assert.equal(w.size.current, FIRST_WINDOW_BYTES);
+});
+
+test('only the latest window of credits is judged: a long idle stretch the sender never waited in is forgotten', () => {
+  const w = windowOnClock();
+  w.credit(1, 0);
+  for (let i = 0; i < 100; i++) w.credit(50, 0.95); // the sender was the limit: it never waited
+  for (let i = 0; i < 4; i++) w.credit(5, 0.05);
+  w.size.blocked();
+  for (let i = 0; i < 100; i++) w.credit(50, 0.95);
+  for (let i = 0; i < 4; i++) w.credit(5, 0.05);
+  w.size.blocked();
+  assert.equal(w.size.current, FIRST_WINDOW_BYTES, 'two busy judgements; a mean over all of it would have grown the window');
 });
 
 test('the first window holds more than a credit step and a message, so a waiting sender always gets a credit', () => {

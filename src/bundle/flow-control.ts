@@ -20,17 +20,12 @@ export const WINDOW_BYTES = 16 * 1024 * 1024;
  * 9.87-10.16 s). A link whose bandwidth times round trip exceeds it grows it (WindowSize).
  */
 export const FIRST_WINDOW_BYTES = 4 * 1024 * 1024;
-/** The receiver idle at least this share of the time between two waits of the sender: the window starves it. */
+/** The receiver idle at least this share of the time over the latest window's worth of credits: the window starves it. */
 const GROW_WHEN_RECEIVER_IDLE = 0.5;
 /** The receiver idle less than this share: it is what limits, and a larger window only fills its memory. */
 const SHRINK_WHEN_RECEIVER_IDLE = 0.15;
-/**
- * Waits in a row that agree before the window changes: the first wait of a beam finds a receiver
- * that has just started, and one busy stretch can be a collection or a file being closed.
- */
-const WAITS_TO_CHANGE = 2;
-/** An idle share of 1 would weigh infinitely (below); a credit says at most this. */
-const MOST_IDLE_SHARE = 0.99;
+/** Judgements in a row that agree before the window changes: one busy stretch can be a collection or a file being closed. */
+const JUDGEMENTS_TO_CHANGE = 2;
 /**
  * The receiver grants credit in steps of this many bytes (a quarter of the first window). Each grant
  * also carries the receiver's idle share, which the sender's level needs early: a step of a
@@ -61,31 +56,43 @@ export function decodeCredit(body: Uint8Array): Credit {
   return { bytes: view.getUint32(0), receiverIdle: idlePermille / 1000 };
 }
 
+/** A credit as the sender took it: the time since the one before, and how idle the receiver said it was. */
+interface TimedCredit {
+  readonly bytes: number;
+  readonly spanMs: number;
+  readonly idleShare: number;
+}
+
 /**
  * How much DATA the sender may have without credit: TCP's receive-window autotuning, seen from the
- * sender. Each time the sender has to wait for credit, it judges how idle the receiver was since
- * its previous wait. A receiver mostly waiting for data is starved by the window (the link's
- * bandwidth times its round trip exceeds it), so the window doubles, up to WINDOW_BYTES; a busy
- * receiver is what limits, and the window halves back towards FIRST_WINDOW_BYTES, since all it
- * would add is memory at the receiver. Each takes WAITS_TO_CHANGE waits in a row.
+ * sender. When the sender has to wait for credit and a window's worth of credits has come since
+ * it last judged, it judges how idle the receiver was over the latest window's worth. A receiver
+ * mostly waiting for data is starved by the window (the link's bandwidth times its round trip
+ * exceeds it), so the window doubles, up to WINDOW_BYTES; a busy receiver is what limits, and the
+ * window halves back towards FIRST_WINDOW_BYTES, since all it would add is memory at the
+ * receiver. Either takes JUDGEMENTS_TO_CHANGE judgements in a row.
  *
- * Each credit gives the receiver's idle share over the time it took to consume the credit's
- * bytes. Averaging those shares would weigh the one credit whose span held the round trip's gap
- * as little as the ones spent consuming a burst, so the shares are turned back into time: a
- * receiver spends about the same busy time per byte, so a credit of b bytes at idle share s
- * stands for b units of busy time and b·s/(1-s) units of idle time.
+ * Idleness is weighed by time as the sender saw it: each credit's idle share counts for the time
+ * since the credit before it arrived. On a link whose round trip exceeds the window, a round
+ * brings one credit whose span held the wait (mostly idle, long) and a few that consumed the
+ * burst (busy, short); counted per credit the receiver would look busy, by time it is idle. Per
+ * window's worth, not per wait: once the window is full, the sender waits after every credit,
+ * and one credit alone is either a wait or a burst. The first credit of a beam only starts the
+ * clock: its span held the receiver's start, not the link.
  */
 export class WindowSize {
   private bytes: number;
-  /** Since the sender last waited: bytes credited (busy time), and the idle time beside them, in the same unit. */
-  private busyWeight = 0;
-  private idleWeight = 0;
-  private starvedWaits = 0;
-  private busyWaits = 0;
+  /** Credits since the last judgement, oldest first, trimmed to the latest window's worth. */
+  private recent: TimedCredit[] = [];
+  private recentBytes = 0;
+  private lastCreditAt: number | undefined;
+  private starvedInARow = 0;
+  private busyInARow = 0;
 
   constructor(
     private readonly first = FIRST_WINDOW_BYTES,
     private readonly most = WINDOW_BYTES,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.bytes = first;
   }
@@ -96,26 +103,32 @@ export class WindowSize {
 
   /** Every credit, as the sender takes it. */
   credited(credit: Credit): void {
-    const share = Math.min(credit.receiverIdle, MOST_IDLE_SHARE);
-    this.busyWeight += credit.bytes;
-    this.idleWeight += (credit.bytes * share) / (1 - share);
+    const at = this.now();
+    if (this.lastCreditAt !== undefined) {
+      this.recent.push({ bytes: credit.bytes, spanMs: at - this.lastCreditAt, idleShare: credit.receiverIdle });
+      this.recentBytes += credit.bytes;
+      // Older credits tell of a stretch that is over: a window's worth of the latest is enough.
+      while (this.recent.length > 1 && this.recentBytes - this.recent[0]!.bytes >= this.bytes) this.recentBytes -= this.recent.shift()!.bytes;
+    }
+    this.lastCreditAt = at;
   }
 
   /** The sender has more DATA out than the window and must wait for credit. */
   blocked(): void {
-    if (this.busyWeight === 0) return; // no credit since the last wait: nothing to judge by
-    const idle = this.idleWeight / (this.busyWeight + this.idleWeight);
-    this.busyWeight = this.idleWeight = 0;
-    const starved = idle >= GROW_WHEN_RECEIVER_IDLE;
-    const busy = idle < SHRINK_WHEN_RECEIVER_IDLE;
-    this.starvedWaits = starved ? this.starvedWaits + 1 : 0;
-    this.busyWaits = busy ? this.busyWaits + 1 : 0;
-    if (this.starvedWaits >= WAITS_TO_CHANGE) {
+    if (this.recentBytes < this.bytes) return; // less than a window's worth since the last judgement
+    const spanMs = this.recent.reduce((sum, credit) => sum + credit.spanMs, 0);
+    const idleMs = this.recent.reduce((sum, credit) => sum + credit.idleShare * credit.spanMs, 0);
+    this.recent = [];
+    this.recentBytes = 0;
+    const idle = spanMs > 0 ? idleMs / spanMs : 0;
+    this.starvedInARow = idle >= GROW_WHEN_RECEIVER_IDLE ? this.starvedInARow + 1 : 0;
+    this.busyInARow = idle < SHRINK_WHEN_RECEIVER_IDLE ? this.busyInARow + 1 : 0;
+    if (this.starvedInARow >= JUDGEMENTS_TO_CHANGE) {
       this.bytes = Math.min(this.bytes * 2, this.most);
-      this.starvedWaits = 0;
-    } else if (this.busyWaits >= WAITS_TO_CHANGE) {
+      this.starvedInARow = 0;
+    } else if (this.busyInARow >= JUDGEMENTS_TO_CHANGE) {
       this.bytes = Math.max(this.bytes / 2, this.first);
-      this.busyWaits = 0;
+      this.busyInARow = 0;
     }
   }
 }
