@@ -22,9 +22,10 @@ import { missingWormhole, runWormhole, startWormholeServices, type WormholeRun, 
 /**
  * `npm run bench` (not part of `npm test`): measures on this machine and rewrites the generated
  * part of docs/BENCHMARKS.md against the goals of issue 16. Medians of BENCH_RUNS runs (default
- * 3), each tool at each size after BENCH_WARMUP untimed runs (default 1). Loopback: one DHT testnet shared by copilot-beam and the raw swarm, magic-wormhole with its
- * own services. Shaped: two network namespaces joined by a 20 MB/s link (root only). A benchmark
- * measures; it asserts nothing except that every transfer it times succeeded.
+ * 3), each tool at each size after BENCH_WARMUP untimed runs (default 1). Loopback: one DHT
+ * testnet shared by copilot-beam and the raw swarm, magic-wormhole with its own services.
+ * Shaped: two network namespaces joined by a 20 MB/s link (root only). A benchmark measures; it
+ * asserts nothing except that every transfer it times succeeded.
  *
  *   BENCH_RUNS=3  BENCH_WARMUP=1 (untimed runs before them)  BENCH_SIZES=1,100,1024 (MiB)
  *   BENCH_KINDS=compressible,source,incompressible
@@ -90,11 +91,11 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
 }
 
 /**
- * The timed runs, after `warmups` untimed ones (numbered from -1 down), which the medians leave
- * out; the first of them is kept for the report (the loopback table's *first run*).
- * On this VM the first run of a tool at a size was often 10-35% slower than the next, with more
- * CPU, mostly on the receiving side, for copilot-beam and the raw socket alike (docs/BENCHMARKS.md,
- * part 6 of the tuning history: the slow first run).
+ * The timed runs, after `warmups` untimed ones (numbered from -1 down) that the medians leave out;
+ * the first of those is kept for the report (the loopback table's *first run*). On this VM the
+ * first run of a tool at a size was often 10-35% slower than the next, with more CPU, mostly on
+ * the receiving side, for copilot-beam and the raw socket alike (docs/BENCHMARKS.md, part 6 of
+ * the tuning history: the slow first run).
  */
 async function repeat<T>(runs: number, once: (run: number) => Promise<T>, warmups = WARMUP): Promise<Runs<T>> {
   const untimed: T[] = [];

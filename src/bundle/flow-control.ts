@@ -27,9 +27,9 @@ const SHRINK_WHEN_RECEIVER_IDLE = 0.15;
 /** Judgements in a row that agree before the window changes: one busy stretch can be a collection or a file being closed. */
 const JUDGEMENTS_TO_CHANGE = 2;
 /**
- * The receiver grants credit in steps of this many bytes (a quarter of the first window). Each grant
- * also carries the receiver's idle share, which the sender's level needs early: a step of a
- * quarter of the window, counted in compressed bytes, came after 20 MiB of a history or more.
+ * The receiver grants credit in steps of this many bytes (a quarter of the first window). Each
+ * grant also carries the receiver's idle share, which the sender's level needs early: a step of
+ * 4 MiB, counted in compressed bytes, came after 20 MiB of a history or more.
  */
 export const CREDIT_STEP_BYTES = 1024 * 1024;
 
