@@ -261,7 +261,7 @@ const MiB = 1024 * 1024;
 const QUIET_POLLS = 3;
 const QUIET_POLL_MS = 10;
 
-/** An incompressible session of this many bytes, its manifest, and a sender reading it over a memory channel. */
+/** An incompressible session with this many bytes of backups, and its manifest. */
 async function windowSetup(name: string, binaryBytes: number): Promise<{ manifest: Manifest; dir: string }> {
   const home = await tempDir(name);
   // Incompressible, so DATA bytes on the wire equal file bytes.
