@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { FramedConnection, MOST_UNREAD_BYTES } from '../src/transport/connection.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
+import { duplexPair } from './helpers/duplex-pair.js';
 
 test('frames survive being cut at every byte boundary', () => {
   const frames = [
@@ -48,4 +51,22 @@ test('another protocol version is named, unknown frame types refused', () => {
   const unknown = encodeFrame(FrameType.Sealed, new Uint8Array(1));
   unknown[5] = 0x55;
   assert.throws(() => new FrameDecoder().push(unknown), /unknown frame type/);
+});
+
+test('a peer that sends more than the connection may hold unread is cut off with a protocol error, its flood dropped', async () => {
+  const [a, b] = duplexPair();
+  const sender = new FramedConnection(a);
+  const receiver = new FramedConnection(b);
+  const frame = new Uint8Array(1024 * 1024);
+  // Within the bound, every frame waits to be read.
+  for (let sent = 0; sent + frame.length <= MOST_UNREAD_BYTES; sent += frame.length) await sender.send(FrameType.Sealed, frame);
+  await delay(10);
+  assert.equal((await receiver.receive(1000)).body.length, frame.length, 'frames up to the bound are delivered');
+  // Beyond it (one frame read, two more sent), the peer is taken to ignore flow control.
+  await sender.send(FrameType.Sealed, frame);
+  await sender.send(FrameType.Sealed, frame);
+  await delay(10);
+  await assert.rejects(receiver.receive(1000), /sent more than 32 MiB before it was read \(it ignores flow control\)/);
+  assert.equal(receiver.hasQueued, false, 'the queued flood was dropped');
+  sender.close();
 });

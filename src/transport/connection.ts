@@ -8,32 +8,39 @@ export interface ByteStream extends EventEmitter {
   write(data: Uint8Array): boolean;
   end(): void;
   destroy(error?: Error): void;
+  /** Not used by FramedConnection (see MOST_UNREAD_BYTES); a plain reader of the socket may. */
   pause(): void;
   resume(): void;
   readonly destroyed: boolean;
 }
 
-/** Frames buffered before we stop reading the socket and let the peer feel backpressure. */
-const HIGH_WATER_FRAMES = 64;
+/**
+ * Bytes of frames that may wait to be read before the peer is taken to ignore flow control. We
+ * do not pause the socket: UDX keeps accepting packets for a paused reader, so pausing only moved
+ * a flood into buffers we could not see. Every peer of ours keeps far less than this unread: a
+ * sender at most its credit window (16 MiB of DATA), anyone else a few small messages.
+ */
+export const MOST_UNREAD_BYTES = 32 * 1024 * 1024;
 /**
  * Bytes we keep writing past the socket's own (16 KiB) high-water mark before waiting for it to
  * drain: waiting at every full buffer empties the pipe and stalls the link between frames.
  */
 const WRITE_WINDOW_BYTES = 1024 * 1024;
-const LOW_WATER_FRAMES = 8;
 
 type Waiter = { resolve: (frame: Frame) => void; reject: (error: BeamError) => void };
 
 /**
- * Turns a byte stream into an ordered queue of frames with timeouts and backpressure both ways.
- * Any decoding error, close or socket error ends the connection and fails every pending read.
+ * Turns a byte stream into an ordered queue of frames with timeouts, backpressure on what we
+ * write, and a bound on what waits to be read. Any decoding error, close or socket error, or a
+ * peer that sends more than MOST_UNREAD_BYTES we have not read, ends the connection and fails
+ * every pending read.
  */
 export class FramedConnection {
   private readonly decoder = new FrameDecoder();
   private readonly queue: Frame[] = [];
   private waiter: Waiter | undefined;
   private failure: BeamError | undefined;
-  private paused = false;
+  private unreadBytes = 0;
   private closedByUs = false;
   private bytesSinceDrain = 0;
   private markEnded: (reason: BeamError) => void = () => undefined;
@@ -77,7 +84,7 @@ export class FramedConnection {
   receive(timeoutMs: number, whatWeWaitFor = 'the other side'): Promise<Frame> {
     const queued = this.queue.shift();
     if (queued) {
-      this.resumeIfDrained();
+      this.unreadBytes -= queued.body.length;
       return Promise.resolve(queued);
     }
     if (this.failure) return Promise.reject(this.failure);
@@ -143,16 +150,14 @@ export class FramedConnection {
       return;
     }
     this.queue.push(frame);
-    if (!this.paused && this.queue.length >= HIGH_WATER_FRAMES) {
-      this.paused = true;
-      this.socket.pause();
-    }
-  }
-
-  private resumeIfDrained(): void {
-    if (this.paused && this.queue.length <= LOW_WATER_FRAMES) {
-      this.paused = false;
-      this.socket.resume();
+    this.unreadBytes += frame.body.length;
+    if (this.unreadBytes > MOST_UNREAD_BYTES) {
+      // What is queued is dropped with the connection: holding a flood to deliver it first is what it wants.
+      this.queue.length = 0;
+      this.unreadBytes = 0;
+      this.close(
+        new BeamError('protocol', `the other side sent more than ${MOST_UNREAD_BYTES / 1024 / 1024} MiB before it was read (it ignores flow control): the connection was closed`),
+      );
     }
   }
 
