@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FramedConnection, MOST_UNREAD_BYTES } from '../src/transport/connection.js';
+import { COMPRESSED_CHUNK_BYTES, DEFAULT_LIMITS, WINDOW_BYTES } from '../src/bundle/index.js';
+import { FRAME_COST_BYTES, FramedConnection, MOST_UNREAD_BYTES, UNPAIRED_UNREAD_BYTES } from '../src/transport/connection.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../src/transport/framing.js';
 import { duplexPair } from './helpers/duplex-pair.js';
 
@@ -58,15 +59,45 @@ test('a peer that sends more than the connection may hold unread is cut off with
   const sender = new FramedConnection(a);
   const receiver = new FramedConnection(b);
   const frame = new Uint8Array(1024 * 1024);
-  // Within the bound, every frame waits to be read.
-  for (let sent = 0; sent + frame.length <= MOST_UNREAD_BYTES; sent += frame.length) await sender.send(FrameType.Sealed, frame);
+  // Within the bound (30 MiB and the frames' cost), every frame waits to be read.
+  for (let i = 0; i < 30; i++) await sender.send(FrameType.Sealed, frame);
   await delay(10);
-  assert.equal((await receiver.receive(1000)).body.length, frame.length, 'frames up to the bound are delivered');
-  // Beyond it (one frame read, two more sent), the peer is taken to ignore flow control.
-  await sender.send(FrameType.Sealed, frame);
-  await sender.send(FrameType.Sealed, frame);
+  assert.equal((await receiver.receive(1000)).body.length, frame.length, 'frames within the bound are delivered');
+  // Beyond it, the peer is taken to ignore flow control.
+  for (let i = 0; i < 4; i++) await sender.send(FrameType.Sealed, frame);
   await delay(10);
   await assert.rejects(receiver.receive(1000), /sent more than 32 MiB before it was read \(it ignores flow control\)/);
   assert.equal(receiver.hasQueued, false, 'the queued flood was dropped');
   sender.close();
+});
+
+test('before pairing little may wait unread, empty frames count too, and frames after the cut in the same chunk are dropped', async () => {
+  const [a, b] = duplexPair();
+  const receiver = new FramedConnection(b, 30_000, UNPAIRED_UNREAD_BYTES);
+  const empty = encodeFrame(FrameType.Sealed, new Uint8Array(0));
+  const flood = Buffer.concat(Array.from({ length: UNPAIRED_UNREAD_BYTES / FRAME_COST_BYTES + 100 }, () => empty));
+  a.write(flood); // one chunk: the cut comes in its middle
+  await delay(10);
+  assert.equal(receiver.hasQueued, false, 'nothing after the cut was queued');
+  await assert.rejects(receiver.receive(1000), /sent more than 1 MiB before it was read \(it ignores flow control\)/);
+  a.destroy();
+});
+
+test('once paired, a peer may leave as much unread as a paired peer may', async () => {
+  const [a, b] = duplexPair();
+  const sender = new FramedConnection(a);
+  const receiver = new FramedConnection(b, 30_000, UNPAIRED_UNREAD_BYTES);
+  receiver.allowPairedUnread();
+  const frame = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < 4; i++) await sender.send(FrameType.Sealed, frame);
+  await delay(10);
+  for (let i = 0; i < 4; i++) assert.equal((await receiver.receive(1000)).body.length, frame.length);
+  sender.close();
+  receiver.close();
+});
+
+test('a sender keeping to its largest window, in as many messages as the default limits allow, stays within the bound', () => {
+  const messages = DEFAULT_LIMITS.maxFiles + DEFAULT_LIMITS.maxTotalBytes / COMPRESSED_CHUNK_BYTES;
+  const sealing = 64; // a message's kind, tag and frame header, generously
+  assert.ok(WINDOW_BYTES + messages * (FRAME_COST_BYTES + sealing) < MOST_UNREAD_BYTES);
 });

@@ -36,6 +36,8 @@ export async function askWhilePeerWaits<T>(channel: SecureChannel, peer: string,
  * passed over.
  */
 async function whyPeerLeft(channel: SecureChannel, peer: string, ended: BeamError): Promise<BeamError> {
+  // Cut off by us (it ignored flow control, or sent what it must not): it did not leave.
+  if (ended.kind === 'protocol') return ended;
   const gone = new BeamError('network', `${peer} left (${ended.message}): nothing more happens on this side`);
   for (let unread = 0; unread < MAX_MESSAGES_BEFORE_CANCEL; unread++) {
     let message: SealedMessage;
@@ -76,5 +78,5 @@ export async function withPeerReason(channel: SecureChannel, peer: string, error
   return error;
 }
 
-/** More than a connection's receive queue holds: the search for a CANCEL always ends. */
+/** Far more than a peer sends before its last word (a few messages): the search for a CANCEL always ends. */
 const MAX_MESSAGES_BEFORE_CANCEL = 128;

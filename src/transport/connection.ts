@@ -15,12 +15,20 @@ export interface ByteStream extends EventEmitter {
 }
 
 /**
- * Bytes of frames that may wait to be read before the peer is taken to ignore flow control. We
- * do not pause the socket: UDX keeps accepting packets for a paused reader, so pausing only moved
- * a flood into buffers we could not see. Every peer of ours keeps far less than this unread: a
- * sender at most its credit window (16 MiB of DATA), anyone else a few small messages.
+ * What frames waiting to be read may cost before the peer is taken to ignore flow control. We do
+ * not pause the socket: UDX keeps accepting packets for a paused reader, so pausing only moved a
+ * flood into buffers we could not see. A paired peer of ours keeps far less than this unread: a
+ * sender at most its credit window (16 MiB of DATA bodies) in at most some 28,000 messages at the
+ * default limits (one per file and per compressed block), anyone else a few small messages.
  */
 export const MOST_UNREAD_BYTES = 32 * 1024 * 1024;
+/** Before pairing a peer has sent nothing but its key share and confirmation: a few dozen bytes. */
+export const UNPAIRED_UNREAD_BYTES = 1024 * 1024;
+/**
+ * What a queued frame costs beyond its body (its object, its place in the queue), so that a
+ * flood of empty frames is bounded too: 28,000 of them cost 7 MiB.
+ */
+export const FRAME_COST_BYTES = 256;
 /**
  * Bytes we keep writing past the socket's own (16 KiB) high-water mark before waiting for it to
  * drain: waiting at every full buffer empties the pipe and stalls the link between frames.
@@ -51,6 +59,8 @@ export class FramedConnection {
     readonly socket: ByteStream,
     /** A write that cannot drain for this long means the peer stopped reading. */
     private readonly drainTimeoutMs = 30_000,
+    /** What unread frames may cost (FRAME_COST_BYTES each, plus their bodies): raised once paired. */
+    private mostUnreadBytes = MOST_UNREAD_BYTES,
   ) {
     socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
     socket.on('end', () => this.fail(this.peerClosedError()));
@@ -75,6 +85,11 @@ export class FramedConnection {
     this.bytesSinceDrain = 0;
   }
 
+  /** The peer has proved it holds the code: it may now send as much as a paired peer may. */
+  allowPairedUnread(): void {
+    this.mostUnreadBytes = Math.max(this.mostUnreadBytes, MOST_UNREAD_BYTES);
+  }
+
   /** A frame has arrived and waits to be received: receive() would answer at once. */
   get hasQueued(): boolean {
     return this.queue.length > 0;
@@ -84,7 +99,7 @@ export class FramedConnection {
   receive(timeoutMs: number, whatWeWaitFor = 'the other side'): Promise<Frame> {
     const queued = this.queue.shift();
     if (queued) {
-      this.unreadBytes -= queued.body.length;
+      this.unreadBytes -= frameCost(queued);
       return Promise.resolve(queued);
     }
     if (this.failure) return Promise.reject(this.failure);
@@ -139,7 +154,10 @@ export class FramedConnection {
       this.close(error as BeamError);
       return;
     }
-    for (const frame of frames) this.deliver(frame);
+    for (const frame of frames) {
+      if (this.failure) return; // cut off by an earlier frame of the same chunk
+      this.deliver(frame);
+    }
   }
 
   private deliver(frame: Frame): void {
@@ -150,13 +168,13 @@ export class FramedConnection {
       return;
     }
     this.queue.push(frame);
-    this.unreadBytes += frame.body.length;
-    if (this.unreadBytes > MOST_UNREAD_BYTES) {
+    this.unreadBytes += frameCost(frame);
+    if (this.unreadBytes > this.mostUnreadBytes) {
       // What is queued is dropped with the connection: holding a flood to deliver it first is what it wants.
       this.queue.length = 0;
       this.unreadBytes = 0;
       this.close(
-        new BeamError('protocol', `the other side sent more than ${MOST_UNREAD_BYTES / 1024 / 1024} MiB before it was read (it ignores flow control): the connection was closed`),
+        new BeamError('protocol', `the other side sent more than ${this.mostUnreadBytes / 1024 / 1024} MiB before it was read (it ignores flow control): the connection was closed`),
       );
     }
   }
@@ -210,4 +228,8 @@ export class FramedConnection {
       this.socket.on('error', onGone);
     });
   }
+}
+
+function frameCost(frame: Frame): number {
+  return frame.body.length + FRAME_COST_BYTES;
 }

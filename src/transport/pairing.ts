@@ -99,7 +99,9 @@ export function wrongCodeError(): BeamError {
  */
 export async function pair(connection: FramedConnection, options: PairingOptions): Promise<SecureChannel> {
   try {
-    return await runPairing(connection, options);
+    const channel = await runPairing(connection, options);
+    connection.allowPairedUnread();
+    return channel;
   } catch (error) {
     connection.close(error instanceof BeamError ? error : undefined);
     throw error;

@@ -3,7 +3,7 @@ import { topicForNameplate } from '../crypto/key-schedule.js';
 import type { Sodium } from '../crypto/sodium.js';
 import { BeamError } from '../errors.js';
 import { formatDuration } from '../format.js';
-import { FramedConnection, type ByteStream } from './connection.js';
+import { FramedConnection, UNPAIRED_UNREAD_BYTES, type ByteStream } from './connection.js';
 import { AttemptBudget, pair, refuse, RefuseReason, spentError, type NoiseBinding, type Role } from './pairing.js';
 import type { SecureChannel } from './secure-channel.js';
 
@@ -149,7 +149,8 @@ function pairWithFirstPeer(options: RendezvousOptions): Promise<SecureChannel> {
     };
 
     swarm.onConnection((socket, peer) => {
-      const connection = new FramedConnection(socket, options.stepTimeoutMs);
+      // Unpaired, a peer may leave little unread: it could be anyone who knows the nameplate.
+      const connection = new FramedConnection(socket, options.stepTimeoutMs, UNPAIRED_UNREAD_BYTES);
       if (settled) {
         void refuse(connection, winner ? RefuseReason.CodeUsed : RefuseReason.CodeBurned);
         return;
