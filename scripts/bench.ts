@@ -98,11 +98,14 @@ function summarise<T extends object>(runs: readonly T[]): Summary<T> {
  * the tuning history: the slow first run).
  */
 async function repeat<T>(runs: number, once: (run: number) => Promise<T>, warmups = WARMUP): Promise<Runs<T>> {
-  const untimed: T[] = [];
-  for (let warmup = 1; warmup <= warmups; warmup++) untimed.push(await once(-warmup));
+  let first: T | undefined;
+  for (let warmup = 1; warmup <= warmups; warmup++) {
+    const result = await once(-warmup);
+    first ??= result;
+  }
   const timed: T[] = [];
   for (let run = 0; run < runs; run++) timed.push(await once(run));
-  return { timed, first: untimed[0] };
+  return { timed, first };
 }
 
 /** The runs that count, and the first (untimed) one: reported beside the medians, since a person's beam is always a first run. */
