@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
  * Native addons stay outside the bundle: they find their binaries relative to their own
  * packages. Bundled code then requires them from dist/bundle, that is from this package's own
  * node_modules, so each must be a direct dependency of ours (udx-native is one for that reason:
- * under pnpm's isolated layout only direct dependencies are visible from here). The two worker
- * threads (secret scan, history rewrite) are entries of their own, next to the chunks, because
+ * under pnpm's isolated layout only direct dependencies are visible from here). The worker
+ * threads (secret scan, history rewrite, compression) are entries of their own, next to the chunks, because
  * the modules that start them name a path beside themselves.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +25,7 @@ await build({
     main: 'dist/src/cli/main.js',
     'scan-worker': 'dist/src/session/secrets/scan-worker.js',
     'rewrite-worker': 'dist/src/session/transform/rewrite-worker.js',
+    'compress-worker': 'dist/src/bundle/compress-worker.js',
   },
   outdir,
   bundle: true,

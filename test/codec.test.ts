@@ -131,15 +131,28 @@ describe('the adaptive level', () => {
     assert.equal(level.level, 4);
     assert.equal(sender.asked(), 3, 'the sender is measured once per decision, every 32 blocks');
     sender.set(0.01);
-    blocks(level, 2, 0.6);
-    assert.equal(level.level, 2);
+    blocks(level, 4, 0.6);
+    assert.equal(level.level, 2, 'one step down per two busy judgements');
+  });
+
+  test('one busy judgement between idle ones does not step down', () => {
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(5, sender.meter);
+    sender.set(0.2);
+    for (let round = 0; round < 3; round++) {
+      blocks(level, 1, 0.05);
+      blocks(level, 1, 0.2);
+    }
+    assert.equal(level.level, 5);
+    blocks(level, 2, 0.05);
+    assert.equal(level.level, 4);
   });
 
   test('does not climb for a busy receiver, and steps down for it', () => {
     const sender = senderIdle();
     const level = new AdaptiveLevel(3, sender.meter);
     sender.set(0.8);
-    blocks(level, 2, 0.01);
+    blocks(level, 4, 0.01);
     assert.equal(level.level, 1);
     blocks(level, 2, 0.1);
     assert.equal(level.level, 1);
@@ -163,13 +176,13 @@ describe('the adaptive level', () => {
     blocks(level, 4, undefined);
     assert.equal(level.level, 3);
     sender.set(0.05);
-    blocks(level, 1, undefined);
+    blocks(level, 2, undefined);
     assert.equal(level.level, 2);
   });
 
-  test('starts at 3, or at 6 for a beam too short to adapt', () => {
-    assert.equal(firstLevel(8 * 1024 * 1024), 6);
-    assert.equal(firstLevel(8 * 1024 * 1024 + 1), 3);
+  test('starts at 1, or at 7 for a beam too short to adapt', () => {
+    assert.equal(firstLevel(8 * 1024 * 1024), 7);
+    assert.equal(firstLevel(8 * 1024 * 1024 + 1), 1);
   });
 
   test('holds its level between the thresholds', () => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   DEFAULT_LIMITS,
+  COMPRESSED_CHUNK_BYTES,
   DATA_CHUNK_BYTES,
   MANIFEST_FORMAT,
   MessageKind,
@@ -170,6 +171,12 @@ test('a file that shrinks while it is sent stops the stream before its short end
   assert.ok(events.size > 2 * DATA_CHUNK_BYTES);
   await truncate(join(dir, 'events.jsonl'), DATA_CHUNK_BYTES + 100);
   // The receiver sees the connection close, not a message of the wrong size.
+  assert.equal((await sendUntilStopped(dir, manifest)).path, 'events.jsonl');
+});
+
+test('a compressed file that shrinks stops the stream though blocks were already being compressed ahead', async () => {
+  const { dir, manifest } = await sampleManifest({ eventsBytes: 12 * 1024 * 1024, kind: 'source' }, { compressed: true });
+  await truncate(join(dir, 'events.jsonl'), 5 * COMPRESSED_CHUNK_BYTES + 100);
   assert.equal((await sendUntilStopped(dir, manifest)).path, 'events.jsonl');
 });
 

@@ -30,8 +30,28 @@ function loadZstd(): typeof ZstdBinding {
 
 /** 4 MiB: most of the ratio on long histories, and a bound on the receiver's memory per file. */
 export const WINDOW_LOG = 22;
+
+/**
+ * copilot-beam's levels, each slower than the one before: zstd settings chosen by measurement,
+ * since zstd's own levels were no ladder on session history (on source-like history its level 5
+ * was both slower and larger than 4, and 6 slower than 3 with a larger hash table for the same
+ * ratio). A larger hash table buys much of a higher level's ratio for little time. Measured alone
+ * on 48 MiB of history, source-like and highly compressible (docs/BENCHMARKS.md, part 7), as ratio
+ * at speed; the receiver's cost and memory do not change with any of them.
+ */
+const LADDER: readonly { readonly zstdLevel: number; readonly hashLog?: number }[] = [
+  { zstdLevel: 1 }, //              source 2.81:1 at 330 MiB/s, compressible 13.8:1 at 955 MiB/s
+  { zstdLevel: 1, hashLog: 16 }, // 3.08:1 at 277, 14.5:1 at 879
+  { zstdLevel: 1, hashLog: 17 }, // 3.22:1 at 242, 14.5:1 at 820
+  { zstdLevel: 3 }, //              3.35:1 at 197, 13.7:1 at 642
+  { zstdLevel: 3, hashLog: 19 }, // 3.51:1 at 154, 14.0:1 at 616
+  { zstdLevel: 3, hashLog: 20 }, // 3.55:1 at 141, 14.1:1 at 549
+  { zstdLevel: 7 }, //              3.64:1 at 58, 14.7:1 at 163
+  { zstdLevel: 8 }, //              3.77:1 at 47, 15.1:1 at 123
+  { zstdLevel: 9 }, //              3.83:1 at 42, 15.1:1 at 104
+];
 export const MIN_LEVEL = 1;
-export const MAX_LEVEL = 9;
+export const MAX_LEVEL = LADDER.length;
 
 export class CorruptBlockError extends Error {
   constructor(message: string) {
@@ -50,7 +70,7 @@ export class BlockCompressor {
 
   constructor(level: number, blockBytes: number) {
     this.appliedLevel = this.wantedLevel = clampLevel(level);
-    this.context.setParameter(zstd.CParameter.compressionLevel, this.appliedLevel);
+    this.applyLevel(this.appliedLevel);
     this.context.setParameter(zstd.CParameter.windowLog, WINDOW_LOG);
     this.output = Buffer.allocUnsafe(zstd.compressBound(blockBytes));
   }
@@ -67,10 +87,17 @@ export class BlockCompressor {
     this.wantedLevel = clampLevel(level);
   }
 
+  /** Drops a frame left unfinished (a file that stopped half way): the next block begins a new one. */
+  abandonFrame(): void {
+    if (!this.inFrame) return;
+    this.context.reset(zstd.ResetDirective.sessionOnly);
+    this.inFrame = false;
+  }
+
   /** The compressed form of `block`, flushed so that it decodes completely; a fresh buffer. */
   compress(block: Uint8Array, lastOfFile: boolean): Buffer {
     if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
-      this.context.setParameter(zstd.CParameter.compressionLevel, this.wantedLevel);
+      this.applyLevel(this.wantedLevel);
       this.appliedLevel = this.wantedLevel;
     }
     const endFrame = lastOfFile || this.wantedLevel !== this.appliedLevel;
@@ -85,6 +112,13 @@ export class BlockCompressor {
     }
     this.inFrame = !endFrame;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private applyLevel(level: number): void {
+    const rung = LADDER[level - MIN_LEVEL]!;
+    this.context.setParameter(zstd.CParameter.compressionLevel, rung.zstdLevel);
+    // A hash size set once stays until it is set again: 0 gives the level back its own.
+    this.context.setParameter(zstd.CParameter.hashLog, rung.hashLog ?? 0);
   }
 }
 

@@ -1,19 +1,20 @@
-import { performance } from 'node:perf_hooks';
+import { performance, type EventLoopUtilityFunction } from 'node:perf_hooks';
 
 /** The share (0 to 1) of the time since its previous call that something was idle. */
 export type IdleMeter = () => number;
 
 /**
- * How idle this thread's event loop was since the previous call: the time it sat waiting for
- * I/O, over the time that passed. Time spent awaiting the network is not idleness on its own:
- * on one machine the packets' own processing (UDX, Noise) runs in this loop while our code
- * awaits them, so a process could look idle while its only core was busy.
+ * How idle an event loop was since the previous call: the time it sat waiting for I/O, over the
+ * time that passed. This thread's by default, or a worker's (`worker.performance`). Time spent
+ * awaiting the network is not idleness on its own: on one machine the packets' own processing
+ * (UDX, Noise) runs in this loop while our code awaits them, so a process could look idle while
+ * its only core was busy.
  */
-export function loopIdleMeter(): IdleMeter {
-  let last = performance.eventLoopUtilization();
+export function loopIdleMeter(loop: { readonly eventLoopUtilization: EventLoopUtilityFunction } = performance): IdleMeter {
+  let last = loop.eventLoopUtilization();
   return () => {
-    const now = performance.eventLoopUtilization();
-    const since = performance.eventLoopUtilization(now, last);
+    const now = loop.eventLoopUtilization();
+    const since = loop.eventLoopUtilization(now, last);
     last = now;
     return since.active + since.idle > 0 ? 1 - since.utilization : 1;
   };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BeamError } from '../errors.js';
-import { AdaptiveLevel, firstLevel } from './adaptive-level.js';
-import { BlockCompressor } from './codec.js';
+import { AdaptiveLevel, adapts, firstLevel } from './adaptive-level.js';
+import { InlineCompression, type BlockCompression } from './block-compression.js';
+import { PlacedCompression } from './placed-compression.js';
 import { fileIdentity, sameIdentity, type FileIdentity } from './pack.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import { SendWindow } from './flow-control.js';
@@ -50,17 +51,35 @@ export async function sendFiles(
   const onProgress = options.onProgress ?? (() => undefined);
   let done = 0;
   const window = new SendWindow(channel, options.creditTimeoutMs ?? 30_000);
-  // One choice of level for the whole beam: what it learns on one file holds for the next.
   const compressedBytes = manifest.files.reduce((sum, file) => sum + (file.compressed ? file.size : 0), 0);
-  const level = new AdaptiveLevel(firstLevel(compressedBytes));
-  for (const file of manifest.files) {
-    const changed = await sendOneFile(channel, window, { path: locate(file), identity: options.identityOf?.(file) }, file, level, (bytes) => {
-      done += bytes;
-      onProgress(done, manifest.totalBytes);
-    });
-    if (changed) throw new SourceChangedError(file.path);
+  // A beam too short to adapt compresses at one level on the sending thread: a thread would cost it more to start than it saves.
+  const compression: BlockCompression = adapts(compressedBytes) ? new PlacedCompression() : new InlineCompression();
+  // One choice of level for the whole beam: what it learns on one file holds for the next.
+  const level = new AdaptiveLevel(firstLevel(compressedBytes), compression.idle);
+  try {
+    for (const file of manifest.files) {
+      const source = { path: locate(file), identity: options.identityOf?.(file) };
+      const changed = await sendOneFile(channel, window, source, file, { compression, level }, (bytes) => {
+        done += bytes;
+        onProgress(done, manifest.totalBytes);
+      });
+      if (changed) throw new SourceChangedError(file.path);
+    }
+  } finally {
+    await compression.close();
   }
   await channel.send(MessageKind.End, new Uint8Array(0), true);
+}
+
+/**
+ * Blocks handed to the compressor ahead of the one being sent: while the sender waits for credit
+ * or the socket, the compressor works on the next; more would only hold memory.
+ */
+const BLOCKS_AHEAD = 2;
+
+interface Compressing {
+  readonly compression: BlockCompression;
+  readonly level: AdaptiveLevel;
 }
 
 /** Returns true when the file on disk no longer matches the manifest. */
@@ -69,27 +88,37 @@ async function sendOneFile(
   window: SendWindow,
   source: { readonly path: string; readonly identity: FileIdentity | undefined },
   file: ManifestFile,
-  level: AdaptiveLevel,
+  compressing: Compressing,
   onBytes: (count: number) => void,
 ): Promise<boolean> {
   const { path, identity } = source;
   const hash = identity ? undefined : createHash('sha256');
   let size = 0;
-  const compressor = file.compressed ? new BlockCompressor(level.level, COMPRESSED_CHUNK_BYTES) : undefined;
+  // Compressed blocks not sent yet, in file order, with the bytes of the file each holds.
+  const ahead: { readonly body: Promise<Uint8Array>; readonly bytes: number }[] = [];
+  const sendCompressed = async (next: { readonly body: Promise<Uint8Array>; readonly bytes: number }): Promise<void> => {
+    const body = await next.body;
+    await window.reserve(body.length);
+    await channel.send(MessageKind.Data, body);
+    compressing.level.record(window.receiverIdle);
+    onBytes(next.bytes);
+  };
   try {
     if (identity && !(await stillIs(path, identity))) return true;
-    const chunkBytes = compressor ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES;
+    const chunkBytes = file.compressed ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES;
     for await (const chunk of readChunks(path, chunkBytes)) {
+      const firstOfFile = size === 0;
       size += chunk.length;
       // A short chunk is the file's end: a file that shrank is told as such, not sent cut short.
       if (size > file.size || (chunk.length < chunkBytes && size < file.size)) return true;
       hash?.update(chunk);
-      if (compressor) {
-        const body = compressor.compress(chunk, size === file.size);
-        await window.reserve(body.length);
-        await channel.send(MessageKind.Data, body);
-        compressor.setLevel(level.record(window.receiverIdle));
-        onBytes(chunk.length);
+      if (file.compressed) {
+        // compress() is done with the chunk when it returns, before the next read reuses its buffer.
+        const body = compressing.compression.compress(chunk, compressing.level.level, firstOfFile, size === file.size);
+        // A failure is met where the block is sent; until then (or if it never is) it is no crash.
+        body.catch(() => undefined);
+        ahead.push({ body, bytes: chunk.length });
+        if (ahead.length > BLOCKS_AHEAD) await sendCompressed(ahead.shift()!);
       } else {
         // channel.send seals (copies) the chunk before the next read reuses its buffer.
         await window.reserve(chunk.length);
@@ -97,6 +126,7 @@ async function sendOneFile(
         onBytes(chunk.length);
       }
     }
+    while (ahead.length > 0) await sendCompressed(ahead.shift()!);
     if (size !== file.size) return true;
     return hash ? hash.digest('hex') !== file.sha256 : !(await stillIs(path, identity!));
   } catch (error) {

@@ -1,0 +1,52 @@
+import { BlockCompressor } from './codec.js';
+import { COMPRESSED_CHUNK_BYTES } from './limits.js';
+import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
+
+/** How the blocks of compressed files become DATA bodies: on the sending thread, or beside it. */
+export interface BlockCompression {
+  /**
+   * The compressed form of the next block of a file, at `level`: zstd applies a new level from
+   * its next frame, so the block that brings one ends the frame it is in. `fresh` begins a new
+   * compressor, and with it a frame: at a file's first block, or after a frame ended. Blocks are
+   * compressed in the order they are handed in; the caller may reuse `block` once this returns.
+   */
+  compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array>;
+  /** How idle the compressor's thread was since the previous call (0 to 1). */
+  readonly idle: IdleMeter;
+  close(): Promise<void>;
+}
+
+/**
+ * One zstd context for the whole beam, frame after frame. A context per file, or per frame, held
+ * its native memory (megabytes each) until V8 collected the object, which a thread that makes
+ * little garbage seldom does: a sender's peak grew by tens of MiB.
+ */
+export class ReusedCompressor {
+  private compressor: BlockCompressor | undefined;
+
+  compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Uint8Array {
+    if (!this.compressor) {
+      this.compressor = new BlockCompressor(level, COMPRESSED_CHUNK_BYTES);
+    } else {
+      if (fresh) this.compressor.abandonFrame();
+      this.compressor.setLevel(level);
+    }
+    return this.compressor.compress(block, lastOfFile);
+  }
+}
+
+/** Compression on the sending thread itself: its idleness is that thread's event loop's. */
+export class InlineCompression implements BlockCompression {
+  private readonly compressor = new ReusedCompressor();
+  readonly idle: IdleMeter = loopIdleMeter();
+
+  compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.compressor.compress(block, level, fresh, lastOfFile));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,56 @@
+import { InlineCompression, type BlockCompression } from './block-compression.js';
+import { CompressionThread } from './compression-thread.js';
+import type { IdleMeter } from './loop-idle.js';
+
+/**
+ * Every level but the fastest is compressed on a thread of its own. At the fastest, zstd takes
+ * about a quarter of a millisecond per block, and handing a block to a thread and back cost
+ * about as much: on loopback, where both ends share two cores and the level sits at 1, 1 GiB of
+ * history took the sender 0.3-0.4 s more CPU with every block on the thread. Above it a block
+ * costs milliseconds, and on the sending thread the compressor shared its event loop with UDX and
+ * the seal: on a 20 MB/s link that loop was 80-90% busy at levels 2 and 3, the level (which falls
+ * for a busy sender) stayed low, and 100 MiB of source-like history put 43.5-46.3 MB on the wire,
+ * against 42.6-43.8 MB with the thread (magic-wormhole: 44.9 MB).
+ */
+export const THREAD_FROM_LEVEL = 2;
+
+/**
+ * Compression for a beam whose level adapts: the fastest level on the sending thread, the others
+ * on a thread started the first time one is wanted (at once: a beam starts at level 3). A frame
+ * lives where it began: the block that brings a new level ends its frame (codec.ts), and the next
+ * frame begins where the new level belongs.
+ */
+export class PlacedCompression implements BlockCompression {
+  private readonly inline = new InlineCompression();
+  private thread: CompressionThread | undefined;
+  /** Where the frame being written lives, and its level; undefined between frames. */
+  private frame: { readonly place: BlockCompression; readonly level: number } | undefined;
+  /** Where the latest block went: its idleness is the one that counts. */
+  private lastPlace: BlockCompression = this.inline;
+
+  readonly idle: IdleMeter = () => {
+    // Both are read every time, so that neither reports a stale stretch once it is used again.
+    const inline = this.inline.idle();
+    const thread = this.thread?.idle();
+    return this.lastPlace === this.thread && thread !== undefined ? thread : inline;
+  };
+
+  compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array> {
+    const startsFrame = fresh || this.frame === undefined;
+    const frame = startsFrame ? { place: this.placeFor(level), level } : this.frame!;
+    this.lastPlace = frame.place;
+    const body = frame.place.compress(block, level, startsFrame, lastOfFile);
+    this.frame = lastOfFile || level !== frame.level ? undefined : frame;
+    return body;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.inline.close(), this.thread?.close()]);
+  }
+
+  private placeFor(level: number): BlockCompression {
+    if (level < THREAD_FROM_LEVEL) return this.inline;
+    this.thread ??= new CompressionThread();
+    return this.thread;
+  }
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { InlineCompression, ReusedCompressor, type BlockCompression } from '../src/bundle/block-compression.js';
+import { BlockDecompressor } from '../src/bundle/codec.js';
+import { CompressionThread } from '../src/bundle/compression-thread.js';
+import { COMPRESSED_CHUNK_BYTES } from '../src/bundle/limits.js';
+import { PlacedCompression, THREAD_FROM_LEVEL } from '../src/bundle/placed-compression.js';
+import { BeamError } from '../src/errors.js';
+
+const BLOCK = COMPRESSED_CHUNK_BYTES;
+
+/** History-like text, different in every block, with some repetition for zstd to find. */
+function history(blocks: number, seed: number): Buffer {
+  const lines: string[] = [];
+  let length = 0;
+  for (let line = 0; length < blocks * BLOCK; line++) {
+    const text = `{"type":"tool.execution_complete","id":${seed * 1_000_000 + line},"output":"line ${line % 97} of ${seed}"}\n`;
+    lines.push(text);
+    length += text.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, blocks * BLOCK - 1000); // the last block is short
+}
+
+interface Step {
+  readonly file: number;
+  readonly level: number;
+}
+
+/** Two files, the level changing within each: down to the fastest and back up, across the threshold. */
+const STEPS: readonly Step[] = [3, 3, 1, 1, 4, 4, 1, 2].map((level) => ({ file: 0, level })).concat([2, 1, 1, 5].map((level) => ({ file: 1, level })));
+
+/** Compresses both files block by block as a sender does, and returns each file's blocks. */
+async function compressFiles(compression: BlockCompression, files: readonly Buffer[]): Promise<Uint8Array[][]> {
+  const blocks: Uint8Array[][] = files.map(() => []);
+  const offsets = files.map(() => 0);
+  const pending: Promise<void>[] = [];
+  for (const step of STEPS) {
+    const file = files[step.file]!;
+    const start = offsets[step.file]!;
+    const block = Buffer.from(file.subarray(start, start + BLOCK));
+    offsets[step.file] = start + block.length;
+    const index = blocks[step.file]!.length;
+    blocks[step.file]!.push(new Uint8Array(0));
+    const body = compression.compress(block, step.level, start === 0, offsets[step.file] === file.length);
+    block.fill(0); // the caller may reuse its buffer as soon as compress() returns
+    pending.push(body.then((compressed) => void (blocks[step.file]![index] = Buffer.from(compressed))));
+  }
+  await Promise.all(pending);
+  return blocks;
+}
+
+function decodeFile(blocks: readonly Uint8Array[], size: number): Buffer {
+  const decompressor = new BlockDecompressor(BLOCK);
+  const parts = blocks.map((block, index) => Buffer.from(decompressor.decompress(block, Math.min(BLOCK, size - index * BLOCK))));
+  return Buffer.concat(parts);
+}
+
+const files = [history(8, 1), history(4, 2)];
+
+test('the compression thread makes the same blocks as the sending thread, in order, across files and levels', async () => {
+  const inline = await compressFiles(new InlineCompression(), files);
+  const thread = new CompressionThread();
+  try {
+    assert.deepEqual(await compressFiles(thread, files), inline);
+  } finally {
+    await thread.close();
+  }
+  files.forEach((file, index) => assert.ok(decodeFile(inline[index]!, file.length).equals(file)));
+});
+
+test('placed compression moves frames between the threads at level changes, and every block still decodes in order', async () => {
+  assert.ok(STEPS.some((step) => step.level < THREAD_FROM_LEVEL) && STEPS.some((step) => step.level >= THREAD_FROM_LEVEL));
+  const placed = new PlacedCompression();
+  try {
+    const blocks = await compressFiles(placed, files);
+    // Frames are independent of where they were made: the same bytes as on one thread.
+    assert.deepEqual(blocks, await compressFiles(new InlineCompression(), files));
+    files.forEach((file, index) => assert.ok(decodeFile(blocks[index]!, file.length).equals(file)));
+  } finally {
+    await placed.close();
+  }
+});
+
+test('a failure on the compression thread rejects that block and every later one with a one-line error', async () => {
+  const thread = new CompressionThread();
+  try {
+    const block = files[0]!.subarray(0, BLOCK);
+    await assert.rejects(thread.compress(block, Number.NaN, true, false), (error: unknown) => error instanceof BeamError && error.kind === 'internal' && /compression failed/.test(error.message));
+    await assert.rejects(thread.compress(block, 1, true, false), /compression failed/);
+  } finally {
+    await thread.close();
+  }
+});
+
+test('blocks still on the thread when it is closed are rejected, not left hanging', async () => {
+  const thread = new CompressionThread();
+  const bodies = [0, 1, 2, 3].map((index) => thread.compress(randomBytes(BLOCK), 9, index === 0, false));
+  const results = Promise.allSettled(bodies);
+  await thread.close();
+  const settled = await results;
+  assert.ok(settled.every((result) => result.status === 'fulfilled' || (result.reason instanceof BeamError && /stopped/.test(result.reason.message))));
+});
+
+test('a frame left half way does not reach into the next: the fresh block decodes on its own', () => {
+  const compressor = new ReusedCompressor();
+  const [first, second] = [files[0]!.subarray(0, BLOCK), files[0]!.subarray(BLOCK, 2 * BLOCK)];
+  compressor.compress(first, 3, true, false);
+  const fresh = compressor.compress(second, 3, true, true);
+  assert.ok(Buffer.from(new BlockDecompressor(BLOCK).decompress(fresh, BLOCK)).equals(second));
+});
