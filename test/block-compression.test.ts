@@ -74,6 +74,7 @@ test('placed compression moves frames between the threads at level changes, and 
   const placed = new PlacedCompression();
   try {
     const blocks = await compressFiles(placed, files);
+    assert.ok(placed.threadStarted, 'levels from THREAD_FROM_LEVEL up went to the thread');
     // Frames are independent of where they were made: the same bytes as on one thread.
     assert.deepEqual(blocks, await compressFiles(new InlineCompression(), files));
     files.forEach((file, index) => assert.ok(decodeFile(blocks[index]!, file.length).equals(file)));
@@ -93,7 +94,7 @@ test('a failure on the compression thread rejects that block and every later one
   }
 });
 
-test('blocks still on the thread when it is closed are rejected, not left hanging', async () => {
+test('closing the thread settles every block it holds: compressed, or rejected as stopped, none left hanging', async () => {
   const thread = new CompressionThread();
   const bodies = [0, 1, 2, 3].map((index) => thread.compress(randomBytes(BLOCK), 9, index === 0, false));
   const results = Promise.allSettled(bodies);

@@ -120,19 +120,32 @@ describe('the adaptive level', () => {
     };
   };
   const blocks = (level: AdaptiveLevel, decisions: number, receiverIdle: number | undefined): void => {
-    for (let i = 0; i < 32 * decisions; i++) level.record(receiverIdle);
+    for (let i = 0; i < 32 * decisions; i++) level.record(BLOCK, receiverIdle);
   };
 
   test('climbs while both sides are mostly idle (a slow link), and steps down once the sender is busy', () => {
     const sender = senderIdle();
     const level = new AdaptiveLevel(1, sender.meter);
     sender.set(0.6);
-    blocks(level, 3, 0.6);
-    assert.equal(level.level, 4);
-    assert.equal(sender.asked(), 3, 'the sender is measured once per decision, every 32 blocks');
+    blocks(level, 4, 0.6);
+    assert.equal(level.level, 4, 'two judgements to leave level 1, then one per step');
+    assert.equal(sender.asked(), 4, 'the sender is measured once per decision, every 32 blocks');
     sender.set(0.01);
     blocks(level, 4, 0.6);
     assert.equal(level.level, 2, 'one step down per two busy judgements');
+  });
+
+  test('one idle judgement between busy ones does not lift the level from 1 (which starts the compression thread)', () => {
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(1, sender.meter);
+    sender.set(0.6);
+    for (let round = 0; round < 3; round++) {
+      blocks(level, 1, 0.6);
+      blocks(level, 1, 0.2);
+    }
+    assert.equal(level.level, 1);
+    blocks(level, 2, 0.6);
+    assert.equal(level.level, 2);
   });
 
   test('one busy judgement between idle ones does not step down', () => {
@@ -178,6 +191,17 @@ describe('the adaptive level', () => {
     sender.set(0.05);
     blocks(level, 2, undefined);
     assert.equal(level.level, 2);
+  });
+
+  test('decides every 8 MiB of files, however small the blocks', () => {
+    const sender = senderIdle();
+    const level = new AdaptiveLevel(3, sender.meter);
+    sender.set(0.9);
+    for (let i = 0; i < 8 * 1024 - 1; i++) level.record(1024, 0.9);
+    assert.equal(level.level, 3, 'a file of 1 KiB blocks has not reached 8 MiB');
+    level.record(1024, 0.9);
+    assert.equal(level.level, 4);
+    assert.equal(sender.asked(), 1);
   });
 
   test('starts at 1, or at 7 for a beam too short to adapt', () => {

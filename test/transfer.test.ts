@@ -20,6 +20,7 @@ import {
   type SendOptions,
 } from '../src/bundle/index.js';
 import type { FileIdentity } from '../src/bundle/pack.js';
+import { CompressionThread } from '../src/bundle/compression-thread.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
@@ -174,11 +175,34 @@ test('a file that shrinks while it is sent stops the stream before its short end
   assert.equal((await sendUntilStopped(dir, manifest)).path, 'events.jsonl');
 });
 
-test('a compressed file that shrinks stops the stream though blocks were already being compressed ahead', async () => {
-  const { dir, manifest } = await sampleManifest({ eventsBytes: 12 * 1024 * 1024, kind: 'source' }, { compressed: true });
-  await truncate(join(dir, 'events.jsonl'), 5 * COMPRESSED_CHUNK_BYTES + 100);
-  assert.equal((await sendUntilStopped(dir, manifest)).path, 'events.jsonl');
+test('compressed on the compression thread, files arrive byte-identical', async () => {
+  const { dir, manifest } = await sampleManifest({ eventsBytes: 3 * 1024 * 1024, kind: 'source' }, { compressed: true });
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const compression = new CompressionThread();
+  try {
+    await Promise.all([
+      sendFiles(sender, (file) => join(dir, file.path), manifest, { compression }),
+      receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
+    ]);
+  } finally {
+    await compression.close();
+  }
+  assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
 });
+
+for (const where of ['sending thread', 'compression thread'] as const) {
+  test(`a compressed file that shrinks stops the stream, though blocks were being compressed ahead (${where})`, async () => {
+    const { dir, manifest } = await sampleManifest({ eventsBytes: 12 * 1024 * 1024, kind: 'source' }, { compressed: true });
+    await truncate(join(dir, 'events.jsonl'), 5 * COMPRESSED_CHUNK_BYTES + 100);
+    const compression = where === 'sending thread' ? undefined : new CompressionThread();
+    try {
+      assert.equal((await sendUntilStopped(dir, manifest, { compression })).path, 'events.jsonl');
+    } finally {
+      await compression?.close();
+    }
+  });
+}
 
 /**
  * Sends the manifest's files from `dir` to a receiver and returns the SourceChangedError that must

@@ -1,9 +1,8 @@
 import { MAX_LEVEL, MIN_LEVEL } from './codec.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
 
-/** Blocks per decision: 32 blocks of 256 KiB, so a level lasts at least 8 MiB of a file. */
-const BLOCKS_PER_DECISION = 32;
-const BYTES_PER_DECISION = BLOCKS_PER_DECISION * 256 * 1024;
+/** Bytes of files per decision (32 full blocks): a level lasts at least 8 MiB of them. */
+const BYTES_PER_DECISION = 8 * 1024 * 1024;
 /**
  * Where a beam's compression starts: the fastest level, on the sending thread, from where the
  * level climbs every 8 MiB while the link is the limit, and falls when the CPU is. Starting at 3,
@@ -34,9 +33,10 @@ export function firstLevel(compressedBytes: number): number {
 const RAISE_ABOVE = 0.25;
 /**
  * Either side idle less than this: the sender's compressor or the receiver holds the transfer
- * back. Measured: on loopback the sender's loop is idle 0-20% of the time, so the level falls to
- * 1 within the first 24 MiB; on the 20 MB/s link the sender's is idle 5-45% and the receiver's
- * 40-65%, and the level moves between 2 and 4 there.
+ * back. Measured with every level on the sending thread (before step 29): on loopback that loop
+ * was idle 0-20% of the time; on the 20 MB/s link 5-45%, and the receiver 40-65%. With levels 2
+ * and up on the compression thread, that thread was idle 0-60% on the 20 MB/s link at levels 4-7
+ * and the receiver 0-55%; on loopback the level stays at 1.
  */
 const LOWER_BELOW = 0.15;
 
@@ -54,9 +54,10 @@ const LOWER_BELOW = 0.15;
  * thread's above (placed-compression.ts).
  */
 export class AdaptiveLevel {
-  private blocks = 0;
-  /** The previous judgement wanted a lower level. */
-  private wantedLower = false;
+  /** Bytes of files compressed since the last decision. */
+  private bytes = 0;
+  /** The step (-1 down, +1 up) the previous judgement wanted and did not take, or 0. */
+  private pendingStep = 0;
 
   constructor(
     private current: number,
@@ -68,19 +69,36 @@ export class AdaptiveLevel {
   }
 
   /**
-   * One block sent, with the receiver's idle share from its latest credit (undefined before the
-   * first: the level then does not climb, though a busy sender still lowers it).
+   * One block sent, of `bytes` of its file, with the receiver's idle share from its latest credit
+   * (undefined before the first: the level then does not climb, though a busy sender still
+   * lowers it). Counted in bytes, not blocks: a beam of many small files makes a short block at
+   * each file's end, and would otherwise decide more often than every 8 MiB.
    */
-  record(receiverIdle: number | undefined): number {
-    if (++this.blocks < BLOCKS_PER_DECISION) return this.current;
-    this.blocks = 0;
-    const next = nextLevel(this.current, this.senderIdle(), receiverIdle);
-    // A step down takes two busy judgements in a row, a step up one. On a 20 MB/s link the
-    // receiver reads busy now and then (a pause to write, say), and every such dip cost 8 MiB at
-    // a lower level: 43.4-44.7 MB on the wire against 42.6-43.8 (6 beams each, interleaved).
-    const lowering = next < this.current;
-    if (!lowering || this.wantedLower) this.current = next;
-    this.wantedLower = lowering && !this.wantedLower;
+  record(bytes: number, receiverIdle: number | undefined): number {
+    this.bytes += bytes;
+    if (this.bytes < BYTES_PER_DECISION) return this.current;
+    this.bytes = 0;
+    this.current = this.confirmed(nextLevel(this.current, this.senderIdle(), receiverIdle));
+    return this.current;
+  }
+
+  /**
+   * A step down takes two judgements in a row that want it, and so does a step up from the
+   * lowest level; any other step up takes one. On a 20 MB/s link the receiver reads busy now and
+   * then (a pause to write, say), and every such dip cost 8 MiB at a lower level: 42.6-43.8 MB on
+   * the wire against 43.4-44.7 (6 beams each, interleaved). On loopback, where both ends share
+   * two cores, a single idle reading now and then lifted the level from 1, which starts the
+   * compression thread (15-20 MiB): the sender's 1 GiB peak was 131-134 MiB in two of three
+   * runs, against 116-117 without.
+   */
+  private confirmed(next: number): number {
+    const step = Math.sign(next - this.current);
+    const needsTwo = step < 0 || (step > 0 && this.current === MIN_LEVEL);
+    if (!needsTwo || this.pendingStep === step) {
+      this.pendingStep = 0;
+      return next;
+    }
+    this.pendingStep = step;
     return this.current;
   }
 }

@@ -2,13 +2,20 @@ import { BlockCompressor } from './codec.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
 
+/**
+ * Blocks handed to the compressor ahead of the one being sent: while the sender waits for credit
+ * or the socket, the compressor works on the next; more would only hold memory.
+ */
+export const BLOCKS_AHEAD = 2;
+
 /** How the blocks of compressed files become DATA bodies: on the sending thread, or beside it. */
 export interface BlockCompression {
   /**
    * The compressed form of the next block of a file, at `level`: zstd applies a new level from
    * its next frame, so the block that brings one ends the frame it is in. `fresh` begins a new
-   * compressor, and with it a frame: at a file's first block, or after a frame ended. Blocks are
-   * compressed in the order they are handed in; the caller may reuse `block` once this returns.
+   * frame (a file's first block, or the first after a frame ended elsewhere), abandoning one
+   * left unfinished. Blocks are compressed in the order they are handed in; the caller may reuse
+   * `block` once this returns.
    */
   compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array>;
   /** How idle the compressor's thread was since the previous call (0 to 1). */

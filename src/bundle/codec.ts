@@ -32,12 +32,14 @@ function loadZstd(): typeof ZstdBinding {
 export const WINDOW_LOG = 22;
 
 /**
- * copilot-beam's levels, each slower than the one before: zstd settings chosen by measurement,
- * since zstd's own levels were no ladder on session history (on source-like history its level 5
- * was both slower and larger than 4, and 6 slower than 3 with a larger hash table for the same
- * ratio). A larger hash table buys much of a higher level's ratio for little time. Measured alone
- * on 48 MiB of history, source-like and highly compressible (docs/BENCHMARKS.md, part 7), as ratio
- * at speed; the receiver's cost and memory do not change with any of them.
+ * copilot-beam's levels: zstd settings, each slower than the one before, chosen by measurement.
+ * zstd's own levels were no ladder on session history: on source-like history its level 5 was
+ * both slower and larger than its 4, and its 6 slower than its 3 with a larger hash table, for
+ * the same ratio. Measured alone on 48 MiB of each kind of history (docs/BENCHMARKS.md, step 29),
+ * as ratio at speed. On source-like history the ratio rises with every level; on highly
+ * compressible history levels 4-6 compress a little less than 2 and 3 (zstd's level 3 finds
+ * fewer of its repeats than level 1 with a larger table), and only 7-9 gain. The receiver's work
+ * and memory are the same at every level: the window stays WINDOW_LOG.
  */
 const LADDER: readonly { readonly zstdLevel: number; readonly hashLog?: number }[] = [
   { zstdLevel: 1 }, //              source 2.81:1 at 330 MiB/s, compressible 13.8:1 at 955 MiB/s
@@ -60,7 +62,7 @@ export class CorruptBlockError extends Error {
   }
 }
 
-/** Compresses one file, block by block. */
+/** Compresses files block by block, a frame at a time; one context may serve many files. */
 export class BlockCompressor {
   private readonly context = new zstd.CCtx();
   private output: Buffer;
@@ -94,7 +96,10 @@ export class BlockCompressor {
     this.inFrame = false;
   }
 
-  /** The compressed form of `block`, flushed so that it decodes completely; a fresh buffer. */
+  /**
+   * The compressed form of `block`, flushed so that it decodes completely. A new Buffer, but a
+   * small one may be a slice of Node's shared pool: copy it before transferring it to a thread.
+   */
   compress(block: Uint8Array, lastOfFile: boolean): Buffer {
     if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
       this.applyLevel(this.wantedLevel);
@@ -167,5 +172,6 @@ export class BlockDecompressor {
 }
 
 function clampLevel(level: number): number {
+  if (!Number.isFinite(level)) throw new RangeError(`no compression level ${level}`);
   return Math.min(MAX_LEVEL, Math.max(MIN_LEVEL, Math.round(level)));
 }

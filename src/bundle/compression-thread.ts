@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { BeamError } from '../errors.js';
-import type { BlockCompression } from './block-compression.js';
+import { BLOCKS_AHEAD, type BlockCompression } from './block-compression.js';
 import { BufferPool } from './buffer-pool.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
@@ -17,8 +17,8 @@ export type CompressReply =
   | { readonly body: Uint8Array; readonly block: Uint8Array }
   | { readonly error: string };
 
-/** Buffers kept for blocks on their way: what the sender keeps in flight, and one more. */
-const SPARE_BLOCKS = 4;
+/** Buffers kept for blocks on their way: the blocks ahead, the one being compressed, and one more. */
+const SPARE_BLOCKS = BLOCKS_AHEAD + 2;
 
 /**
  * Compression on a thread of its own. On the sending thread, zstd shared the event loop with UDX
@@ -50,8 +50,15 @@ export class CompressionThread implements BlockCompression {
     const copy = block.length <= COMPRESSED_CHUNK_BYTES ? this.spare.take().subarray(0, block.length) : new Uint8Array(block.length);
     copy.set(block);
     return new Promise<Uint8Array>((resolve, reject) => {
+      try {
+        this.worker.postMessage({ block: copy, level, fresh, lastOfFile } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);
+      } catch (error) {
+        // Replies are matched to blocks by their order: one that never left would shift them all.
+        this.fail(new BeamError('internal', `the compression thread cannot take a block: ${(error as Error).message}`, { cause: error }));
+        reject(this.failure!);
+        return;
+      }
       this.waiting.push({ resolve, reject });
-      this.worker.postMessage({ block: copy, level, fresh, lastOfFile } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);
     });
   }
 

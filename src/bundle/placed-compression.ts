@@ -4,21 +4,22 @@ import type { IdleMeter } from './loop-idle.js';
 
 /**
  * Every level but the fastest is compressed on a thread of its own. At the fastest, zstd takes
- * about a quarter of a millisecond per block, and handing a block to a thread and back cost
- * about as much: on loopback, where both ends share two cores and the level sits at 1, 1 GiB of
- * history took the sender 0.3-0.4 s more CPU with every block on the thread. Above it a block
- * costs milliseconds, and on the sending thread the compressor shared its event loop with UDX and
- * the seal: on a 20 MB/s link that loop was 80-90% busy at levels 2 and 3, the level (which falls
- * for a busy sender) stayed low, and 100 MiB of source-like history put 43.5-46.3 MB on the wire,
- * against 42.6-43.8 MB with the thread (magic-wormhole: 44.9 MB).
+ * 0.3-0.8 ms per 256 KiB block (highly compressible to source-like history), and handing a block
+ * to a thread and back cost about 0.1 ms more of the sender's CPU: on loopback, where both ends
+ * share two cores and the level sits at 1, 1 GiB of history took the sender 0.3-0.4 s more CPU
+ * with every block on the thread. Above it, on the sending thread, the compressor shared its
+ * event loop with UDX and the seal: on a 20 MB/s link that loop was 80-90% busy at levels 2 and
+ * 3, and the level (which falls for a busy sender) stayed low.
  */
 export const THREAD_FROM_LEVEL = 2;
 
 /**
  * Compression for a beam whose level adapts: the fastest level on the sending thread, the others
- * on a thread started the first time one is wanted (at once: a beam starts at level 3). A frame
- * lives where it began: the block that brings a new level ends its frame (codec.ts), and the next
- * frame begins where the new level belongs.
+ * on a thread started the first time one is wanted. A frame lives where it began: the block that
+ * brings a new level ends its frame (codec.ts), and the next frame begins where the new level
+ * belongs. The sender's idleness is then the compression thread's alone: a sending thread busy
+ * with the transport does not hold the level back, which is right where the thread has a core
+ * of its own; where both ends share a machine, the receiver's busy share does (adaptive-level.ts).
  */
 export class PlacedCompression implements BlockCompression {
   private readonly inline = new InlineCompression();
@@ -42,6 +43,11 @@ export class PlacedCompression implements BlockCompression {
     const body = frame.place.compress(block, level, startsFrame, lastOfFile);
     this.frame = lastOfFile || level !== frame.level ? undefined : frame;
     return body;
+  }
+
+  /** Whether a compression thread was started. */
+  get threadStarted(): boolean {
+    return this.thread !== undefined;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BeamError } from '../errors.js';
 import { AdaptiveLevel, adapts, firstLevel } from './adaptive-level.js';
-import { InlineCompression, type BlockCompression } from './block-compression.js';
+import { BLOCKS_AHEAD, InlineCompression, type BlockCompression } from './block-compression.js';
 import { PlacedCompression } from './placed-compression.js';
 import { fileIdentity, sameIdentity, type FileIdentity } from './pack.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -34,6 +34,12 @@ export interface SendOptions {
    * anyway; this only lets the sender say why it stops). Files without one are hashed as sent.
    */
   readonly identityOf?: (file: ManifestFile) => FileIdentity | undefined;
+  /**
+   * Where the blocks of compressed files are compressed; the caller closes it. Without it the
+   * beam's size decides: a beam too short to adapt compresses at one level on the sending thread
+   * (a thread would cost it more to start than it saves), a longer one places each level.
+   */
+  readonly compression?: BlockCompression;
 }
 
 /**
@@ -52,8 +58,7 @@ export async function sendFiles(
   let done = 0;
   const window = new SendWindow(channel, options.creditTimeoutMs ?? 30_000);
   const compressedBytes = manifest.files.reduce((sum, file) => sum + (file.compressed ? file.size : 0), 0);
-  // A beam too short to adapt compresses at one level on the sending thread: a thread would cost it more to start than it saves.
-  const compression: BlockCompression = adapts(compressedBytes) ? new PlacedCompression() : new InlineCompression();
+  const compression = options.compression ?? (adapts(compressedBytes) ? new PlacedCompression() : new InlineCompression());
   // One choice of level for the whole beam: what it learns on one file holds for the next.
   const level = new AdaptiveLevel(firstLevel(compressedBytes), compression.idle);
   try {
@@ -66,16 +71,10 @@ export async function sendFiles(
       if (changed) throw new SourceChangedError(file.path);
     }
   } finally {
-    await compression.close();
+    if (!options.compression) await compression.close();
   }
   await channel.send(MessageKind.End, new Uint8Array(0), true);
 }
-
-/**
- * Blocks handed to the compressor ahead of the one being sent: while the sender waits for credit
- * or the socket, the compressor works on the next; more would only hold memory.
- */
-const BLOCKS_AHEAD = 2;
 
 interface Compressing {
   readonly compression: BlockCompression;
@@ -100,7 +99,7 @@ async function sendOneFile(
     const body = await next.body;
     await window.reserve(body.length);
     await channel.send(MessageKind.Data, body);
-    compressing.level.record(window.receiverIdle);
+    compressing.level.record(next.bytes, window.receiverIdle);
     onBytes(next.bytes);
   };
   try {
