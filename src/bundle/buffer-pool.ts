@@ -18,6 +18,16 @@ export class BufferPool {
     return Buffer.from(this.free.pop() ?? new ArrayBuffer(this.bufferBytes));
   }
 
+  /**
+   * A copy of `bytes` in a buffer of its own (it may be transferred to a worker): one of the
+   * pool's when it fits, a new one of its exact size when it does not.
+   */
+  copyOf(bytes: Uint8Array): Uint8Array {
+    const copy = bytes.length <= this.bufferBytes ? this.take().subarray(0, bytes.length) : new Uint8Array(bytes.length);
+    copy.set(bytes);
+    return copy;
+  }
+
   /** Lets go of every buffer kept. */
   empty(): void {
     this.free.length = 0;

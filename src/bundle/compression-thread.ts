@@ -47,8 +47,7 @@ export class CompressionThread implements BlockCompression {
   compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array> {
     if (this.failure) return Promise.reject(this.failure);
     // A copy of its own travels (transferred, not cloned): the caller's buffer is free at once.
-    const copy = block.length <= COMPRESSED_CHUNK_BYTES ? this.spare.take().subarray(0, block.length) : new Uint8Array(block.length);
-    copy.set(block);
+    const copy = this.spare.copyOf(block);
     return new Promise<Uint8Array>((resolve, reject) => {
       try {
         this.worker.postMessage({ block: copy, level, fresh, lastOfFile } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);

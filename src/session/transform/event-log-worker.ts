@@ -66,8 +66,7 @@ export class EventLogWorker implements FileSink {
   async write(bytes: Uint8Array, released: () => void): Promise<void> {
     if (this.failure) throw this.failure;
     // One copy into a buffer of our own, handed over whole: the caller's goes straight back to its pool.
-    const chunk = this.bufferFor(bytes.length);
-    chunk.set(bytes);
+    const chunk = this.spare.copyOf(bytes);
     released();
     this.inFlight.add(chunk.buffer.byteLength);
     this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer as ArrayBuffer]);
@@ -84,10 +83,6 @@ export class EventLogWorker implements FileSink {
   async destroy(): Promise<void> {
     this.fail(new BeamError('install', 'the history rewrite was stopped'));
     await this.worker.terminate();
-  }
-
-  private bufferFor(length: number): Uint8Array {
-    return length <= CHUNK_BUFFER_BYTES ? this.spare.take().subarray(0, length) : new Uint8Array(length);
   }
 
   private take(reply: WorkerReply): void {
