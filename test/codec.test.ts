@@ -122,6 +122,13 @@ describe('the adaptive level', () => {
   const blocks = (level: AdaptiveLevel, decisions: number, receiverIdle: number | undefined): void => {
     for (let i = 0; i < 32 * decisions; i++) level.record(BLOCK, receiverIdle);
   };
+  /** Three rounds of one decision with the receiver this idle, then one with it that idle. */
+  const alternating = (level: AdaptiveLevel, first: number, then: number): void => {
+    for (let round = 0; round < 3; round++) {
+      blocks(level, 1, first);
+      blocks(level, 1, then);
+    }
+  };
 
   test('climbs while both sides are mostly idle (a slow link), and steps down once the sender is busy', () => {
     const sender = senderIdle();
@@ -139,10 +146,7 @@ describe('the adaptive level', () => {
     const sender = senderIdle();
     const level = new AdaptiveLevel(1, sender.meter);
     sender.set(0.6);
-    for (let round = 0; round < 3; round++) {
-      blocks(level, 1, 0.6);
-      blocks(level, 1, 0.2);
-    }
+    alternating(level, 0.6, 0.2);
     assert.equal(level.level, 1);
     blocks(level, 2, 0.6);
     assert.equal(level.level, 2);
@@ -152,10 +156,7 @@ describe('the adaptive level', () => {
     const sender = senderIdle();
     const level = new AdaptiveLevel(5, sender.meter);
     sender.set(0.2);
-    for (let round = 0; round < 3; round++) {
-      blocks(level, 1, 0.05);
-      blocks(level, 1, 0.2);
-    }
+    alternating(level, 0.05, 0.2);
     assert.equal(level.level, 5);
     blocks(level, 2, 0.05);
     assert.equal(level.level, 4);
