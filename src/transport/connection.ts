@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { EventEmitter } from 'node:events';
 import { BeamError } from '../errors.js';
 import { encodeFrame, FrameDecoder, type Frame, type FrameType } from './framing.js';
+import { YoungGarbagePacer } from './young-garbage.js';
 
 /** What a framed connection needs from a socket: hyperswarm's Noise stream, or a test pipe. */
 export interface ByteStream extends EventEmitter {
@@ -61,6 +62,8 @@ export class FramedConnection {
     private readonly drainTimeoutMs = 30_000,
     /** What unread frames may cost (FRAME_COST_BYTES each, plus their bodies): raised once paired. */
     private mostUnreadBytes = MOST_UNREAD_BYTES,
+    /** Keeps the dead Buffers the socket leaves per message from piling up (see young-garbage.ts). */
+    private readonly garbage = new YoungGarbagePacer(),
   ) {
     socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
     socket.on('end', () => this.fail(this.peerClosedError()));
@@ -75,6 +78,7 @@ export class FramedConnection {
   /** Sends a frame already encoded (see frameWithRoom); the socket owns it from now on. */
   async sendFrame(frame: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
+    this.garbage.moved(frame.length);
     if (this.socket.write(frame)) {
       this.bytesSinceDrain = 0;
       return;
@@ -147,6 +151,7 @@ export class FramedConnection {
 
   private onData(chunk: Uint8Array): void {
     if (this.failure) return;
+    this.garbage.moved(chunk.length);
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
