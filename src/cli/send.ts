@@ -14,6 +14,7 @@ import type { WorkSummary } from '../session/work/description.js';
 import { githubLogin } from '../session/environment.js';
 import { copilotHome } from '../session/home.js';
 import { displayText } from '../terminal-text.js';
+import { lendYoungGenerationCollector } from '../transport/young-garbage.js';
 import type { CommandContext, NetworkOptions } from './context.js';
 import { cancelOnInterrupt } from './interrupt.js';
 import { noTerminalError } from './ui.js';
@@ -37,6 +38,8 @@ export interface SendOptions extends NetworkOptions {
 
 export async function runSend(query: string | undefined, options: SendOptions, context: CommandContext): Promise<void> {
   const { ui, env } = context;
+  // Before any thread starts (see young-garbage.ts): this process is ours, and its peak memory.
+  lendYoungGenerationCollector();
   const yes = Boolean(options.yes);
   const home = copilotHome(env);
   // Without a session named, a person at a terminal picks one; anyone else gets this checkout's newest.

@@ -62,7 +62,7 @@ export class FramedConnection {
     private readonly drainTimeoutMs = 30_000,
     /** What unread frames may cost (FRAME_COST_BYTES each, plus their bodies): raised once paired. */
     private mostUnreadBytes = MOST_UNREAD_BYTES,
-    /** Keeps the dead Buffers the socket leaves per message from piling up (see young-garbage.ts). */
+    /** Keeps the dead Buffers each sent message leaves from piling up (see young-garbage.ts). */
     private readonly garbage = new YoungGarbagePacer(),
   ) {
     socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
@@ -78,7 +78,7 @@ export class FramedConnection {
   /** Sends a frame already encoded (see frameWithRoom); the socket owns it from now on. */
   async sendFrame(frame: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
-    this.garbage.moved(frame.length);
+    this.garbage.sent(frame.length);
     if (this.socket.write(frame)) {
       this.bytesSinceDrain = 0;
       return;
@@ -151,7 +151,6 @@ export class FramedConnection {
 
   private onData(chunk: Uint8Array): void {
     if (this.failure) return;
-    this.garbage.moved(chunk.length);
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
