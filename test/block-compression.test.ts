@@ -110,3 +110,22 @@ test('a frame left half way does not reach into the next: the fresh block decode
   const fresh = compressor.compress(second, 3, true, true);
   assert.ok(Buffer.from(new BlockDecompressor(BLOCK).decompress(fresh, BLOCK)).equals(second));
 });
+
+test("the sending thread's bodies go round: a released body's buffer serves a later block, one still held is never reused", async () => {
+  const compression = new InlineCompression();
+  const blocks = [0, 1, 2].map((index) => files[0]!.subarray(index * BLOCK, (index + 1) * BLOCK));
+  const sent: Buffer[] = []; // each body as it was when it was sent
+  const one = await compression.compress(blocks[0]!, 1, true, false);
+  sent.push(Buffer.from(one));
+  const two = await compression.compress(blocks[1]!, 1, false, false);
+  sent.push(Buffer.from(two));
+  assert.notEqual(two.buffer, one.buffer, 'the first body is still held: the second gets a buffer of its own');
+  compression.release(two);
+  const three = await compression.compress(blocks[2]!, 1, false, true);
+  sent.push(Buffer.from(three));
+  assert.equal(three.buffer, two.buffer, 'the released buffer serves again');
+  assert.ok(Buffer.from(one).equals(sent[0]!), 'a body still held is not overwritten');
+  const decompressor = new BlockDecompressor(BLOCK);
+  sent.forEach((body, index) => assert.ok(Buffer.from(decompressor.decompress(body, BLOCK)).equals(blocks[index]!)));
+  await compression.close();
+});

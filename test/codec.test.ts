@@ -35,9 +35,9 @@ function sampleText(bytes: number, seed = 1): Buffer {
   return Buffer.from(parts.join('')).subarray(0, bytes);
 }
 
-function compressAll(data: Buffer, levels: (block: number) => number): Buffer[] {
+function compressAll(data: Buffer, levels: (block: number) => number): Uint8Array[] {
   const compressor = new BlockCompressor(levels(0), BLOCK);
-  const blocks: Buffer[] = [];
+  const blocks: Uint8Array[] = [];
   for (let at = 0, index = 0; at < data.length; at += BLOCK, index++) {
     compressor.setLevel(levels(index));
     blocks.push(compressor.compress(data.subarray(at, at + BLOCK), at + BLOCK >= data.length));
@@ -45,7 +45,7 @@ function compressAll(data: Buffer, levels: (block: number) => number): Buffer[] 
   return blocks;
 }
 
-function decompressAll(blocks: readonly Buffer[], size: number): Buffer {
+function decompressAll(blocks: readonly Uint8Array[], size: number): Buffer {
   const decompressor = new BlockDecompressor(BLOCK);
   const parts: Buffer[] = [];
   let remaining = size;

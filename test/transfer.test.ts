@@ -20,6 +20,7 @@ import {
   type SendOptions,
 } from '../src/bundle/index.js';
 import type { FileIdentity } from '../src/bundle/pack.js';
+import { BLOCKS_AHEAD, InlineCompression, type BlockCompression } from '../src/bundle/block-compression.js';
 import { CompressionThread } from '../src/bundle/compression-thread.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
@@ -188,6 +189,37 @@ test('compressed on the compression thread, files arrive byte-identical', async 
   } finally {
     await compression.close();
   }
+  assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+});
+
+test('each compressed body is released once it is sealed: the sending thread compresses into a few buffers, over and over', async () => {
+  const { dir, manifest } = await sampleManifest({ eventsBytes: 6 * 1024 * 1024, kind: 'source' }, { compressed: true });
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const inline = new InlineCompression();
+  const buffers = new Set<ArrayBufferLike>();
+  const counts = { compressed: 0, released: 0 };
+  const compression: BlockCompression = {
+    idle: inline.idle,
+    compress: async (block, level, fresh, lastOfFile) => {
+      const body = await inline.compress(block, level, fresh, lastOfFile);
+      counts.compressed++;
+      buffers.add(body.buffer);
+      return body;
+    },
+    release: (body) => {
+      counts.released++;
+      inline.release(body);
+    },
+    close: () => inline.close(),
+  };
+  await Promise.all([
+    sendFiles(sender, (file) => join(dir, file.path), manifest, { compression }),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
+  ]);
+  assert.ok(counts.compressed >= 24, `${counts.compressed} blocks compressed`);
+  assert.equal(counts.released, counts.compressed);
+  assert.ok(buffers.size <= BLOCKS_AHEAD + 2, `${buffers.size} buffers for ${counts.compressed} bodies`);
   assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
 });
 

@@ -2,8 +2,8 @@
  * Buffers of one size, handed back once nobody holds a view of them, so that a stream of large
  * chunks makes no garbage. A fresh buffer per chunk was collected only when V8 noticed the memory
  * outside its heap: tens of MiB of a side's peak, and when the chunk crossed to a worker, counted
- * against the thread that made it until the worker's collector ran. Used for decoded blocks, the
- * secret scan's pieces and the history thread's chunks.
+ * against the thread that made it until the worker's collector ran. Used for compressed and
+ * decoded blocks, the secret scan's pieces and the history thread's chunks.
  */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];

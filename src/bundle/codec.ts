@@ -62,6 +62,16 @@ export class CorruptBlockError extends Error {
   }
 }
 
+/** Copies compressed bytes out of a compressor's buffer (reused by its next block) into a home of their own. */
+export type CopyOut = (bytes: Uint8Array) => Uint8Array;
+
+const newBufferOf: CopyOut = (bytes) => Buffer.from(bytes);
+
+/** The most a block of this many bytes can take compressed: room enough for any one flush of it. */
+export function compressedBound(blockBytes: number): number {
+  return zstd.compressBound(blockBytes);
+}
+
 /** Compresses files block by block, a frame at a time; one context may serve many files. */
 export class BlockCompressor {
   private readonly context = new zstd.CCtx();
@@ -74,7 +84,7 @@ export class BlockCompressor {
     this.appliedLevel = this.wantedLevel = clampLevel(level);
     this.applyLevel(this.appliedLevel);
     this.context.setParameter(zstd.CParameter.windowLog, WINDOW_LOG);
-    this.output = Buffer.allocUnsafe(zstd.compressBound(blockBytes));
+    this.output = Buffer.allocUnsafe(compressedBound(blockBytes));
   }
 
   get level(): number {
@@ -97,22 +107,23 @@ export class BlockCompressor {
   }
 
   /**
-   * The compressed form of `block`, flushed so that it decodes completely. A new Buffer, but a
-   * small one may be a slice of Node's shared pool: copy it before transferring it to a thread.
+   * The compressed form of `block`, flushed so that it decodes completely, copied out of the
+   * context's own buffer by `copy`. By default that makes a new Buffer, which for a small block
+   * may be a slice of Node's shared pool: copy it before transferring it to a thread.
    */
-  compress(block: Uint8Array, lastOfFile: boolean): Buffer {
+  compress(block: Uint8Array, lastOfFile: boolean, copy: CopyOut = newBufferOf): Uint8Array {
     if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
       this.applyLevel(this.wantedLevel);
       this.appliedLevel = this.wantedLevel;
     }
     const endFrame = lastOfFile || this.wantedLevel !== this.appliedLevel;
     const directive = endFrame ? zstd.EndDirective.end : zstd.EndDirective.flush;
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     let consumed = 0;
     for (;;) {
       const [remaining, written, read] = this.context.compressStream2(this.output, block.subarray(consumed), directive);
       consumed += read;
-      parts.push(Buffer.from(this.output.subarray(0, written)));
+      parts.push(copy(this.output.subarray(0, written)));
       if (remaining === 0 && consumed === block.length) break;
     }
     this.inFrame = !endFrame;

@@ -61,6 +61,13 @@ export class CompressionThread implements BlockCompression {
     });
   }
 
+  /**
+   * Not reused: each body is a buffer the thread made and handed over, and reusing them would
+   * mean handing them back for it to fill. The thread runs only while a slow link is the limit,
+   * where bodies come at the link's pace; left for when such a sender's peak shows them.
+   */
+  release(): void {}
+
   async close(): Promise<void> {
     this.fail(new BeamError('internal', 'the compression thread was stopped'));
     await this.worker.terminate();

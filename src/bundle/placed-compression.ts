@@ -45,6 +45,11 @@ export class PlacedCompression implements BlockCompression {
     return body;
   }
 
+  /** Only the sending thread's bodies go round; the pool there takes back its own buffers alone. */
+  release(body: Uint8Array): void {
+    this.inline.release(body);
+  }
+
   /** Whether a compression thread was started. */
   get threadStarted(): boolean {
     return this.thread !== undefined;

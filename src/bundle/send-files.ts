@@ -99,6 +99,7 @@ async function sendOneFile(
     const body = await next.body;
     await window.reserve(body.length);
     await channel.send(MessageKind.Data, body);
+    compressing.compression.release(body); // sealed into its frame: the buffer is free
     compressing.level.record(next.bytes, window.receiverIdle);
     onBytes(next.bytes);
   };
