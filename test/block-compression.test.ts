@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { InlineCompression, ReusedCompressor, type BlockCompression } from '../src/bundle/block-compression.js';
+import { BufferPool } from '../src/bundle/buffer-pool.js';
 import { BlockDecompressor } from '../src/bundle/codec.js';
 import { CompressionThread } from '../src/bundle/compression-thread.js';
 import { COMPRESSED_CHUNK_BYTES } from '../src/bundle/limits.js';
@@ -128,4 +129,28 @@ test("the sending thread's bodies go round: a released body's buffer serves a la
   const decompressor = new BlockDecompressor(BLOCK);
   sent.forEach((body, index) => assert.ok(Buffer.from(decompressor.decompress(body, BLOCK)).equals(blocks[index]!)));
   await compression.close();
+});
+
+test('placed compression takes back the bodies of the sending thread only', async () => {
+  const compression = new PlacedCompression();
+  try {
+    const blocks = [0, 1, 2, 3].map((index) => files[0]!.subarray(index * BLOCK, (index + 1) * BLOCK));
+    const inline = await compression.compress(blocks[0]!, 1, true, true);
+    compression.release(inline);
+    assert.equal((await compression.compress(blocks[1]!, 1, true, true)).buffer, inline.buffer, 'a level-1 body, released, serves again');
+    const threaded = await compression.compress(blocks[2]!, THREAD_FROM_LEVEL, true, true);
+    compression.release(threaded);
+    assert.notEqual((await compression.compress(blocks[3]!, 1, true, true)).buffer, threaded.buffer, "the thread's body is not taken in");
+  } finally {
+    await compression.close();
+  }
+});
+
+test('a buffer given back twice goes to one taker only', () => {
+  const pool = new BufferPool(64, 4);
+  const taken = pool.take();
+  pool.giveBack(taken);
+  pool.giveBack(taken);
+  assert.equal(pool.take().buffer, taken.buffer);
+  assert.notEqual(pool.take().buffer, taken.buffer);
 });

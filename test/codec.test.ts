@@ -79,6 +79,20 @@ describe('the block codec', () => {
     assert.deepEqual(decompressAll(switched, data.length), data);
   });
 
+  test('a block is copied out of the compressor by the copier it is given, and still decodes', () => {
+    const data = sampleText(BLOCK);
+    const compressor = new BlockCompressor(1, BLOCK);
+    const homes: Uint8Array[] = [];
+    const body = compressor.compress(data, true, (bytes) => {
+      const home = new Uint8Array(bytes.length + 10).subarray(5, 5 + bytes.length);
+      home.set(bytes);
+      homes.push(home);
+      return home;
+    });
+    assert.deepEqual(homes, [body]);
+    assert.ok(Buffer.from(new BlockDecompressor(BLOCK).decompress(body, BLOCK)).equals(data));
+  });
+
   test('a block that decodes into more than the receiver allows is refused at the limit', () => {
     const [block] = compressAll(Buffer.alloc(BLOCK, 0x61), () => 3);
     const decompressor = new BlockDecompressor(BLOCK);

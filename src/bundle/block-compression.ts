@@ -8,6 +8,8 @@ import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
  * or the socket, the compressor works on the next; more would only hold memory.
  */
 export const BLOCKS_AHEAD = 2;
+/** Buffers that go round for blocks or bodies: the blocks ahead, the one being sent, and one more. */
+export const BUFFERS_IN_TURN = BLOCKS_AHEAD + 2;
 
 /** How the blocks of compressed files become DATA bodies: on the sending thread, or beside it. */
 export interface BlockCompression {
@@ -16,10 +18,14 @@ export interface BlockCompression {
    * its next frame, so the block that brings one ends the frame it is in. `fresh` begins a new
    * frame (a file's first block, or the first after a frame ended elsewhere), abandoning one
    * left unfinished. Blocks are compressed in the order they are handed in; the caller may reuse
-   * `block` once this returns.
+   * `block` once this returns. The body may live in a buffer that serves again once released.
    */
   compress(block: Uint8Array, level: number, fresh: boolean, lastOfFile: boolean): Promise<Uint8Array>;
-  /** The caller is done with a body compress() gave it (sealed it): its buffer may serve again. */
+  /**
+   * The caller holds no view of `body` any more (it sealed it), and says so once per body: its
+   * buffer may hold a later one. A hint: a body never released is left to the collector, and a
+   * compressor that reuses nothing may ignore it.
+   */
   release(body: Uint8Array): void;
   /** How idle the compressor's thread was since the previous call (0 to 1). */
   readonly idle: IdleMeter;
@@ -53,8 +59,7 @@ export class ReusedCompressor {
  */
 export class InlineCompression implements BlockCompression {
   private readonly compressor = new ReusedCompressor();
-  /** The blocks ahead, the one being sent, and one more. */
-  private readonly bodies = new BufferPool(compressedBound(COMPRESSED_CHUNK_BYTES), BLOCKS_AHEAD + 2);
+  private readonly bodies = new BufferPool(compressedBound(COMPRESSED_CHUNK_BYTES), BUFFERS_IN_TURN);
   private readonly copyOut: CopyOut = (bytes) => this.bodies.copyOf(bytes);
   readonly idle: IdleMeter = loopIdleMeter();
 
@@ -70,5 +75,7 @@ export class InlineCompression implements BlockCompression {
     this.bodies.giveBack(body);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.bodies.empty();
+  }
 }

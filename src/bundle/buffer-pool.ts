@@ -39,6 +39,8 @@ export class BufferPool {
    */
   giveBack(view: Uint8Array): void {
     const buffer = view.buffer;
-    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.bufferBytes && this.free.length < this.keepAtMost) this.free.push(buffer);
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== this.bufferBytes || this.free.length >= this.keepAtMost) return;
+    // Given back twice, a buffer would be handed to two takers at once.
+    if (!this.free.includes(buffer)) this.free.push(buffer);
   }
 }

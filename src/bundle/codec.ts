@@ -107,9 +107,11 @@ export class BlockCompressor {
   }
 
   /**
-   * The compressed form of `block`, flushed so that it decodes completely, copied out of the
-   * context's own buffer by `copy`. By default that makes a new Buffer, which for a small block
-   * may be a slice of Node's shared pool: copy it before transferring it to a thread.
+   * The compressed form of `block`, flushed so that it decodes completely. A block that zstd
+   * flushes in one call (with room for compressedBound, every block) is copied out of the
+   * context's own buffer by `copy`; by default that makes a new Buffer, which for a small block
+   * may be a slice of Node's shared pool: copy it before transferring it to a thread. Should
+   * zstd ever need more calls, the parts are joined into a new Buffer, and `copy` is not used.
    */
   compress(block: Uint8Array, lastOfFile: boolean, copy: CopyOut = newBufferOf): Uint8Array {
     if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
@@ -118,16 +120,22 @@ export class BlockCompressor {
     }
     const endFrame = lastOfFile || this.wantedLevel !== this.appliedLevel;
     const directive = endFrame ? zstd.EndDirective.end : zstd.EndDirective.flush;
-    const parts: Uint8Array[] = [];
+    const body = this.flush(block, directive, copy);
+    this.inFrame = !endFrame;
+    return body;
+  }
+
+  private flush(block: Uint8Array, directive: ZstdBinding.EndDirective, copy: CopyOut): Uint8Array {
+    const parts: Buffer[] = [];
     let consumed = 0;
     for (;;) {
       const [remaining, written, read] = this.context.compressStream2(this.output, block.subarray(consumed), directive);
       consumed += read;
-      parts.push(copy(this.output.subarray(0, written)));
-      if (remaining === 0 && consumed === block.length) break;
+      const done = remaining === 0 && consumed === block.length;
+      if (done && parts.length === 0) return copy(this.output.subarray(0, written));
+      parts.push(Buffer.from(this.output.subarray(0, written)));
+      if (done) return Buffer.concat(parts);
     }
-    this.inFrame = !endFrame;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   private applyLevel(level: number): void {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { BeamError } from '../errors.js';
-import { BLOCKS_AHEAD, type BlockCompression } from './block-compression.js';
+import { BUFFERS_IN_TURN, type BlockCompression } from './block-compression.js';
 import { BufferPool } from './buffer-pool.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
@@ -17,9 +17,6 @@ export type CompressReply =
   | { readonly body: Uint8Array; readonly block: Uint8Array }
   | { readonly error: string };
 
-/** Buffers kept for blocks on their way: the blocks ahead, the one being compressed, and one more. */
-const SPARE_BLOCKS = BLOCKS_AHEAD + 2;
-
 /**
  * Compression on a thread of its own. On the sending thread, zstd shared the event loop with UDX
  * and the seal: on a slow link the loop was busy most of the time and the level stayed low, and
@@ -29,7 +26,8 @@ const SPARE_BLOCKS = BLOCKS_AHEAD + 2;
 export class CompressionThread implements BlockCompression {
   private readonly worker: Worker;
   private readonly waiting: { resolve: (body: Uint8Array) => void; reject: (error: BeamError) => void }[] = [];
-  private readonly spare = new BufferPool(COMPRESSED_CHUNK_BYTES, SPARE_BLOCKS);
+  /** Blocks on their way to the thread, and back. */
+  private readonly spare = new BufferPool(COMPRESSED_CHUNK_BYTES, BUFFERS_IN_TURN);
   private failure: BeamError | undefined;
   readonly idle: IdleMeter;
 
@@ -62,9 +60,9 @@ export class CompressionThread implements BlockCompression {
   }
 
   /**
-   * Not reused: each body is a buffer the thread made and handed over, and reusing them would
-   * mean handing them back for it to fill. The thread runs only while a slow link is the limit,
-   * where bodies come at the link's pace; left for when such a sender's peak shows them.
+   * Bodies are not reused here: each is a buffer the thread made and handed over, and reusing
+   * them would mean handing them back for it to fill. Levels 2 and up, the thread's, are
+   * reached only while the receiver waits for data, where bodies come at the link's pace.
    */
   release(): void {}
 

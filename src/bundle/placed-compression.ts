@@ -45,7 +45,11 @@ export class PlacedCompression implements BlockCompression {
     return body;
   }
 
-  /** Only the sending thread's bodies go round; the pool there takes back its own buffers alone. */
+  /**
+   * Only the sending thread's bodies go round. A body from the compression thread has a buffer
+   * of its exact length, which that pool never keeps (keeping one would be harmless: it was
+   * handed over, and nothing else holds a view of it).
+   */
   release(body: Uint8Array): void {
     this.inline.release(body);
   }
