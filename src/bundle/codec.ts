@@ -107,11 +107,11 @@ export class BlockCompressor {
   }
 
   /**
-   * The compressed form of `block`, flushed so that it decodes completely. A block that zstd
-   * flushes in one call (with room for compressedBound, every block) is copied out of the
-   * context's own buffer by `copy`; by default that makes a new Buffer, which for a small block
-   * may be a slice of Node's shared pool: copy it before transferring it to a thread. Should
-   * zstd ever need more calls, the parts are joined into a new Buffer, and `copy` is not used.
+   * The compressed form of `block`, flushed so that it decodes completely, always as `copy`
+   * returned it: copied out of the context's own buffer in one piece (with room for
+   * compressedBound, zstd flushes every block in one call; should it ever need more, the parts
+   * are joined first). By default `copy` makes a new Buffer, which for a small block may be a
+   * slice of Node's shared pool: pass one that owns its memory to transfer it to a thread.
    */
   compress(block: Uint8Array, lastOfFile: boolean, copy: CopyOut = newBufferOf): Uint8Array {
     if (!this.inFrame && this.wantedLevel !== this.appliedLevel) {
@@ -134,7 +134,7 @@ export class BlockCompressor {
       const done = remaining === 0 && consumed === block.length;
       if (done && parts.length === 0) return copy(this.output.subarray(0, written));
       parts.push(Buffer.from(this.output.subarray(0, written)));
-      if (done) return Buffer.concat(parts);
+      if (done) return copy(Buffer.concat(parts));
     }
   }
 
