@@ -76,6 +76,12 @@ export async function sendFiles(
   await channel.send(MessageKind.End, new Uint8Array(0), true);
 }
 
+/** A compressed block on its way, with the bytes of the file it holds. */
+interface PendingBlock {
+  readonly body: Promise<Uint8Array>;
+  readonly bytes: number;
+}
+
 interface Compressing {
   readonly compression: BlockCompression;
   readonly level: AdaptiveLevel;
@@ -93,9 +99,9 @@ async function sendOneFile(
   const { path, identity } = source;
   const hash = identity ? undefined : createHash('sha256');
   let size = 0;
-  // Compressed blocks not sent yet, in file order, with the bytes of the file each holds.
-  const ahead: { readonly body: Promise<Uint8Array>; readonly bytes: number }[] = [];
-  const sendCompressed = async (next: { readonly body: Promise<Uint8Array>; readonly bytes: number }): Promise<void> => {
+  // Compressed blocks not sent yet, in file order.
+  const ahead: PendingBlock[] = [];
+  const sendCompressed = async (next: PendingBlock): Promise<void> => {
     const body = await next.body;
     await window.reserve(body.length);
     await channel.send(MessageKind.Data, body);
