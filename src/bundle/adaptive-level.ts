@@ -1,11 +1,13 @@
 import { MAX_LEVEL, MIN_LEVEL } from './codec.js';
+import type { Floor } from './level-floor.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
 
 /** Bytes of files per decision (32 full blocks): a level lasts at least 8 MiB of them. */
 const BYTES_PER_DECISION = 8 * 1024 * 1024;
 /**
  * Where a beam's compression starts: the fastest level, on the sending thread, from where the
- * level climbs every 8 MiB while the link is the limit, and falls when the CPU is. Starting at 3,
+ * level climbs every 8 MiB while the link is the limit, and falls when the CPU is, never below
+ * its floor (level-floor.ts: the first block big enough to judge may lift it at once). Starting at 3,
  * on the compression thread, put about 1 MB fewer on a 20 MB/s link (100 MiB of source-like
  * history, 43.3 MB against 44.4, medians of 11 and 18 beams), but on loopback, where both ends
  * share two cores, the first 50 MiB went through the thread before the receiver's first credits
@@ -62,10 +64,23 @@ export class AdaptiveLevel {
   constructor(
     private current: number,
     private readonly senderIdle: IdleMeter = loopIdleMeter(),
+    /** Where the level may not go below (level-floor.ts); without one, the fastest level. */
+    private readonly floor?: Floor,
   ) {}
 
   get level(): number {
     return this.current;
+  }
+
+  /**
+   * A block about to be compressed. While the level is at its floor or below it, the floor is
+   * judged from a sample now and then, and a floor above the level lifts it at once. Above the
+   * floor, where the floor changes nothing, no sample is taken.
+   */
+  observe(block: Uint8Array): void {
+    if (!this.floor || this.current > this.floor.level) return;
+    this.floor.observe(block);
+    this.current = Math.max(this.current, this.floor.level);
   }
 
   /**
@@ -78,7 +93,9 @@ export class AdaptiveLevel {
     this.bytes += bytes;
     if (this.bytes < BYTES_PER_DECISION) return this.current;
     this.bytes = 0;
-    this.current = this.confirmed(nextLevel(this.current, this.senderIdle(), receiverIdle));
+    const floor = this.floor?.level ?? MIN_LEVEL;
+    this.current = this.confirmed(Math.max(floor, nextLevel(this.current, this.senderIdle(), receiverIdle)));
+    this.floor?.judgeAgain();
     return this.current;
   }
 

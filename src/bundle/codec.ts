@@ -54,6 +54,8 @@ const LADDER: readonly { readonly zstdLevel: number; readonly hashLog?: number }
 ];
 export const MIN_LEVEL = 1;
 export const MAX_LEVEL = LADDER.length;
+/** The ladder's level with zstd's default settings (its level 3, as `zstd` with no level uses). */
+export const ZSTD_DEFAULT_RUNG = MIN_LEVEL + LADDER.findIndex((rung) => rung.zstdLevel === 3 && rung.hashLog === undefined);
 
 export class CorruptBlockError extends Error {
   constructor(message: string) {

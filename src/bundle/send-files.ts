@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { BeamError } from '../errors.js';
 import { AdaptiveLevel, adapts, firstLevel } from './adaptive-level.js';
 import { BLOCKS_AHEAD, InlineCompression, type BlockCompression } from './block-compression.js';
+import { LevelFloor } from './level-floor.js';
 import { PlacedCompression } from './placed-compression.js';
 import { fileIdentity, sameIdentity, type FileIdentity } from './pack.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
@@ -58,9 +59,10 @@ export async function sendFiles(
   let done = 0;
   const window = new SendWindow(channel, options.creditTimeoutMs ?? 30_000);
   const compressedBytes = manifest.files.reduce((sum, file) => sum + (file.compressed ? file.size : 0), 0);
-  const compression = options.compression ?? (adapts(compressedBytes) ? new PlacedCompression() : new InlineCompression());
+  const adapting = adapts(compressedBytes);
+  const compression = options.compression ?? (adapting ? new PlacedCompression() : new InlineCompression());
   // One choice of level for the whole beam: what it learns on one file holds for the next.
-  const level = new AdaptiveLevel(firstLevel(compressedBytes), compression.idle);
+  const level = new AdaptiveLevel(firstLevel(compressedBytes), compression.idle, adapting ? new LevelFloor() : undefined);
   try {
     for (const file of manifest.files) {
       const source = { path: locate(file), identity: options.identityOf?.(file) };
@@ -119,6 +121,7 @@ async function sendOneFile(
       if (size > file.size || (chunk.length < chunkBytes && size < file.size)) return true;
       hash?.update(chunk);
       if (file.compressed) {
+        compressing.level.observe(chunk);
         // compress() is done with the chunk when it returns, before the next read reuses its buffer.
         const body = compressing.compression.compress(chunk, compressing.level.level, firstOfFile, size === file.size);
         // A failure is met where the block is sent; until then (or if it never is) it is no crash.
