@@ -18,7 +18,7 @@ describe('the level floor', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'copilot-beam-floor-'));
     for (const kind of ['source', 'compressible'] as const) {
-      const { dir } = await createSampleSession({ copilotHome: join(root, kind), kind, eventsBytes: 2 * 1024 * 1024, binaryBytes: 1024 });
+      const { dir } = await createSampleSession({ copilotHome: join(root, kind), kind, eventsBytes: 2 * 1024 * 1024, binaryBytes: 1024, seed: 'level-floor' });
       history[kind] = await readFile(join(dir, 'events.jsonl'));
     }
   });
@@ -50,10 +50,23 @@ describe('the level floor', () => {
     floor.observe(blockOf('source', 0));
     assert.equal(floor.level, ZSTD_DEFAULT_RUNG);
     floor.observe(blockOf('compressible', 0));
+    floor.observe(blockOf('compressible', BLOCK));
     assert.equal(floor.level, ZSTD_DEFAULT_RUNG, 'no judgement was due');
-    floor.judgeAgain();
-    floor.observe(blockOf('compressible', 0));
-    assert.equal(floor.level, MIN_LEVEL, 'the data changed, and so did the floor');
+  });
+
+  test('rises at once, and falls only after two judgements in a row that want it down', () => {
+    const floor = new LevelFloor();
+    const judge = (kind: SessionKind, offset: number): number => {
+      floor.judgeAgain();
+      floor.observe(blockOf(kind, offset));
+      return floor.level;
+    };
+    assert.equal(judge('source', 0), ZSTD_DEFAULT_RUNG);
+    assert.equal(judge('compressible', 0), ZSTD_DEFAULT_RUNG, 'one sample of other text');
+    assert.equal(judge('source', BLOCK), ZSTD_DEFAULT_RUNG);
+    assert.equal(judge('compressible', BLOCK), ZSTD_DEFAULT_RUNG);
+    assert.equal(judge('compressible', 2 * BLOCK), MIN_LEVEL, 'the text changed, and stayed changed');
+    assert.equal(judge('source', 2 * BLOCK), ZSTD_DEFAULT_RUNG);
   });
 });
 
@@ -65,6 +78,7 @@ describe('the adaptive level over a floor', () => {
     let next = MIN_LEVEL;
     return {
       judged: 0,
+      highest: 4,
       get level() {
         return level;
       },
@@ -99,6 +113,16 @@ describe('the adaptive level over a floor', () => {
     assert.equal(level.level, 4, 'lifted by the first judgement, before any decision');
     for (let i = 0; i < 4; i++) decision(level, 0.01);
     assert.equal(level.level, 4, 'a busy receiver lowers the level only to its floor');
+  });
+
+  test('a floor that rises lifts a level between the two floors', () => {
+    const floor = settableFloor();
+    const level = new AdaptiveLevel(3, () => 0.2, floor);
+    decision(level, 0.2);
+    assert.equal(level.level, 3);
+    floor.set(4);
+    decision(level, 0.2);
+    assert.equal(level.level, 4, 'judged again after the decision, and lifted');
   });
 
   test('still climbs above the floor on a slow link, and then takes no samples', () => {

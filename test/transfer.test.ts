@@ -22,6 +22,8 @@ import {
 import type { FileIdentity } from '../src/bundle/pack.js';
 import { BLOCKS_AHEAD, InlineCompression, type BlockCompression } from '../src/bundle/block-compression.js';
 import { CompressionThread } from '../src/bundle/compression-thread.js';
+import { MIN_LEVEL, ZSTD_DEFAULT_RUNG } from '../src/bundle/codec.js';
+import { FLOOR_SAMPLE_BYTES } from '../src/bundle/level-floor.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { validateSessionManifest } from '../src/session/manifest.js';
 import { scanSessionFolder } from '../src/session/session-files.js';
@@ -222,6 +224,38 @@ test('each compressed body is released once it is sealed: the sending thread com
   assert.ok(buffers.size <= BLOCKS_AHEAD + 2, `${buffers.size} buffers for ${counts.compressed} bodies`);
   assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
 });
+
+for (const [kind, floor] of [
+  ['source', ZSTD_DEFAULT_RUNG],
+  ['compressible', MIN_LEVEL],
+] as const) {
+  test(`a long beam of ${kind} history never compresses below level ${floor} once a block holds a sample`, async () => {
+    const { dir, manifest } = await sampleManifest({ eventsBytes: 10 * 1024 * 1024, kind, seed: 'floor' }, { compressed: true });
+    const { sender, receiver } = await pairedChannels();
+    const target = await staging();
+    const inline = new InlineCompression();
+    const levels: { bytes: number; level: number }[] = [];
+    const compression: BlockCompression = {
+      idle: inline.idle,
+      compress: (block, level, fresh, lastOfFile) => {
+        levels.push({ bytes: block.length, level });
+        return inline.compress(block, level, fresh, lastOfFile);
+      },
+      release: (body) => inline.release(body),
+      close: () => inline.close(),
+    };
+    await Promise.all([
+      sendFiles(sender, (file) => join(dir, file.path), manifest, { compression }),
+      receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000 }),
+    ]);
+    const first = levels.findIndex((block) => block.bytes >= FLOOR_SAMPLE_BYTES);
+    assert.ok(first >= 0 && levels.length - first >= 40, `${levels.length} blocks, the first that holds a sample at ${first}`);
+    assert.equal(levels[first]!.level, floor, 'the first block that holds a sample is compressed at the floor it set');
+    const below = levels.slice(first).filter((block) => block.level < floor);
+    assert.deepEqual(below, [], 'no block after it below the floor');
+    assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+  });
+}
 
 for (const where of ['sending thread', 'compression thread'] as const) {
   test(`a compressed file that shrinks stops the stream, though blocks were being compressed ahead (${where})`, async () => {

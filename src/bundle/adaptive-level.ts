@@ -7,11 +7,13 @@ const BYTES_PER_DECISION = 8 * 1024 * 1024;
 /**
  * Where a beam's compression starts: the fastest level, on the sending thread, from where the
  * level climbs every 8 MiB while the link is the limit, and falls when the CPU is, never below
- * its floor (level-floor.ts: the first block big enough to judge may lift it at once). Starting at 3,
- * on the compression thread, put about 1 MB fewer on a 20 MB/s link (100 MiB of source-like
- * history, 43.3 MB against 44.4, medians of 11 and 18 beams), but on loopback, where both ends
- * share two cores, the first 50 MiB went through the thread before the receiver's first credits
- * came back, and 100 MiB of history took 6% longer (1.12 s against 1.05, 9 interleaved pairs).
+ * its floor. Where zstd's level 3 pays (source-like text), the floor lifts the level to it at
+ * the first block that holds a sample (level-floor.ts), on the compression thread: on loopback,
+ * where both ends share two cores, that costs 12% at 100 MiB and 30% at 1 GiB, and the sender's
+ * peak 14-18 MiB, for 4-8% fewer bytes on a 20 MB/s link. Where it does not (highly repetitive
+ * history), the level stays here: starting at 3 on the thread took 100 MiB of such history 6%
+ * longer on loopback (1.12 s against 1.05, 9 interleaved pairs), the first 50 MiB going through
+ * the thread before the receiver's first credits came back.
  */
 const FIRST_LEVEL = 1;
 /**
@@ -73,12 +75,13 @@ export class AdaptiveLevel {
   }
 
   /**
-   * A block about to be compressed. While the level is at its floor or below it, the floor is
-   * judged from a sample now and then, and a floor above the level lifts it at once. Above the
-   * floor, where the floor changes nothing, no sample is taken.
+   * A block about to be compressed. While the level is at or below the highest floor there can
+   * be, the floor is judged from a sample now and then (after each decision), and a floor above
+   * the level lifts it at once. Above that, where no floor would change anything, no sample is
+   * taken.
    */
   observe(block: Uint8Array): void {
-    if (!this.floor || this.current > this.floor.level) return;
+    if (!this.floor || this.current > this.floor.highest) return;
     this.floor.observe(block);
     this.current = Math.max(this.current, this.floor.level);
   }

@@ -54,8 +54,14 @@ const LADDER: readonly { readonly zstdLevel: number; readonly hashLog?: number }
 ];
 export const MIN_LEVEL = 1;
 export const MAX_LEVEL = LADDER.length;
-/** The ladder's level with zstd's default settings (its level 3, as `zstd` with no level uses). */
-export const ZSTD_DEFAULT_RUNG = MIN_LEVEL + LADDER.findIndex((rung) => rung.zstdLevel === 3 && rung.hashLog === undefined);
+/** The ladder's level with zstd's level 3 settings (what `zstd` uses when given no level), in the beam's window. */
+export const ZSTD_DEFAULT_RUNG = rungOf(3);
+
+function rungOf(zstdLevel: number): number {
+  const index = LADDER.findIndex((rung) => rung.zstdLevel === zstdLevel && rung.hashLog === undefined);
+  if (index < 0) throw new Error(`the compression ladder has no rung with zstd's level ${zstdLevel} as it is`);
+  return MIN_LEVEL + index;
+}
 
 export class CorruptBlockError extends Error {
   constructor(message: string) {
