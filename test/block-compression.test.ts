@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { InlineCompression, ReusedCompressor, type BlockCompression } from '../src/bundle/block-compression.js';
 import { BufferPool } from '../src/bundle/buffer-pool.js';
 import { BlockDecompressor } from '../src/bundle/codec.js';
-import { CompressionThread } from '../src/bundle/compression-thread.js';
+import { BODY_BUFFER_BYTES, CompressionThread } from '../src/bundle/compression-thread.js';
 import { COMPRESSED_CHUNK_BYTES } from '../src/bundle/limits.js';
 import { PlacedCompression, THREAD_FROM_LEVEL } from '../src/bundle/placed-compression.js';
 import { BeamError } from '../src/errors.js';
@@ -131,18 +131,49 @@ test("the sending thread's bodies go round: a released body's buffer serves a la
   await compression.close();
 });
 
-test('placed compression takes back the bodies of the sending thread only', async () => {
+test('placed compression hands each body back to where it was made', async () => {
   const compression = new PlacedCompression();
   try {
-    const blocks = [0, 1, 2, 3].map((index) => files[0]!.subarray(index * BLOCK, (index + 1) * BLOCK));
+    const blocks = [0, 1, 2, 3, 4].map((index) => files[0]!.subarray(index * BLOCK, (index + 1) * BLOCK));
     const inline = await compression.compress(blocks[0]!, 1, true, true);
     compression.release(inline);
     assert.equal((await compression.compress(blocks[1]!, 1, true, true)).buffer, inline.buffer, 'a level-1 body, released, serves again');
     const threaded = await compression.compress(blocks[2]!, THREAD_FROM_LEVEL, true, true);
     compression.release(threaded);
-    assert.notEqual((await compression.compress(blocks[3]!, 1, true, true)).buffer, threaded.buffer, "the thread's body is not taken in");
+    assert.notEqual((await compression.compress(blocks[3]!, 1, true, true)).buffer, threaded.buffer, "the thread's body is not taken in on the sending thread");
+    const next = await compression.compress(blocks[4]!, THREAD_FROM_LEVEL, true, true);
+    assert.equal(threaded.buffer.byteLength, 0, "it went back to the thread with the thread's next block");
+    assert.ok(Buffer.from(new BlockDecompressor(BLOCK).decompress(next, BLOCK)).equals(blocks[4]!));
   } finally {
     await compression.close();
+  }
+});
+
+test("the compression thread's bodies go back to it with the next block; a body released twice, or not its own, is left alone", async () => {
+  const thread = new CompressionThread();
+  try {
+    const blocks = [0, 1, 2, 3].map((index) => files[0]!.subarray(index * BLOCK, (index + 1) * BLOCK));
+    const first = await thread.compress(blocks[0]!, 3, true, false);
+    const kept = Buffer.from(first);
+    const stranger = new Uint8Array(first.buffer.byteLength);
+    assert.ok(thread.owns(first) && !thread.owns(stranger));
+    thread.release(first);
+    thread.release(first);
+    thread.release(stranger);
+    assert.notEqual(first.buffer.byteLength, 0, 'nothing leaves before the next block');
+    const second = await thread.compress(blocks[1]!, 3, false, false);
+    assert.equal(first.buffer.byteLength, 0, 'the released body went back with the next block');
+    assert.equal(stranger.buffer.byteLength, BODY_BUFFER_BYTES, 'a body it did not make stays here');
+    thread.release(first); // already gone back: nothing to do
+    const keptSecond = Buffer.from(second);
+    thread.release(second);
+    const third = await thread.compress(blocks[2]!, 3, false, false);
+    assert.equal(second.buffer.byteLength, 0);
+    const fourth = await thread.compress(blocks[3]!, 3, false, true);
+    const decompressor = new BlockDecompressor(BLOCK);
+    [kept, keptSecond, third, fourth].forEach((body, index) => assert.ok(Buffer.from(decompressor.decompress(body, BLOCK)).equals(blocks[index]!), `block ${index}`));
+  } finally {
+    await thread.close();
   }
 });
 

@@ -2,14 +2,20 @@ import { Worker } from 'node:worker_threads';
 import { BeamError } from '../errors.js';
 import { BUFFERS_IN_TURN, type BlockCompression } from './block-compression.js';
 import { BufferPool } from './buffer-pool.js';
+import { compressedBound } from './codec.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
+
+/** How big a body's buffer is on the compression thread: room for any one block compressed. */
+export const BODY_BUFFER_BYTES = compressedBound(COMPRESSED_CHUNK_BYTES);
 
 export interface CompressRequest {
   readonly block: Uint8Array;
   readonly level: number;
   readonly fresh: boolean;
   readonly lastOfFile: boolean;
+  /** Bodies the sending thread is done with, back for the thread to fill again. */
+  readonly spare: readonly Uint8Array[];
 }
 
 export type CompressReply =
@@ -28,6 +34,10 @@ export class CompressionThread implements BlockCompression {
   private readonly waiting: { resolve: (body: Uint8Array) => void; reject: (error: BeamError) => void }[] = [];
   /** Blocks on their way to the thread, and back. */
   private readonly spare = new BufferPool(COMPRESSED_CHUNK_BYTES, BUFFERS_IN_TURN);
+  /** The buffers of the bodies the thread made (a released one stays here: it is still the thread's). */
+  private readonly made = new WeakSet<ArrayBufferLike>();
+  /** Released bodies, to go back with the next block. */
+  private readonly released: Uint8Array[] = [];
   private failure: BeamError | undefined;
   readonly idle: IdleMeter;
 
@@ -46,9 +56,11 @@ export class CompressionThread implements BlockCompression {
     if (this.failure) return Promise.reject(this.failure);
     // A copy of its own travels (transferred, not cloned): the caller's buffer is free at once.
     const copy = this.spare.copyOf(block);
+    const spare = this.released.splice(0);
+    const transfer = [copy.buffer, ...spare.map((body) => body.buffer)] as ArrayBuffer[];
     return new Promise<Uint8Array>((resolve, reject) => {
       try {
-        this.worker.postMessage({ block: copy, level, fresh, lastOfFile } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);
+        this.worker.postMessage({ block: copy, level, fresh, lastOfFile, spare } satisfies CompressRequest, transfer);
       } catch (error) {
         // Replies are matched to blocks by their order: one that never left would shift them all.
         this.fail(new BeamError('internal', `the compression thread cannot take a block: ${(error as Error).message}`, { cause: error }));
@@ -59,12 +71,25 @@ export class CompressionThread implements BlockCompression {
     });
   }
 
+  /** Whether this thread made `body` (released or not). */
+  owns(body: Uint8Array): boolean {
+    return this.made.has(body.buffer);
+  }
+
   /**
-   * Bodies are not reused here: each is a buffer the thread made and handed over, and reusing
-   * them would mean handing them back for it to fill. Levels 2 and up, the thread's, are
-   * reached only while the receiver waits for data, where bodies come at the link's pace.
+   * A body this thread made goes back to it with the next block, to be filled again: a fresh
+   * buffer per block, made on this thread and freed on the sending one, kept the sender's peak
+   * about 4 MiB higher once the floor kept source-like beams here (docs/BENCHMARKS.md, step 33).
+   * Any other body is left alone, and so is one released before (already gone back, or waiting
+   * to): a buffer transferred twice in one message would fail it, and one taken in elsewhere as
+   * well would be filled on two threads.
    */
-  release(): void {}
+  release(body: Uint8Array): void {
+    const buffer = body.buffer;
+    if (!this.made.has(buffer) || buffer.byteLength === 0 || this.released.length >= BUFFERS_IN_TURN) return;
+    if (this.released.some((waiting) => waiting.buffer === buffer)) return;
+    this.released.push(body);
+  }
 
   async close(): Promise<void> {
     this.fail(new BeamError('internal', 'the compression thread was stopped'));
@@ -78,6 +103,7 @@ export class CompressionThread implements BlockCompression {
       return;
     }
     this.spare.giveBack(reply.block);
+    this.made.add(reply.body.buffer);
     this.waiting.shift()?.resolve(reply.body);
   }
 

@@ -45,13 +45,10 @@ export class PlacedCompression implements BlockCompression {
     return body;
   }
 
-  /**
-   * Only the sending thread's bodies go round. A body from the compression thread has a buffer
-   * of its exact length, which that pool never keeps (keeping one would be harmless: it was
-   * handed over, and nothing else holds a view of it).
-   */
+  /** Each body goes back to where it was made: both places' buffers are the same size. */
   release(body: Uint8Array): void {
-    this.inline.release(body);
+    if (this.thread?.owns(body)) this.thread.release(body);
+    else this.inline.release(body);
   }
 
   /** Whether a compression thread was started. */
