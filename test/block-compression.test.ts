@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { InlineCompression, ReusedCompressor, type BlockCompression } from '../src/bundle/block-compression.js';
+import { BLOCKS_AHEAD, BODY_BUFFER_BYTES, BUFFERS_IN_TURN, InlineCompression, ReusedCompressor, type BlockCompression } from '../src/bundle/block-compression.js';
 import { BufferPool } from '../src/bundle/buffer-pool.js';
 import { BlockDecompressor } from '../src/bundle/codec.js';
-import { BODY_BUFFER_BYTES, CompressionThread } from '../src/bundle/compression-thread.js';
+import { CompressionThread } from '../src/bundle/compression-thread.js';
 import { COMPRESSED_CHUNK_BYTES } from '../src/bundle/limits.js';
 import { PlacedCompression, THREAD_FROM_LEVEL } from '../src/bundle/placed-compression.js';
 import { BeamError } from '../src/errors.js';
@@ -175,6 +175,36 @@ test("the compression thread's bodies go back to it with the next block; a body 
   } finally {
     await thread.close();
   }
+});
+
+test('the compression thread fills the bodies it gets back: as many buffers as go round, however many blocks', async () => {
+  const blocks = history(24, 3);
+  /** Compresses every block with BLOCKS_AHEAD in flight, as sendFiles does, releasing each body once used, or not. */
+  const run = async (release: boolean): Promise<{ made: number; sizes: Set<number> }> => {
+    const thread = new CompressionThread();
+    try {
+      const sizes = new Set<number>();
+      const ahead: Promise<Uint8Array>[] = [];
+      const use = async (body: Promise<Uint8Array>): Promise<void> => {
+        const compressed = await body;
+        sizes.add(compressed.buffer.byteLength);
+        if (release) thread.release(compressed);
+      };
+      for (let start = 0; start < blocks.length; start += BLOCK) {
+        const block = blocks.subarray(start, start + BLOCK);
+        ahead.push(thread.compress(block, 3, start === 0, start + BLOCK >= blocks.length));
+        if (ahead.length > BLOCKS_AHEAD) await use(ahead.shift()!);
+      }
+      while (ahead.length > 0) await use(ahead.shift()!);
+      return { made: thread.bodyBuffersMade, sizes };
+    } finally {
+      await thread.close();
+    }
+  };
+  const released = await run(true);
+  assert.ok(released.made <= BUFFERS_IN_TURN, `${released.made} body buffers for 24 blocks`);
+  assert.deepEqual([...released.sizes], [BODY_BUFFER_BYTES], 'every body in a pooled buffer');
+  assert.equal((await run(false)).made, 24, 'bodies never released: one buffer each');
 });
 
 test('a buffer given back twice goes to one taker only', () => {

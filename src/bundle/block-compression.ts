@@ -10,6 +10,8 @@ import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
 export const BLOCKS_AHEAD = 2;
 /** Buffers that go round for blocks or bodies: the blocks ahead, the one being sent, and one more. */
 export const BUFFERS_IN_TURN = BLOCKS_AHEAD + 2;
+/** How big a pooled body's buffer is, on either thread: room for any one block compressed. */
+export const BODY_BUFFER_BYTES = compressedBound(COMPRESSED_CHUNK_BYTES);
 
 /** How the blocks of compressed files become DATA bodies: on the sending thread, or beside it. */
 export interface BlockCompression {
@@ -59,7 +61,7 @@ export class ReusedCompressor {
  */
 export class InlineCompression implements BlockCompression {
   private readonly compressor = new ReusedCompressor();
-  private readonly bodies = new BufferPool(compressedBound(COMPRESSED_CHUNK_BYTES), BUFFERS_IN_TURN);
+  private readonly bodies = new BufferPool(BODY_BUFFER_BYTES, BUFFERS_IN_TURN);
   private readonly copyOut: CopyOut = (bytes) => this.bodies.copyOf(bytes);
   readonly idle: IdleMeter = loopIdleMeter();
 

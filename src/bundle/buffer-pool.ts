@@ -7,6 +7,7 @@
  */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
+  private made = 0;
 
   constructor(
     private readonly bufferBytes: number,
@@ -15,7 +16,17 @@ export class BufferPool {
 
   /** A whole buffer, with its own ArrayBuffer (it may be transferred to a worker). */
   take(): Buffer {
-    return Buffer.from(this.free.pop() ?? new ArrayBuffer(this.bufferBytes));
+    return Buffer.from(this.free.pop() ?? this.newBuffer());
+  }
+
+  /** How many buffers of the pool's size it has made: with buffers given back, no more than it keeps. */
+  get buffersMade(): number {
+    return this.made;
+  }
+
+  private newBuffer(): ArrayBuffer {
+    this.made++;
+    return new ArrayBuffer(this.bufferBytes);
   }
 
   /**

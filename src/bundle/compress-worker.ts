@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { BUFFERS_IN_TURN, ReusedCompressor } from './block-compression.js';
+import { BODY_BUFFER_BYTES, BUFFERS_IN_TURN, ReusedCompressor } from './block-compression.js';
 import { BufferPool } from './buffer-pool.js';
 import type { CopyOut } from './codec.js';
-import { BODY_BUFFER_BYTES, type CompressReply, type CompressRequest } from './compression-thread.js';
+import type { CompressReply, CompressRequest } from './compression-thread.js';
 
 /** The compression thread: compresses each block it is handed, in order, and hands its buffer back. */
 const port = parentPort;
@@ -20,7 +20,7 @@ port.on('message', (request: CompressRequest) => {
   for (const body of request.spare) bodies.giveBack(body);
   try {
     const body = compressor.compress(request.block, request.level, request.fresh, request.lastOfFile, ownedCopy);
-    port.postMessage({ body, block: request.block } satisfies CompressReply, [body.buffer as ArrayBuffer, request.block.buffer as ArrayBuffer]);
+    port.postMessage({ body, block: request.block, bodyBuffersMade: bodies.buffersMade } satisfies CompressReply, [body.buffer as ArrayBuffer, request.block.buffer as ArrayBuffer]);
   } catch (error) {
     port.postMessage({ error: (error as Error).message } satisfies CompressReply);
   }

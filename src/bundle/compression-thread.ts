@@ -2,12 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { BeamError } from '../errors.js';
 import { BUFFERS_IN_TURN, type BlockCompression } from './block-compression.js';
 import { BufferPool } from './buffer-pool.js';
-import { compressedBound } from './codec.js';
 import { COMPRESSED_CHUNK_BYTES } from './limits.js';
 import { loopIdleMeter, type IdleMeter } from './loop-idle.js';
-
-/** How big a body's buffer is on the compression thread: room for any one block compressed. */
-export const BODY_BUFFER_BYTES = compressedBound(COMPRESSED_CHUNK_BYTES);
 
 export interface CompressRequest {
   readonly block: Uint8Array;
@@ -19,8 +15,11 @@ export interface CompressRequest {
 }
 
 export type CompressReply =
-  /** The block's compressed form, and the block's buffer back for the next one. */
-  | { readonly body: Uint8Array; readonly block: Uint8Array }
+  /**
+   * The block's compressed form, the block's buffer back for the next one, and how many body
+   * buffers the thread has made so far.
+   */
+  | { readonly body: Uint8Array; readonly block: Uint8Array; readonly bodyBuffersMade: number }
   | { readonly error: string };
 
 /**
@@ -38,6 +37,7 @@ export class CompressionThread implements BlockCompression {
   private readonly made = new WeakSet<ArrayBufferLike>();
   /** Released bodies, to go back with the next block. */
   private readonly released: Uint8Array[] = [];
+  private bodyBuffers = 0;
   private failure: BeamError | undefined;
   readonly idle: IdleMeter;
 
@@ -56,7 +56,8 @@ export class CompressionThread implements BlockCompression {
     if (this.failure) return Promise.reject(this.failure);
     // A copy of its own travels (transferred, not cloned): the caller's buffer is free at once.
     const copy = this.spare.copyOf(block);
-    const spare = this.released.splice(0);
+    // A detached buffer (gone elsewhere since) would fail the message, and with it the beam.
+    const spare = this.released.splice(0).filter((body) => body.buffer.byteLength > 0);
     const transfer = [copy.buffer, ...spare.map((body) => body.buffer)] as ArrayBuffer[];
     return new Promise<Uint8Array>((resolve, reject) => {
       try {
@@ -76,13 +77,19 @@ export class CompressionThread implements BlockCompression {
     return this.made.has(body.buffer);
   }
 
+  /** How many body buffers the thread has made (as of its latest reply). */
+  get bodyBuffersMade(): number {
+    return this.bodyBuffers;
+  }
+
   /**
    * A body this thread made goes back to it with the next block, to be filled again: a fresh
    * buffer per block, made on this thread and freed on the sending one, kept the sender's peak
    * about 4 MiB higher once the floor kept source-like beams here (docs/BENCHMARKS.md, step 33).
    * Any other body is left alone, and so is one released before (already gone back, or waiting
    * to): a buffer transferred twice in one message would fail it, and one taken in elsewhere as
-   * well would be filled on two threads.
+   * well would be filled on two threads. Beyond BUFFERS_IN_TURN waiting, a body is left to the
+   * collector.
    */
   release(body: Uint8Array): void {
     const buffer = body.buffer;
@@ -95,6 +102,7 @@ export class CompressionThread implements BlockCompression {
     this.fail(new BeamError('internal', 'the compression thread was stopped'));
     await this.worker.terminate();
     this.spare.empty();
+    this.released.length = 0;
   }
 
   private take(reply: CompressReply): void {
@@ -104,6 +112,7 @@ export class CompressionThread implements BlockCompression {
     }
     this.spare.giveBack(reply.block);
     this.made.add(reply.body.buffer);
+    this.bodyBuffers = reply.bodyBuffersMade;
     this.waiting.shift()?.resolve(reply.body);
   }
 

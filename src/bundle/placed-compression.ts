@@ -45,7 +45,11 @@ export class PlacedCompression implements BlockCompression {
     return body;
   }
 
-  /** Each body goes back to where it was made: both places' buffers are the same size. */
+  /**
+   * Each body goes back to where it was made. Both places' buffers are BODY_BUFFER_BYTES long, so
+   * only the thread's record of what it made tells them apart: the sending thread's pool would
+   * take in a thread's body too, and fill it while the thread did.
+   */
   release(body: Uint8Array): void {
     if (this.thread?.owns(body)) this.thread.release(body);
     else this.inline.release(body);
