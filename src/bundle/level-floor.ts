@@ -27,17 +27,18 @@ export interface Floor {
 /**
  * The lowest level the adaptive level may take: zstd's level 3 settings (what `zstd` uses by
  * default; the ladder's ZSTD_DEFAULT_RUNG) wherever they shrink the data noticeably more than
- * the fastest level, the fastest level elsewhere. The adaptive level cannot tell a slow link from a busy CPU
- * on a machine where both are busy: on a 20 MB/s link between two namespaces of one 2-core
- * machine, the kernel's share of each packet kept both ends' loops, and the compression thread,
- * as busy as on loopback, and a source-like session's level often stayed at the fastest, whose
- * 2.8:1 is below a zip's deflate 6 (3.2:1): more bytes on the wire than magic-wormhole. With this
- * floor, 100 MiB of source-like history put 43.3-44.0 MB on that link against 45.1-49.8 (five
- * interleaved beams each; magic-wormhole 44.7-44.8), and took 12% longer on loopback, 30% at 1 GiB
- * (docs/BENCHMARKS.md, step 32). Where the CPU is the limit, a session of such text now goes at
- * most as fast as zstd's default compresses it on the compression thread (about 200 MB/s here).
- * Judged from the data, not set once: a sample of the first block big enough, and again after
- * each decision of the level while the level is at the floor or below it.
+ * the fastest level, the fastest level elsewhere. The adaptive level cannot tell a slow link
+ * from a busy CPU on a machine where both are busy: on a 20 MB/s link between two namespaces of
+ * one 2-core machine, the kernel's share of each packet kept both ends' loops, and the
+ * compression thread, as busy as on loopback, and a source-like session's level often stayed at
+ * the fastest, whose 2.8:1 is below a zip's deflate 6 (3.2:1): more bytes on the wire than
+ * magic-wormhole. With this floor, 100 MiB of source-like history put 43.3-44.0 MB on that link
+ * against 45.1-49.8 (five interleaved beams each; magic-wormhole 44.7-44.8), and took 12% longer
+ * on loopback, 30% at 1 GiB (docs/BENCHMARKS.md, step 32). Where the CPU is the limit, a session
+ * of such text now goes at most as fast as zstd's level 3 compresses it on the compression
+ * thread (about 200 MB/s here). Judged from the data, not set once: a sample of the first block
+ * big enough, and again after each decision of the level while the level is at or below the
+ * highest floor.
  */
 export class LevelFloor implements Floor {
   readonly highest = ZSTD_DEFAULT_RUNG;
