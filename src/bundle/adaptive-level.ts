@@ -40,7 +40,7 @@ const RAISE_ABOVE = 0.25;
  * back. Measured with every level on the sending thread (before step 29): on loopback that loop
  * was idle 0-20% of the time; on the 20 MB/s link 5-45%, and the receiver 40-65%. With levels 2
  * and up on the compression thread, that thread was idle 0-60% on the 20 MB/s link at levels 4-7
- * and the receiver 0-55%; on loopback the level stays at 1.
+ * and the receiver 0-55%; on loopback the level stays at 1, or at its floor (level-floor.ts).
  */
 const LOWER_BELOW = 0.15;
 
@@ -55,7 +55,8 @@ const LOWER_BELOW = 0.15;
  * loop waiting for I/O (loop-idle.ts), not our code awaiting the network: on one machine the
  * transport's own work runs while we await it, and the level climbed where the CPU was the limit.
  * The sender's loop is the compressor's: the sending thread's for the fastest level, its own
- * thread's above (placed-compression.ts).
+ * thread's above (placed-compression.ts). Neither signal tells a slow link from a busy CPU where
+ * both ends share one, so the level never falls below a floor the data sets (level-floor.ts).
  */
 export class AdaptiveLevel {
   /** Bytes of files compressed since the last decision. */
