@@ -1,28 +1,55 @@
-import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { build, type Metafile } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /**
  * The CLI as one bundled build (dist/bundle): Node resolves and reads a few files instead of
  * hundreds (hyperswarm alone is dozens of small packages), which cut module loading before the
- * first DHT packet by about 70 ms per process. Commands still load their heavy parts on use: each
- * dynamic import becomes its own chunk. The library (dist/src) stays as tsc builds it.
+ * first DHT packet by about 70 ms per process.
+ *
+ * The command line is one CommonJS file (cli.cjs, in Node's module wrapper), which
+ * bin/copilot-beam runs through src/cli/compile-cache.ts: V8 can start a script from a cache of its compiled code, not an ES
+ * module (Node 20 has no module compile cache), and that saves about 25 ms of every start. Its
+ * dynamic imports become lazy requires, so commands still run their heavy modules only on use.
+ * It may hold no `import()` (a script run by vm has no loader for one): checked below.
  *
  * Native addons stay outside the bundle: they find their binaries relative to their own
  * packages. Bundled code then requires them from dist/bundle, that is from this package's own
  * node_modules, so each must be a direct dependency of ours (udx-native is one for that reason:
  * under pnpm's isolated layout only direct dependencies are visible from here). The worker
- * threads (secret scan, history rewrite, compression) are entries of their own, next to the chunks, because
- * the modules that start them name a path beside themselves.
+ * threads (secret scan, history rewrite, compression) are ES module entries of their own, next to
+ * cli.cjs, because the modules that start them name a path beside themselves.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
+const external = ['sodium-native', 'udx-native', 'require-addon', 'zstd-napi'];
 
 await rm(outdir, { recursive: true, force: true });
-await build({
+const cli = await build({
+  absWorkingDir: root,
+  entryPoints: ['dist/src/cli/main.js'],
+  outfile: `${outdir}/cli.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external,
+  // The sources are ES modules: their import.meta.url becomes the bundle's own URL.
+  define: { 'import.meta.url': '__beamModuleUrl' },
+  // Wrapped as Node wraps a CommonJS module, in the file itself: the loader reads the script it
+  // compiles in one piece (a wrapper added at run time made a second 2.6 MB string on each start).
+  // "use strict" first: the sources are ES modules, strict throughout, and a directive counts
+  // only at the top of the function.
+  banner: { js: "(function (exports, require, module, __filename, __dirname) {'use strict';var __beamModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: '\n})' },
+  // ASCII only, so that the loader may read it as latin1: one byte a character, no decoding.
+  charset: 'ascii',
+  metafile: true,
+  logLevel: 'warning',
+});
+const workers = await build({
   absWorkingDir: root,
   entryPoints: {
-    main: 'dist/src/cli/main.js',
     'scan-worker': 'dist/src/session/secrets/scan-worker.js',
     'rewrite-worker': 'dist/src/session/transform/rewrite-worker.js',
     'compress-worker': 'dist/src/bundle/compress-worker.js',
@@ -35,8 +62,33 @@ await build({
   target: 'node20',
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
-  external: ['sodium-native', 'udx-native', 'require-addon', 'zstd-napi'],
+  external,
   // CommonJS packages inside an ES module bundle still call require for Node's own modules.
   banner: { js: "import { createRequire as __beamCreateRequire } from 'node:module'; const require = __beamCreateRequire(import.meta.url);" },
+  metafile: true,
   logLevel: 'warning',
 });
+
+await checkCli(`${outdir}/cli.cjs`);
+checkOneCopy(cli.metafile, '@secretlint/profiler');
+checkOneCopy(workers.metafile, '@secretlint/profiler');
+
+/**
+ * A dynamic import left in cli.cjs would load a module the bundle does not hold, in a script
+ * whose loader (compile-cache.ts) is only sure to find Node's own: fail the build instead.
+ */
+async function checkCli(path: string): Promise<void> {
+  const source = await readFile(path, 'latin1');
+  if (/[^\x00-\x7f]/.test(source)) throw new Error(`${path} is not ASCII, which the loader reads it as`);
+  const left = (source.match(/(?<![\w$.])import\s*\([^)]*\)/g) ?? []).filter((call) => !/^import\s*\(\s*["']node:[a-z_/]+["']\s*\)$/.test(call));
+  if (left.length > 0) throw new Error(`${path} imports ${left.join(', ')} at run time: make them static imports, which the bundle holds`);
+}
+
+/**
+ * secretlint's profiler is switched off on the instance its core uses (rules.ts): a second copy
+ * in a bundle would be the one switched off while the core kept marking.
+ */
+function checkOneCopy(metafile: Metafile, pkg: string): void {
+  const copies = new Set(Object.keys(metafile.inputs).filter((input) => input.includes(`node_modules/${pkg}/`)).map((input) => input.slice(0, input.indexOf(`node_modules/${pkg}/`))));
+  if (copies.size > 1) throw new Error(`the bundle holds ${copies.size} copies of ${pkg}: ${[...copies].join(', ')}`);
+}

@@ -24,6 +24,13 @@ test('the recommended rules find tokens by kind, and redaction names the kind', 
   assert.match(redacted, /nothing here\n$/);
 });
 
+test("secretlint's core marks nothing: its own profiler instance is the one switched off", async () => {
+  performance.clearMarks();
+  await findSecrets(`export GITHUB_TOKEN=${FAKE_GITHUB_TOKEN}\n`, 'output.txt');
+  // Each lint and each rule would leave its start and end marks on the global timeline.
+  assert.deepEqual(performance.getEntriesByType('mark').map((mark) => mark.name), []);
+});
+
 test('a session scan counts kinds without values, skips binaries, and redacts only a copy', async () => {
   const { dir } = await createSampleSession({ copilotHome: await tempDir('secrets'), eventsBytes: 2 * 1024 * 1024 });
   const leak = JSON.stringify({ type: 'tool.execution_complete', data: { toolCallId: 'c', success: true, result: { content: `GH=${FAKE_GITHUB_TOKEN}` } } });

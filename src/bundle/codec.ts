@@ -164,11 +164,11 @@ export class BlockDecompressor {
   }
 
   /**
-   * The bytes one DATA message decodes into: exactly `size` (≤ the block size: the next block of
-   * the file, or what is left of it), or a CorruptBlockError. A block that would decode into more
-   * stops at size + 1 bytes, so no message makes the receiver produce more than one block; one
-   * that decodes into less is refused too, so every message holds a whole block and no tiny
-   * message can pin a block-sized buffer.
+   * The bytes one DATA message decodes into: exactly `size` (at most the block size: the next
+   * block of the file, or what is left of it), or a CorruptBlockError. A block that would decode
+   * into more stops at size + 1 bytes, so no message makes the receiver produce more than one
+   * block; one that decodes into less is refused too, so every message holds a whole block and
+   * no tiny message can pin a block-sized buffer.
    */
   decompress(block: Uint8Array, size: number, into?: Buffer): Buffer {
     if (size > this.blockBytes) throw new RangeError('size beyond the block size');

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 
 /**
@@ -8,10 +7,10 @@ import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset
  * its profiler (always on) keeps every mark and searches all of them at each end mark: over a
  * large scan that grew without bound and took seconds of the scanning thread (400 pieces: 1.4 s
  * after the last one). Nothing here reads the profile, so the marks are switched off, on the
- * very instance the core uses (resolved from the core, not hoisted by chance).
+ * very instance the core uses: a direct dependency at the core's version, imported statically,
+ * so that npm shares one copy and the bundler one module (the bundle check in
+ * scripts/bundle.ts fails if the bundle ever holds two).
  */
-const profilerPath = createRequire(createRequire(import.meta.url).resolve('@secretlint/core')).resolve('@secretlint/profiler');
-const { secretLintProfiler } = (await import(pathToFileURL(profilerPath).href)) as { secretLintProfiler: { mark: (marker: object) => void } };
 secretLintProfiler.mark = () => undefined;
 
 /**
