@@ -9,6 +9,7 @@ import { scanSessionFolder } from '../src/session/session-files.js';
 import { scanForSecrets } from '../src/session/secrets/scan.js';
 import { scanThreadCount, startScanThreadsEarly, stopEarlyScanThreads, takeEarlyScanThreads } from '../src/session/secrets/pool.js';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { findSecrets, redact } from '../src/session/secrets/rules.js';
 import { tempDir } from './helpers/e2e.js';
 
@@ -22,6 +23,11 @@ test('the recommended rules find tokens by kind, and redaction names the kind', 
   assert.ok(!redacted.includes(FAKE_GITHUB_TOKEN) && !redacted.includes(FAKE_SLACK_TOKEN));
   assert.match(redacted, /export GITHUB_TOKEN=\[redacted:GITHUB_TOKEN\]\n/);
   assert.match(redacted, /nothing here\n$/);
+});
+
+test("the profiler rules.ts switches off is the one secretlint's core loads (one copy installed)", () => {
+  const fromCore = createRequire(createRequire(import.meta.url).resolve('@secretlint/core')).resolve('@secretlint/profiler');
+  assert.equal(createRequire(import.meta.url).resolve('@secretlint/profiler'), fromCore);
 });
 
 test("secretlint's core marks nothing: its own profiler instance is the one switched off", async () => {

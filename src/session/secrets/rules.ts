@@ -7,9 +7,9 @@ import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset
  * its profiler (always on) keeps every mark and searches all of them at each end mark: over a
  * large scan that grew without bound and took seconds of the scanning thread (400 pieces: 1.4 s
  * after the last one). Nothing here reads the profile, so the marks are switched off, on the
- * very instance the core uses: a direct dependency at the core's version, imported statically,
- * so that npm shares one copy and the bundler one module (the bundle check in
- * scripts/bundle.ts fails if the bundle ever holds two).
+ * very instance the core uses: a direct dependency pinned to the core's exact version, imported
+ * statically, so that npm installs one copy and the bundler holds one module (a test checks the
+ * first, scripts/bundle.ts the second).
  */
 secretLintProfiler.mark = () => undefined;
 
