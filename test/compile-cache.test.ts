@@ -194,12 +194,12 @@ test('the command line keeps a cache for send, one for receive and one for the r
   delete env[COMPILE_CACHE_ENV];
   const dir = compileCacheDir(env, process.platform, () => home)!;
   const written = async (): Promise<string[]> => (await cacheFiles(dir).catch(() => [])).map((name) => name.split('-')[0]!);
-  execFileSync(process.execPath, [BIN, '--help'], { env });
   execFileSync(process.execPath, [BIN, 'send', '--help'], { env });
+  execFileSync(process.execPath, [BIN, 'receive', '-h'], { env });
   assert.equal(spawnSync(process.execPath, [BIN, 'no-such-command'], { env }).status, 2);
-  assert.deepEqual(await written(), [], 'help and a failed run write nothing');
-  execFileSync(process.execPath, [BIN, 'list'], { env });
-  assert.deepEqual(await written(), ['other']);
+  assert.deepEqual(await written(), [], "send's and receive's help, and a failed run, write nothing");
+  execFileSync(process.execPath, [BIN, '--help'], { env });
+  assert.deepEqual(await written(), ['other'], 'the other commands share one, help included');
 
   const off = await tempDir('compile-cache-home');
   execFileSync(process.execPath, [BIN, 'list'], { env: { ...env, HOME: off, LOCALAPPDATA: off, [COMPILE_CACHE_ENV]: '0' } });
