@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
  * first DHT packet by about 70 ms per process.
  *
  * The command line is one CommonJS file (cli.cjs, in Node's module wrapper), which
- * bin/copilot-beam runs through src/cli/compile-cache.ts: V8 can start a script from a cache of its compiled code, not an ES
- * module (Node 20 has no module compile cache), and that saves about 25 ms of every start. Its
+ * bin/copilot-beam runs through src/cli/launch.ts and compile-cache.ts: V8 can start a script
+ * from a cache of its compiled code, not an ES module (Node 20 has no module compile cache), and
+ * that takes about 20 ms off each start before its first DHT packet (BENCHMARKS, step 34). Its
  * dynamic imports become lazy requires, so commands still run their heavy modules only on use.
  * It holds no `import()`, its libraries' included (checked below): V8 does not keep a script's
  * import() support in its code cache, so every run from the cache would fail at one.

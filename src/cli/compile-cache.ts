@@ -8,7 +8,7 @@ import { preparePrivateFolder, readPrivateFile } from './private-cache-folder.js
 /**
  * Loads a CommonJS bundle with V8's code cache kept in a folder only this user can write.
  *
- * Node 20 compiles every module it loads from source on every start: about 25 ms of each
+ * Node 20 compiles every module it loads from source on every start: about 20 ms of each
  * copilot-beam process before its first DHT packet, on the path from one person's command to
  * the other's code. V8 can instead start from the bytecode a previous run compiled (vm.Script's
  * cachedData, what Node 22's module.enableCompileCache does for modules). The cache is code this
