@@ -11,7 +11,7 @@ import { tempDir } from './helpers/e2e.js';
 const BIN = fileURLToPath(new URL('../../bin/copilot-beam', import.meta.url));
 const MODULE = new URL('../src/cli/compile-cache.js', import.meta.url).href;
 const posix = process.platform !== 'win32';
-const root = posix && process.getuid?.() === 0;
+const runningAsRoot = posix && process.getuid?.() === 0;
 
 interface Loaded {
   readonly fromCache: boolean;
@@ -162,7 +162,7 @@ test('a folder others can write, a link, or one below a folder others can rename
   assert.equal(loadInChild(file, below, 'send').fromCache, true, 'a sticky parent, as /tmp');
 });
 
-test("a missing folder is made only below a folder of this user's", { skip: !root && 'chown needs root' }, async () => {
+test("a missing folder is made only below a folder of this user's", { skip: !runningAsRoot && 'chown needs root' }, async () => {
   const base = await tempDir('compile-cache');
   const file = await bundleIn(base, 3);
   const theirs = join(base, 'theirs');

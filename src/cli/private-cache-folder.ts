@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
@@ -65,14 +65,9 @@ export function readPrivateFile(path: string, mostBytes: number): Buffer | undef
     const stats = fstatSync(fd);
     if (!stats.isFile() || stats.size > mostBytes) return undefined;
     if (process.platform !== 'win32' && (!ownedByUs(stats) || (stats.mode & 0o022) !== 0 || stats.nlink !== 1)) return undefined;
-    const data = Buffer.allocUnsafe(stats.size);
-    let filled = 0;
-    while (filled < data.length) {
-      const read = readSync(fd, data, filled, data.length - filled, filled);
-      if (read === 0) return undefined; // shorter than it said: not ours to trust
-      filled += read;
-    }
-    return data;
+    const data = readFileSync(fd);
+    // Changed since it was checked (shorter or longer): not ours to trust.
+    return data.length === stats.size ? data : undefined;
   } catch {
     return undefined;
   } finally {
