@@ -43,6 +43,29 @@ test('the rewrite on its own thread writes what the rewrite on the receiving thr
   assert.deepEqual(sink.report, inline.report);
 });
 
+test('a chunk decoded into a buffer the thread lent crosses as it is, with the same result as a copied one', async () => {
+  const home = await tempDir('rewrite-thread-lent');
+  const { dir } = await createSampleSession({ copilotHome: home, eventsBytes: 2 * 1024 * 1024, kind: 'source' });
+  const original = await readFile(join(dir, 'events.jsonl'));
+  const inline = new EventLogRewriter(move, new PathRemapper(move.mapping!));
+  const expected = Buffer.concat([...inline.push(original), ...inline.finish()]);
+
+  const target = join(home, 'events.jsonl');
+  const sink = new EventLogWorker({ path: target, mode: 0o600 }, move);
+  const block = 256 * 1024;
+  let handedOver = 0;
+  for (let start = 0; start < original.length; start += block) {
+    const buffer = sink.decodeBuffer(block + 1);
+    const length = original.copy(buffer, 0, start, start + block);
+    const chunk = buffer.subarray(0, length);
+    await sink.write(chunk, () => undefined);
+    if (chunk.byteLength === 0) handedOver++; // transferred to the thread: no copy was made
+  }
+  await sink.close();
+  assert.equal(handedOver, Math.ceil(original.length / block));
+  assert.equal(withoutIds((await readFile(target)).toString('utf8')), withoutIds(expected.toString('utf8')));
+});
+
 test('the rewrite thread reports a line too long to hold as the receiving thread would, and stops', async () => {
   const home = await tempDir('rewrite-thread-long');
   const sink = new EventLogWorker({ path: join(home, 'events.jsonl'), mode: 0o600 }, move);

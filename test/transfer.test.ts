@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, appendFile, readFile, truncate, utimes } from 'node:fs/promises';
+import { mkdir, readdir, appendFile, readFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import {
   type SendOptions,
 } from '../src/bundle/index.js';
 import type { FileIdentity } from '../src/bundle/pack.js';
+import type { FileSink } from '../src/bundle/file-sink.js';
 import { BLOCKS_AHEAD, InlineCompression, type BlockCompression } from '../src/bundle/block-compression.js';
 import { CompressionThread } from '../src/bundle/compression-thread.js';
 import { MIN_LEVEL, ZSTD_DEFAULT_RUNG } from '../src/bundle/codec.js';
@@ -94,6 +95,39 @@ test('compressed files many blocks long arrive byte-identical, though the receiv
     receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, handlingOf: (file) => (file.path === 'events.jsonl' ? { rewriter: passThrough } : undefined) }),
   ]);
   assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+});
+
+test('a sink that lends the buffers its blocks are decoded into takes each over, and the file arrives byte-identical', async () => {
+  const { dir, manifest } = await sampleManifest({ eventsBytes: 3 * 1024 * 1024, kind: 'source' }, { compressed: true });
+  const { sender, receiver } = await pairedChannels();
+  const target = await staging();
+  const counts = { lent: 0, takenOver: 0 };
+  const parts: Buffer[] = [];
+  let lent: ArrayBuffer | undefined;
+  // Like the history thread: the block's buffer is handed away whole, leaving the caller's view of it empty.
+  const lending: FileSink = {
+    decodeBuffer(bytes) {
+      counts.lent++;
+      const buffer = Buffer.alloc(bytes);
+      lent = buffer.buffer as ArrayBuffer;
+      return buffer;
+    },
+    async write(bytes, released) {
+      if (bytes.buffer === lent) counts.takenOver++;
+      parts.push(Buffer.from(bytes));
+      structuredClone(bytes, { transfer: [bytes.buffer as ArrayBuffer] });
+      released();
+    },
+    close: () => writeFile(join(target, 'events.jsonl'), Buffer.concat(parts)),
+    destroy: async () => undefined,
+  };
+  await Promise.all([
+    sendFiles(sender, (file) => join(dir, file.path), manifest),
+    receiveFiles(receiver, manifest, target, { idleTimeoutMs: 5000, handlingOf: (file) => (file.path === 'events.jsonl' ? { sink: lending } : undefined) }),
+  ]);
+  assert.deepEqual(contentOnly(await treeDigest(target)), contentOnly(await treeDigest(dir, { skipLocks: true })));
+  assert.ok(counts.lent >= 12, `${counts.lent} blocks decoded into lent buffers`);
+  assert.equal(counts.takenOver, counts.lent);
 });
 
 /** A sender that follows the pairing but then sends what it likes. */

@@ -14,6 +14,12 @@ export interface FileSink {
    * caller then reuses their buffer). Resolves when the sink can take more.
    */
   write(bytes: Uint8Array, released: () => void): Promise<void>;
+  /**
+   * For a compressed file: a buffer of `bytes` the sink would like its next block decoded into
+   * (one it can hand on whole, to a worker say, where it would otherwise copy). The write() that
+   * follows takes that buffer over; the caller never reuses it.
+   */
+  decodeBuffer?(bytes: number): Buffer;
   /** Every byte arrived and matched the hash: resolves once the file is complete on disk. */
   close(): Promise<void>;
   /** The transfer failed: stop at once; resolves once nothing writes any more (the caller then discards the staged files). */

@@ -17,6 +17,8 @@ import type { ProgressListener } from './send-files.js';
 
 /** Bytes received and not yet written before we stop reading the channel: 16 blocks. */
 const DISK_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** A decoded block's buffer: one byte more than a block, so that a block decoding further is caught. */
+export const DECODE_BUFFER_BYTES = COMPRESSED_CHUNK_BYTES + 1;
 /** Decoded-block buffers kept for reuse: those the backlog holds, and the one being filled. */
 const POOLED_BLOCKS = DISK_BACKLOG_BYTES / COMPRESSED_CHUNK_BYTES + 2;
 
@@ -68,7 +70,7 @@ export async function receiveFiles(
     const disk = new DiskBacklog(DISK_BACKLOG_BYTES);
     const open = (): Promise<OpenFile | undefined> => openNext(pending, stagingDir, disk, options.handlingOf);
     const credit = new CreditGrant(channel);
-    const pool = new BufferPool(COMPRESSED_CHUNK_BYTES + 1, POOLED_BLOCKS);
+    const pool = new BufferPool(DECODE_BUFFER_BYTES, POOLED_BLOCKS);
     current = await open();
     for (;;) {
       const waitingSince = performance.now();
@@ -76,18 +78,23 @@ export async function receiveFiles(
       credit.waited(performance.now() - waitingSince);
       if (message.kind === MessageKind.Data && !message.final) {
         if (!current) throw new BeamError('protocol', 'the sender sent more data than its manifest announced: nothing was installed');
-        // Either way a message is exactly the file's next share; a decoded block goes back to the pool once written.
-        const pooled = current.decompressor ? pool.take() : undefined;
-        const bytes = pooled ? decompressBlock(message.body, current, current.decompressor!, pooled) : uncompressedShare(message.body, current);
+        // Either way a message is exactly the file's next share; a decoded block goes back to the
+        // pool once written, unless the sink gave the buffer (it keeps what it gives).
+        const lent = current.decompressor ? current.sink.decodeBuffer?.(DECODE_BUFFER_BYTES) : undefined;
+        const pooled = current.decompressor && !lent ? pool.take() : undefined;
+        const into = lent ?? pooled;
+        const bytes = into ? decompressBlock(message.body, current, current.decompressor!, into) : uncompressedShare(message.body, current);
         current.hash.update(bytes);
+        // Counted before write(): a sink that takes its buffer over may hand it to a thread, which leaves this view empty.
+        const length = bytes.length;
         await current.sink.write(bytes, () => pooled && pool.giveBack(pooled));
-        current.remaining -= bytes.length;
+        current.remaining -= length;
         if (current.remaining === 0) {
           await closeVerified(current);
           options.writeBack?.add(current.path, current.file.size);
           current = await open();
         }
-        done += bytes.length;
+        done += length;
         options.onProgress?.(done, manifest.totalBytes);
         await credit.consume(message.body.length);
       } else if (message.kind === MessageKind.End && message.final) {

@@ -3,6 +3,7 @@ import { BeamError, type ErrorKind } from '../../errors.js';
 import { BufferPool } from '../../bundle/buffer-pool.js';
 import { ByteBudget } from '../../bundle/byte-budget.js';
 import type { FileSink, StagedFile } from '../../bundle/file-sink.js';
+import { DECODE_BUFFER_BYTES } from '../../bundle/receive-files.js';
 import type { EventTransformReport, MoveDescription } from './events.js';
 
 export interface WorkerRequest {
@@ -18,8 +19,8 @@ export type WorkerReply =
 
 /** Bytes handed to the thread and not yet written by it: enough to keep it busy, no more. */
 const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
-/** The buffers chunks travel in; a larger chunk gets one of its own. */
-const CHUNK_BUFFER_BYTES = 256 * 1024;
+/** The buffers chunks travel in (a decoded block's, so that blocks are decoded into them); a larger chunk gets one of its own. */
+const CHUNK_BUFFER_BYTES = DECODE_BUFFER_BYTES;
 
 /**
  * Rewrites events.jsonl on a thread of its own while it arrives (the same EventLogRewriter, so
@@ -40,6 +41,8 @@ export class EventLogWorker implements FileSink {
   /** Buffers back from the thread (a fresh one per chunk was about 45 MiB of the receiver's peak at 1 GiB). */
   private readonly spare = new BufferPool(CHUNK_BUFFER_BYTES, IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2);
   private failure: BeamError | undefined;
+  /** The buffer decodeBuffer() last gave out: a chunk in it crosses to the thread as it is. */
+  private lent: ArrayBuffer | undefined;
 
   constructor(target: StagedFile, move: MoveDescription) {
     this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
@@ -63,10 +66,20 @@ export class EventLogWorker implements FileSink {
     return this.result;
   }
 
+  decodeBuffer(bytes: number): Buffer {
+    const buffer = bytes <= CHUNK_BUFFER_BYTES ? this.spare.take() : Buffer.allocUnsafeSlow(bytes);
+    this.lent = buffer.buffer as ArrayBuffer;
+    return buffer;
+  }
+
   async write(bytes: Uint8Array, released: () => void): Promise<void> {
     if (this.failure) throw this.failure;
-    // One copy into a buffer of our own, handed over whole: the caller's goes straight back to its pool.
-    const chunk = this.spare.copyOf(bytes);
+    // A chunk decoded into a buffer of ours is handed over as it is (a copy of each block cost
+    // the receiving thread about 5% of its time); any other is copied into one of ours, and the
+    // caller's goes straight back to its pool.
+    const ours = this.lent !== undefined && bytes.buffer === this.lent;
+    this.lent = undefined;
+    const chunk = ours ? bytes : this.spare.copyOf(bytes);
     released();
     this.inFlight.add(chunk.buffer.byteLength);
     this.worker.postMessage({ chunk } satisfies WorkerRequest, [chunk.buffer as ArrayBuffer]);
