@@ -34,10 +34,16 @@ export function encodeFrame(type: FrameType, body: Uint8Array): Uint8Array {
  * what is sealed can be sealed in place, with no buffer of its own to copy and collect. The
  * memory is not cleared first, so every byte of `body` must be written before the frame is sent.
  */
-export function frameWithRoom(type: FrameType, bodyLength: number): { readonly frame: Uint8Array; readonly body: Uint8Array } {
+export function frameWithRoom(
+  type: FrameType,
+  bodyLength: number,
+  /** Where the frame is put together when it offers a buffer of that length (see send-buffers.ts). */
+  buffer: (frameLength: number) => Buffer | undefined = () => undefined,
+): { readonly frame: Uint8Array; readonly body: Uint8Array } {
   const payloadLength = FRAME_PREFIX_BYTES + bodyLength;
   if (payloadLength > MAX_FRAME_BYTES) throw new BeamError('internal', `frame of ${payloadLength} bytes is too large`);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadLength);
+  const frameLength = FRAME_HEADER_BYTES + payloadLength;
+  const frame = buffer(frameLength) ?? Buffer.allocUnsafe(frameLength);
   frame.writeUInt32BE(payloadLength, 0);
   frame[FRAME_HEADER_BYTES] = PROTOCOL_VERSION;
   frame[FRAME_HEADER_BYTES + 1] = type;

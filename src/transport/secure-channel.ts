@@ -2,7 +2,7 @@ import { BeamError } from '../errors.js';
 import { singleLineText } from '../terminal-text.js';
 import { SEALED_OVERHEAD_BYTES, type Opener, type Sealer } from '../crypto/sealed-stream.js';
 import type { FramedConnection } from './connection.js';
-import { FrameType, frameWithRoom } from './framing.js';
+import { FrameType } from './framing.js';
 
 export interface SealedMessage {
   readonly kind: number;
@@ -47,7 +47,7 @@ export class SecureChannel {
 
   async send(kind: number, body: Uint8Array, final = false): Promise<void> {
     const plaintext = this.plaintextOf(kind, body);
-    const { frame, body: sealed } = frameWithRoom(FrameType.Sealed, plaintext.length + SEALED_OVERHEAD_BYTES);
+    const { frame, body: sealed } = this.connection.frameWithRoom(FrameType.Sealed, plaintext.length + SEALED_OVERHEAD_BYTES);
     this.sealer.sealInto(sealed, plaintext, final);
     await this.connection.sendFrame(frame);
   }
@@ -118,6 +118,11 @@ export class SecureChannel {
 
   finish(): Promise<void> {
     return this.connection.finish();
+  }
+
+  /** What the connection's send buffers made and got back, if it has them: for tests and measurements. */
+  get sendBufferCounts(): { readonly made: number; readonly recycled: number } | undefined {
+    return this.connection.sendBufferCounts;
   }
 
   close(reason?: BeamError): void {

@@ -28,7 +28,8 @@ class WriteTap {
       }
       if (this.mode === 'repeat') {
         this.mode = 'pass';
-        write(data);
+        // From a copy: the socket may encrypt the frame where it lies (src/transport/send-buffers.ts).
+        write(Uint8Array.from(data));
       }
       const result = write(data);
       if (this.held) write(this.held);

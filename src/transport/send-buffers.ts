@@ -1,0 +1,178 @@
+/**
+ * Buffers a connection's large frames are sent from, used again once the peer has acknowledged
+ * them, so that sending a session leaves no dead Buffer per message.
+ *
+ * Hyperswarm's Noise stream (@hyperswarm/secret-stream) copies every message into a buffer of its
+ * own, encrypts it there and hands it to UDX, which holds it until every packet of it is
+ * acknowledged. That buffer is the garbage of a beam: one per message, alive for a round trip
+ * and more, long enough to be promoted out of V8's young generation. On an incompressible
+ * session the sender spent 1-2 s of CPU per GiB collecting them (docs/BENCHMARKS.md, step 36).
+ *
+ * The Noise stream's own `alloc(length)` is how a writer avoids its copy: it returns a view into
+ * the buffer the next write of exactly that view is encrypted in and sent from. It makes a new
+ * buffer each time; this does what it does with one of ours instead (the two fields it sets are
+ * checked against the installed version before any is used: see `SendBuffers.for`), and learns
+ * when UDX is done with it from the stream's public `flush()`, which resolves once everything
+ * written before it is acknowledged. Anything this cannot vouch for is sent as before.
+ */
+
+/** The parts of @hyperswarm/secret-stream's NoiseSecretStream this relies on. */
+interface LendingSocket {
+  alloc(length: number): Uint8Array;
+  write(data: Uint8Array): boolean;
+  flush(): Promise<boolean>;
+  readonly rawStream: { readonly flush?: unknown } | null;
+  _outgoingWrapped: Uint8Array | null;
+  _outgoingPlain: Uint8Array | null;
+}
+
+/**
+ * Where the message lies in the Noise stream's buffer (after its 3-byte length and a byte it
+ * keeps free so that it encrypts in place) and what the buffer holds beyond it (its MAC).
+ * Checked against the installed version by `SendBuffers.for`.
+ */
+const PLAIN_OFFSET = 4;
+const WRAP_OVERHEAD = 3 + 17;
+
+/**
+ * Buffer sizes: a frame gets the smallest that holds it. Each is a power of two plus room for the
+ * frame and stream headers, so a whole DATA chunk of 64 KiB fits a 64 KiB class, not a 128 KiB one.
+ */
+const SMALLEST_CLASS = 4 * 1024;
+const LARGEST_CLASS = 512 * 1024;
+const CLASS_HEADROOM = 2048;
+/** Bytes of frames sent between two flushes: each flush frees the frames sent before it. */
+export const GENERATION_BYTES = 512 * 1024;
+/** Free buffers kept per size, in bytes: beyond that a buffer is left to the collector. */
+const KEPT_BYTES_PER_CLASS = 8 * 1024 * 1024;
+
+function sizeClass(bytes: number): number | undefined {
+  for (let size = SMALLEST_CLASS; size <= LARGEST_CLASS; size *= 2) {
+    if (bytes <= size + CLASS_HEADROOM) return size + CLASS_HEADROOM;
+  }
+  return undefined;
+}
+
+export class SendBuffers {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly ours = new WeakSet<ArrayBuffer>();
+  /** Buffers sent since the last flush, and their bytes. */
+  private generation: ArrayBuffer[] = [];
+  private generationBytes = 0;
+  private made = 0;
+  private recycled = 0;
+
+  private constructor(private readonly socket: LendingSocket) {}
+
+  /**
+   * Send buffers for `socket` when it is a Noise stream that lends its send buffer as this
+   * expects, over a raw stream that can tell when what was written is acknowledged (UDX);
+   * undefined otherwise (a test pipe, or another version of either), and frames go as before.
+   */
+  static for(socket: unknown): SendBuffers | undefined {
+    if (!looksLending(socket)) return undefined;
+    try {
+      // Ask for a buffer the documented way, and check that it sets what we will set, as we will.
+      const plain = socket.alloc(5);
+      const wrapped = socket._outgoingWrapped;
+      const fits =
+        socket._outgoingPlain === plain &&
+        wrapped !== null &&
+        wrapped.buffer === plain.buffer &&
+        plain.byteOffset - wrapped.byteOffset === PLAIN_OFFSET &&
+        wrapped.byteLength === plain.byteLength + WRAP_OVERHEAD;
+      // As the stream's own write does once it has used them: nothing is lent now.
+      socket._outgoingWrapped = socket._outgoingPlain = null;
+      return fits ? new SendBuffers(socket) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A buffer for a frame of `length` bytes, to be filled and then sent with write(), or
+   * undefined for a frame too small or too large to be worth one (it is sent as before).
+   */
+  take(length: number): Buffer | undefined {
+    const size = sizeClass(length + WRAP_OVERHEAD);
+    if (size === undefined || length < SMALLEST_CLASS) return undefined;
+    const buffer = this.free.get(size)?.pop() ?? this.make(size);
+    return Buffer.from(buffer, PLAIN_OFFSET, length);
+  }
+
+  /** Whether `frame` came from take() (write() then sends it from its own buffer). */
+  owns(frame: Uint8Array): boolean {
+    return frame.byteOffset === PLAIN_OFFSET && frame.buffer instanceof ArrayBuffer && this.ours.has(frame.buffer);
+  }
+
+  /**
+   * Writes a frame from take() through the socket, which encrypts it where it lies and sends it
+   * from there. Returns what the socket's write returned.
+   */
+  write(frame: Buffer): boolean {
+    const buffer = frame.buffer as ArrayBuffer;
+    // What the stream's alloc() would have set; its next write of this very view uses them.
+    // Should something else ask it for a buffer before that write is taken up (its keep-alive,
+    // say), this frame is simply copied, as any other.
+    this.socket._outgoingWrapped = Buffer.from(buffer, 0, frame.length + WRAP_OVERHEAD);
+    this.socket._outgoingPlain = frame;
+    const ready = this.socket.write(frame);
+    this.generation.push(buffer);
+    this.generationBytes += frame.length;
+    if (this.generationBytes >= GENERATION_BYTES) this.freeWhenAcknowledged();
+    return ready;
+  }
+
+  /** How many buffers were made, and how many came back for reuse: for tests and measurements. */
+  get counts(): { readonly made: number; readonly recycled: number } {
+    return { made: this.made, recycled: this.recycled };
+  }
+
+  /**
+   * flush() resolves true once every message written before it was taken up by the Noise stream
+   * (copied, or encrypted in place and handed to UDX) and UDX has every packet of it
+   * acknowledged: nothing will read those buffers again. Anything else (false, a failure, a raw
+   * stream that cannot tell) and they are never reused.
+   */
+  private freeWhenAcknowledged(): void {
+    const generation = this.generation;
+    this.generation = [];
+    this.generationBytes = 0;
+    if (typeof this.socket.rawStream?.flush !== 'function') return;
+    this.socket.flush().then(
+      (acknowledged) => {
+        if (acknowledged) for (const buffer of generation) this.giveBack(buffer);
+      },
+      () => undefined,
+    );
+  }
+
+  private make(size: number): ArrayBuffer {
+    const buffer = new ArrayBuffer(size);
+    this.ours.add(buffer);
+    this.made++;
+    return buffer;
+  }
+
+  private giveBack(buffer: ArrayBuffer): void {
+    const size = buffer.byteLength;
+    let free = this.free.get(size);
+    if (!free) this.free.set(size, (free = []));
+    if ((free.length + 1) * size > KEPT_BYTES_PER_CLASS) return;
+    free.push(buffer);
+    this.recycled++;
+  }
+}
+
+function looksLending(socket: unknown): socket is LendingSocket {
+  if (typeof socket !== 'object' || socket === null) return false;
+  const candidate = socket as Partial<Record<keyof LendingSocket, unknown>>;
+  return (
+    typeof candidate.alloc === 'function' &&
+    typeof candidate.write === 'function' &&
+    typeof candidate.flush === 'function' &&
+    '_outgoingWrapped' in socket &&
+    '_outgoingPlain' in socket &&
+    typeof (candidate.rawStream as { flush?: unknown } | null | undefined)?.flush === 'function'
+  );
+}

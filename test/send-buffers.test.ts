@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { test } from 'node:test';
+import { parseCode } from '../src/code/index.js';
+import { loadSodium } from '../src/crypto/index.js';
+import { rendezvous, type SecureChannel } from '../src/transport/index.js';
+import { GENERATION_BYTES, SendBuffers } from '../src/transport/send-buffers.js';
+import { useTestnetSwarms } from './helpers/testnet-swarms.js';
+
+const sodium = await loadSodium();
+const swarms = useTestnetSwarms();
+
+async function pairedOverHyperswarm(code: string): Promise<{ sender: SecureChannel; receiver: SecureChannel }> {
+  const [senderSwarm, receiverSwarm] = [await swarms.open(), await swarms.open()];
+  const options = { sodium, code: parseCode(code), deadlineMs: 20_000, stepTimeoutMs: 5000 };
+  const sending = rendezvous({ swarm: senderSwarm, role: 'sender', ...options });
+  await sending.ready;
+  const receiving = rendezvous({ swarm: receiverSwarm, role: 'receiver', ...options });
+  const [sender, receiver] = await Promise.all([sending.paired, receiving.paired]);
+  return { sender, receiver };
+}
+
+/** Message `index`: 64 KiB (or a compressed block's odd size) no other message equals. */
+function message(index: number): Buffer {
+  const size = index % 3 === 0 ? 64 * 1024 : 5000 + ((index * 7919) % 250_000);
+  const bytes = Buffer.alloc(size);
+  for (let at = 0; at < size; at += 32) createHash('sha256').update(`${index}:${at}`).digest().copy(bytes, at);
+  return bytes;
+}
+
+test('over a real Noise stream, large messages are sent from buffers used again, and every one arrives as it was sent', async () => {
+  const { sender, receiver } = await pairedOverHyperswarm('31-abyss-zucchini');
+  const count = 160; // about 20 MiB: many generations, each buffer used many times
+  const received = (async () => {
+    for (let index = 0; index < count; index++) {
+      const { kind, body } = await receiver.receive(10_000);
+      assert.equal(kind, 7);
+      assert.ok(Buffer.from(body).equals(message(index)), `message ${index} arrived as it was sent`);
+    }
+  })();
+  for (let index = 0; index < count; index++) await sender.send(7, message(index));
+  await received;
+  const counts = sender.sendBufferCounts;
+  assert.ok(counts, 'hyperswarm connections have send buffers (a secret-stream or udx-native upgrade broke what they rely on?)');
+  assert.ok(counts.recycled >= count / 2, `${counts.recycled} of ${count} buffers came back for reuse`);
+  assert.ok(counts.made < count / 2, `${counts.made} buffers made for ${count} messages`);
+  await Promise.all([sender.finish(), receiver.finish()]);
+});
+
+/** Just what SendBuffers relies on, as @hyperswarm/secret-stream does it. */
+class LendingSocket extends EventEmitter {
+  _outgoingWrapped: Uint8Array | null = null;
+  _outgoingPlain: Uint8Array | null = null;
+  readonly sentFromLent: Uint8Array[] = [];
+  readonly flushes: Array<(acknowledged: boolean) => void> = [];
+  rawStream: { flush?: unknown } | null = { flush: () => Promise.resolve(true) };
+
+  constructor(private readonly layout = { offset: 4, overhead: 20 }) {
+    super();
+  }
+
+  alloc(length: number): Uint8Array {
+    const wrapped = Buffer.alloc(length + this.layout.overhead);
+    this._outgoingWrapped = wrapped;
+    this._outgoingPlain = wrapped.subarray(this.layout.offset, this.layout.offset + length);
+    return this._outgoingPlain;
+  }
+
+  write(data: Uint8Array): boolean {
+    if (data === this._outgoingPlain) this.sentFromLent.push(data);
+    this._outgoingWrapped = this._outgoingPlain = null;
+    return true;
+  }
+
+  flush(): Promise<boolean> {
+    return new Promise((resolve) => this.flushes.push(resolve));
+  }
+}
+
+const frameBytes = 64 * 1024 + 40;
+
+function sendGeneration(buffers: SendBuffers): ArrayBufferLike[] {
+  const used: ArrayBufferLike[] = [];
+  for (let sent = 0; sent < GENERATION_BYTES; sent += frameBytes) {
+    const frame = buffers.take(frameBytes)!;
+    used.push(frame.buffer);
+    buffers.write(frame);
+  }
+  return used;
+}
+
+test('a buffer is used again only once a flush after its write said everything before it was acknowledged', async () => {
+  const socket = new LendingSocket();
+  const buffers = SendBuffers.for(socket)!;
+  assert.ok(buffers);
+  const first = sendGeneration(buffers);
+  assert.equal(socket.sentFromLent.length, first.length, 'every frame was sent from its own buffer, not copied');
+  assert.equal(socket.flushes.length, 1, 'a flush after each generation');
+  const second = sendGeneration(buffers);
+  assert.ok(second.every((buffer) => !first.includes(buffer)), 'nothing is used again while its flush is pending');
+  socket.flushes[0]!(true);
+  await Promise.resolve();
+  await Promise.resolve();
+  const third = sendGeneration(buffers);
+  assert.ok(third.every((buffer) => first.includes(buffer)), 'acknowledged buffers are used again');
+  socket.flushes[1]!(false);
+  await Promise.resolve();
+  await Promise.resolve();
+  socket.flushes[2]!(true);
+  await Promise.resolve();
+  await Promise.resolve();
+  const fourth = sendGeneration(buffers);
+  const fifth = sendGeneration(buffers);
+  assert.ok([...fourth, ...fifth].every((buffer) => !second.includes(buffer)), 'a flush that failed frees nothing');
+  assert.ok(fourth.every((buffer) => third.includes(buffer)));
+});
+
+test('frames are sent as before where a buffer cannot be vouched for', () => {
+  assert.equal(SendBuffers.for(new EventEmitter()), undefined, 'a plain stream');
+  const moved = new LendingSocket({ offset: 8, overhead: 20 });
+  assert.equal(SendBuffers.for(moved), undefined, 'a version that lays its buffer out otherwise');
+  assert.equal(moved._outgoingPlain, null, 'the probe lends nothing');
+  const unflushable = new LendingSocket();
+  unflushable.rawStream = {};
+  assert.equal(SendBuffers.for(unflushable), undefined, 'a raw stream that cannot tell what was acknowledged');
+  const buffers = SendBuffers.for(new LendingSocket())!;
+  assert.equal(buffers.take(100), undefined, 'a small frame');
+  assert.equal(buffers.take(2 * 1024 * 1024), undefined, 'a frame larger than any buffer');
+  assert.equal(buffers.owns(Buffer.alloc(frameBytes)), false);
+});
