@@ -10,7 +10,7 @@ import { SendWindow } from './flow-control.js';
 import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { MessageKind } from './messages.js';
-import { readChunks } from './read-chunks.js';
+import { readBuffers, readChunks, type ReadBuffers } from './read-chunks.js';
 
 export type ProgressListener = (doneBytes: number, totalBytes: number) => void;
 
@@ -63,10 +63,11 @@ export async function sendFiles(
   const compression = options.compression ?? (adapting ? new PlacedCompression() : new InlineCompression());
   // One choice of level for the whole beam: what it learns on one file holds for the next.
   const level = new AdaptiveLevel(firstLevel(compressedBytes), compression.idle, adapting ? new LevelFloor() : undefined);
+  const buffers = readBuffers();
   try {
     for (const file of manifest.files) {
       const source = { path: locate(file), identity: options.identityOf?.(file) };
-      const changed = await sendOneFile(channel, window, source, file, { compression, level }, (bytes) => {
+      const changed = await sendOneFile(channel, window, source, file, { compression, level }, buffers, (bytes) => {
         done += bytes;
         onProgress(done, manifest.totalBytes);
       });
@@ -96,6 +97,8 @@ async function sendOneFile(
   source: { readonly path: string; readonly identity: FileIdentity | undefined },
   file: ManifestFile,
   compressing: Compressing,
+  /** Read into by one file after another. */
+  buffers: ReadBuffers,
   onBytes: (count: number) => void,
 ): Promise<boolean> {
   const { path, identity } = source;
@@ -114,7 +117,7 @@ async function sendOneFile(
   try {
     if (identity && !(await stillIs(path, identity))) return true;
     const chunkBytes = file.compressed ? COMPRESSED_CHUNK_BYTES : DATA_CHUNK_BYTES;
-    for await (const chunk of readChunks(path, chunkBytes)) {
+    for await (const chunk of readChunks(path, chunkBytes, buffers)) {
       const firstOfFile = size === 0;
       size += chunk.length;
       // A short chunk is the file's end: a file that shrank is told as such, not sent cut short.
