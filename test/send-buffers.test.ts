@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseCode } from '../src/code/index.js';
 import { loadSodium } from '../src/crypto/index.js';
 import { rendezvous, type SecureChannel } from '../src/transport/index.js';
-import { GENERATION_BYTES, SendBuffers } from '../src/transport/send-buffers.js';
+import { GENERATION_BYTES, SendBuffers, VERIFIED_VERSIONS } from '../src/transport/send-buffers.js';
+import { netnsUnavailable } from './helpers/netns.js';
 import { useTestnetSwarms } from './helpers/testnet-swarms.js';
 
 const sodium = await loadSodium();
@@ -54,7 +58,7 @@ class LendingSocket extends EventEmitter {
   _outgoingPlain: Uint8Array | null = null;
   readonly sentFromLent: Uint8Array[] = [];
   readonly flushes: Array<(acknowledged: boolean) => void> = [];
-  rawStream: { flush?: unknown } | null = { flush: () => Promise.resolve(true) };
+  rawStream: { flush?: unknown; destroying?: boolean } | null = { flush: () => Promise.resolve(true) };
 
   constructor(private readonly layout = { offset: 4, overhead: 20 }) {
     super();
@@ -116,6 +120,25 @@ test('a buffer is used again only once a flush after its write said everything b
   assert.ok(fourth.every((buffer) => third.includes(buffer)));
 });
 
+test('a flush that resolves true as the stream goes away, or after the connection ended, frees nothing', async () => {
+  for (const ending of ['destroying', 'rawDestroying', 'closed'] as const) {
+    const socket = new LendingSocket();
+    const buffers = SendBuffers.for(socket)!;
+    const first = sendGeneration(buffers);
+    if (ending === 'destroying') Object.assign(socket, { destroying: true });
+    if (ending === 'rawDestroying') socket.rawStream = { flush: () => Promise.resolve(true), destroying: true };
+    if (ending === 'closed') buffers.close();
+    socket.flushes[0]!(true); // what UDX's flush says when a destroy cancels its writes
+    await Promise.resolve();
+    await Promise.resolve();
+    if (ending !== 'closed') {
+      const second = sendGeneration(buffers);
+      assert.ok(second.every((buffer) => !first.includes(buffer)), `${ending}: nothing is used again`);
+    }
+    assert.equal(buffers.counts.recycled, 0, ending);
+  }
+});
+
 test('frames are sent as before where a buffer cannot be vouched for', () => {
   assert.equal(SendBuffers.for(new EventEmitter()), undefined, 'a plain stream');
   const moved = new LendingSocket({ offset: 8, overhead: 20 });
@@ -128,4 +151,40 @@ test('frames are sent as before where a buffer cannot be vouched for', () => {
   assert.equal(buffers.take(100), undefined, 'a small frame');
   assert.equal(buffers.take(2 * 1024 * 1024), undefined, 'a frame larger than any buffer');
   assert.equal(buffers.owns(Buffer.alloc(frameBytes)), false);
+});
+
+test('send buffers rely on the very versions of secret-stream and udx-native whose code was read for them', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+  for (const [name, version] of Object.entries(VERIFIED_VERSIONS)) {
+    const installed = JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string };
+    const advice = `read src/transport/send-buffers.ts's premises again in ${name}'s code before changing its version`;
+    assert.equal(manifest.dependencies[name], version, `package.json pins ${name}: ${advice}`);
+    assert.equal(installed.version, version, `installed ${name}: ${advice}`);
+  }
+});
+
+test('with some large packets lost on the way, every message still arrives as sent: a buffer waits for its resends too', { skip: netnsUnavailable() }, async (t) => {
+  const ns = `cbloss${process.pid % 100000}`;
+  const inNs = (...command: string[]): string => execFileSync('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8' });
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    inNs('ip', 'link', 'set', 'lo', 'up');
+    // Large packets only (UDX's data), so the DHT's small messages get through and the beam pairs.
+    inNs('iptables', '-A', 'INPUT', '-i', 'lo', '-p', 'udp', '-m', 'length', '--length', '1000:65535', '-m', 'statistic', '--mode', 'random', '--probability', '0.03', '-j', 'DROP');
+    const helper = fileURLToPath(new URL('./helpers/lossy-send.js', import.meta.url));
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, helper, '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number];
+    const last = output.trim().split('\n').at(-1);
+    const report = (last ? JSON.parse(last) : { intact: 0, failure: `the helper printed nothing (exit code ${code})` }) as { intact: number; failure?: string; counts?: { made: number; recycled: number } };
+    const dropped = Number(/^\s*(\d+)/m.exec(inNs('iptables', '-L', 'INPUT', '-v', '-n', '-x').split('\n').slice(2).join('\n'))?.[1] ?? 0);
+    t.diagnostic(`${dropped} large packets dropped; send buffers ${JSON.stringify(report.counts)}`);
+    assert.equal(code, 0, report.failure ?? output);
+    assert.equal(report.intact, 200);
+    assert.ok(dropped > 50, `${dropped} packets dropped: the loss must have happened for this to say anything`);
+    assert.ok(report.counts && report.counts.recycled > 100, `buffers came back for reuse: ${JSON.stringify(report.counts)}`);
+  } finally {
+    execFileSync('ip', ['netns', 'delete', ns]);
+  }
 });

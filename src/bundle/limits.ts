@@ -22,6 +22,8 @@ export const DATA_CHUNK_BYTES = 64 * 1024;
  * comes from the window spanning the file.
  */
 export const COMPRESSED_CHUNK_BYTES = 256 * 1024;
+/** A decoded block's buffer: one byte more than a block, so that a block decoding further is caught. */
+export const DECODE_BUFFER_BYTES = COMPRESSED_CHUNK_BYTES + 1;
 export const MAX_PATH_LENGTH = 1024;
 export const MAX_PATH_DEPTH = 32;
 export const MAX_SEGMENT_BYTES = 255;

@@ -44,6 +44,7 @@ export function readBuffers(bytes = READ_BYTES): ReadBuffers {
  * network sends.
  */
 export async function* readChunks(path: string, chunkBytes: number, buffers: ReadBuffers = readBuffers(chunkBytes)): AsyncGenerator<Buffer> {
+  if (buffers[0].length !== buffers[1].length) throw new RangeError('read buffers of two sizes');
   const handle = await open(path, 'r');
   // A whole number of chunks per read: every chunk but the file's last is then complete.
   const readBytes = Math.floor(buffers[0].length / chunkBytes) * chunkBytes;

@@ -9,7 +9,7 @@ import type { WriteBack } from './write-back.js';
 import { streamSink, type FileRewriter, type FileSink, type StagedFile } from './file-sink.js';
 import { PRIVATE_FOLDER_MODE, privateFileMode } from '../private-files.js';
 import { CreditGrant } from './flow-control.js';
-import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES } from './limits.js';
+import { COMPRESSED_CHUNK_BYTES, DATA_CHUNK_BYTES, DECODE_BUFFER_BYTES } from './limits.js';
 import type { SecureChannel } from '../transport/secure-channel.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 import { decodeReason, MessageKind } from './messages.js';
@@ -17,8 +17,6 @@ import type { ProgressListener } from './send-files.js';
 
 /** Bytes received and not yet written before we stop reading the channel: 16 blocks. */
 const DISK_BACKLOG_BYTES = 4 * 1024 * 1024;
-/** A decoded block's buffer: one byte more than a block, so that a block decoding further is caught. */
-export const DECODE_BUFFER_BYTES = COMPRESSED_CHUNK_BYTES + 1;
 /** Decoded-block buffers kept for reuse: those the backlog holds, and the one being filled. */
 const POOLED_BLOCKS = DISK_BACKLOG_BYTES / COMPRESSED_CHUNK_BYTES + 2;
 

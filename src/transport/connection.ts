@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { EventEmitter } from 'node:events';
 import { BeamError } from '../errors.js';
-import { encodeFrame, FrameDecoder, frameWithRoom, type Frame, type FrameType } from './framing.js';
+import { encodeFrame, FrameDecoder, FrameType, frameWithRoom, type Frame } from './framing.js';
 import { SendBuffers } from './send-buffers.js';
 import { YoungGarbagePacer } from './young-garbage.js';
 
@@ -83,6 +83,8 @@ export class FramedConnection {
    * buffer the socket sends it from and that is used again once acknowledged (send-buffers.ts).
    */
   frameWithRoom(type: FrameType, bodyLength: number): { readonly frame: Uint8Array; readonly body: Uint8Array } {
+    // Sealed frames only: a send buffer then never holds anything but ciphertext.
+    if (type !== FrameType.Sealed) return frameWithRoom(type, bodyLength);
     if (this.sendBuffers === null) this.sendBuffers = SendBuffers.for(this.socket);
     const buffers = this.sendBuffers;
     return frameWithRoom(type, bodyLength, buffers ? (length) => buffers.take(length) : undefined);
@@ -159,6 +161,7 @@ export class FramedConnection {
   /** Ends our side after everything written so far has been flushed, then waits for the close. */
   async finish(timeoutMs = 2000): Promise<void> {
     this.closedByUs = true;
+    this.sendBuffers?.close();
     if (this.socket.destroyed) return;
     const closed = once(this.socket, 'close').catch(() => undefined);
     this.socket.end();
@@ -171,6 +174,7 @@ export class FramedConnection {
 
   close(reason?: BeamError): void {
     this.closedByUs = true;
+    this.sendBuffers?.close();
     this.fail(reason ?? new BeamError('network', 'connection closed'));
     if (!this.socket.destroyed) this.socket.destroy();
   }

@@ -8,20 +8,36 @@
  * and more, long enough to be promoted out of V8's young generation. On an incompressible
  * session the sender spent 1-2 s of CPU per GiB collecting them (docs/BENCHMARKS.md, step 36).
  *
- * The Noise stream's own `alloc(length)` is how a writer avoids its copy: it returns a view into
- * the buffer the next write of exactly that view is encrypted in and sent from. It makes a new
- * buffer each time; this does what it does with one of ours instead (the two fields it sets are
- * checked against the installed version before any is used: see `SendBuffers.for`), and learns
- * when UDX is done with it from the stream's public `flush()`, which resolves once everything
- * written before it is acknowledged. Anything this cannot vouch for is sent as before.
+ * The Noise stream's `alloc(length)` is how a writer avoids its copy: it returns a view into the
+ * buffer the next write of exactly that view is encrypted in and sent from. It makes a new buffer
+ * each time; this does what it does with one of ours instead, and learns when UDX is done with it
+ * from the stream's `flush()`, which waits for the stream's own queue and then for UDX's `flush()`
+ * (documented by udx-native: it resolves once everything written before it is acknowledged).
+ * Neither `alloc` nor the two fields it sets are documented by secret-stream, so this relies on
+ * the installed code: `SendBuffers.for` checks the layout, package.json pins both packages to
+ * the versions whose code was read for this, and test/send-buffers.test.ts fails on others.
+ * Anything this cannot vouch for is sent as before.
+ *
+ * Only a frame whose write reaches secret-stream's `_write` while it is still the lent view is
+ * encrypted in place; one that waited in the stream's queue behind another (UDX not drained, on
+ * a slow link) is copied as before, so a link-limited beam gains less.
  */
+
+/**
+ * The versions whose code the premises above were checked against (secret-stream's `_write`,
+ * `alloc` and `flush`; udx-native's `flush` and acknowledgements). package.json pins them, and a
+ * test fails if either differs: read that code again before moving them.
+ */
+export const VERIFIED_VERSIONS = { '@hyperswarm/secret-stream': '6.9.2', 'udx-native': '1.21.3' } as const;
 
 /** The parts of @hyperswarm/secret-stream's NoiseSecretStream this relies on. */
 interface LendingSocket {
   alloc(length: number): Uint8Array;
   write(data: Uint8Array): boolean;
   flush(): Promise<boolean>;
-  readonly rawStream: { readonly flush?: unknown } | null;
+  readonly destroying?: boolean;
+  readonly destroyed?: boolean;
+  readonly rawStream: { readonly flush?: unknown; readonly destroying?: boolean } | null;
   _outgoingWrapped: Uint8Array | null;
   _outgoingPlain: Uint8Array | null;
 }
@@ -61,6 +77,8 @@ export class SendBuffers {
   private generationBytes = 0;
   private made = 0;
   private recycled = 0;
+  /** Set once the connection ends: nothing is used again after that (see close()). */
+  private closed = false;
 
   private constructor(private readonly socket: LendingSocket) {}
 
@@ -72,7 +90,7 @@ export class SendBuffers {
   static for(socket: unknown): SendBuffers | undefined {
     if (!looksLending(socket)) return undefined;
     try {
-      // Ask for a buffer the documented way, and check that it sets what we will set, as we will.
+      // Ask for a buffer as a writer would, and check that it sets what we will set, as we will.
       const plain = socket.alloc(5);
       const wrapped = socket._outgoingWrapped;
       const fits =
@@ -117,10 +135,22 @@ export class SendBuffers {
     this.socket._outgoingWrapped = Buffer.from(buffer, 0, frame.length + WRAP_OVERHEAD);
     this.socket._outgoingPlain = frame;
     const ready = this.socket.write(frame);
+    // A write to a stream that is gone is dropped: lend nothing further.
+    if (this.socket.destroyed) this.socket._outgoingWrapped = this.socket._outgoingPlain = null;
     this.generation.push(buffer);
     this.generationBytes += frame.length;
     if (this.generationBytes >= GENERATION_BYTES) this.freeWhenAcknowledged();
     return ready;
+  }
+
+  /**
+   * The connection is ending (its last message written, or it is torn down): buffers still out
+   * are never used again. UDX's own end request counts against every pending flush, so a flush
+   * may resolve before the data written ahead of it is acknowledged once the stream is ended.
+   */
+  close(): void {
+    this.closed = true;
+    this.generation = [];
   }
 
   /** How many buffers were made, and how many came back for reuse: for tests and measurements. */
@@ -131,8 +161,11 @@ export class SendBuffers {
   /**
    * flush() resolves true once every message written before it was taken up by the Noise stream
    * (copied, or encrypted in place and handed to UDX) and UDX has every packet of it
-   * acknowledged: nothing will read those buffers again. Anything else (false, a failure, a raw
-   * stream that cannot tell) and they are never reused.
+   * acknowledged: nothing will read those buffers again. It also resolves true when UDX is
+   * destroyed meanwhile (its pending writes are cancelled through the same callback), which is
+   * safe, as a destroyed stream sends nothing more, but is no acknowledgement: so buffers come
+   * back only while neither stream is going away and the connection has not ended. Anything else
+   * (false, a failure, a raw stream that cannot tell) and they are never reused.
    */
   private freeWhenAcknowledged(): void {
     const generation = this.generation;
@@ -141,14 +174,20 @@ export class SendBuffers {
     if (typeof this.socket.rawStream?.flush !== 'function') return;
     this.socket.flush().then(
       (acknowledged) => {
-        if (acknowledged) for (const buffer of generation) this.giveBack(buffer);
+        if (acknowledged && this.streamsAlive()) for (const buffer of generation) this.giveBack(buffer);
       },
       () => undefined,
     );
   }
 
+  private streamsAlive(): boolean {
+    const { socket } = this;
+    return !this.closed && socket.destroying !== true && socket.destroyed !== true && socket.rawStream?.destroying !== true;
+  }
+
   private make(size: number): ArrayBuffer {
-    const buffer = new ArrayBuffer(size);
+    // Not zeroed: every byte of a frame is written before it is sent (frameWithRoom's contract).
+    const buffer = Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
     this.ours.add(buffer);
     this.made++;
     return buffer;

@@ -3,7 +3,7 @@ import { BeamError, type ErrorKind } from '../../errors.js';
 import { BufferPool } from '../../bundle/buffer-pool.js';
 import { ByteBudget } from '../../bundle/byte-budget.js';
 import type { FileSink, StagedFile } from '../../bundle/file-sink.js';
-import { DECODE_BUFFER_BYTES } from '../../bundle/receive-files.js';
+import { DECODE_BUFFER_BYTES } from '../../bundle/limits.js';
 import type { EventTransformReport, MoveDescription } from './events.js';
 
 export interface WorkerRequest {
@@ -39,7 +39,7 @@ export class EventLogWorker implements FileSink {
   private readonly finished: Promise<EventTransformReport>;
   private result: EventTransformReport | undefined;
   /** Buffers back from the thread (a fresh one per chunk was about 45 MiB of the receiver's peak at 1 GiB). */
-  private readonly spare = new BufferPool(CHUNK_BUFFER_BYTES, IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES + 2);
+  private readonly spare = new BufferPool(CHUNK_BUFFER_BYTES, Math.ceil(IN_FLIGHT_BYTES / CHUNK_BUFFER_BYTES) + 2);
   private failure: BeamError | undefined;
   /** The buffer decodeBuffer() last gave out: a chunk in it crosses to the thread as it is. */
   private lent: ArrayBuffer | undefined;
