@@ -26,7 +26,7 @@ export const READ_BYTES = 1024 * 1024;
  * The two buffers a file is read into in turn. One pair serves every file of a beam, read one
  * after the other: a new pair of 1 MiB per file (an incompressible session is 8 MiB files) was
  * memory outside V8's heap that lived long enough to be promoted, and started a full collection
- * every few files (docs/BENCHMARKS.md, step 36).
+ * every few files (docs/BENCHMARKS.md, step 37).
  */
 export type ReadBuffers = readonly [Buffer, Buffer];
 
