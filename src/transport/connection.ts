@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { EventEmitter } from 'node:events';
 import { BeamError } from '../errors.js';
 import { encodeFrame, FrameDecoder, FrameType, frameWithRoom, type Frame } from './framing.js';
-import { SendBuffers } from './send-buffers.js';
+import { SendBuffers, type SendBufferCounts } from './send-buffers.js';
 import { YoungGarbagePacer } from './young-garbage.js';
 
 /** What a framed connection needs from a socket: hyperswarm's Noise stream, or a test pipe. */
@@ -91,7 +91,7 @@ export class FramedConnection {
   }
 
   /** What the send buffers made and got back, if this connection has them: for tests and measurements. */
-  get sendBufferCounts(): { readonly made: number; readonly recycled: number } | undefined {
+  get sendBufferCounts(): SendBufferCounts | undefined {
     return this.sendBuffers?.counts;
   }
 

@@ -3,6 +3,7 @@ import { singleLineText } from '../terminal-text.js';
 import { SEALED_OVERHEAD_BYTES, type Opener, type Sealer } from '../crypto/sealed-stream.js';
 import type { FramedConnection } from './connection.js';
 import { FrameType } from './framing.js';
+import type { SendBufferCounts } from './send-buffers.js';
 
 export interface SealedMessage {
   readonly kind: number;
@@ -121,7 +122,7 @@ export class SecureChannel {
   }
 
   /** What the connection's send buffers made and got back, if it has them: for tests and measurements. */
-  get sendBufferCounts(): { readonly made: number; readonly recycled: number } | undefined {
+  get sendBufferCounts(): SendBufferCounts | undefined {
     return this.connection.sendBufferCounts;
   }
 

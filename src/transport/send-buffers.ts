@@ -10,17 +10,17 @@
  *
  * The Noise stream's `alloc(length)` is how a writer avoids its copy: it returns a view into the
  * buffer the next write of exactly that view is encrypted in and sent from. It makes a new buffer
- * each time; this does what it does with one of ours instead, and learns when UDX is done with it
- * from the stream's `flush()`, which waits for the stream's own queue and then for UDX's `flush()`
+ * each time, and remembers only the last: a frame that waits in the stream's queue behind others
+ * (whenever UDX is not drained, which on loopback was six frames in seven) is copied after all.
+ * So this lends its own buffers where the stream takes a frame up, in its `_write` (streamx's
+ * hook for a stream's implementation, wrapped on this one socket): each frame of ours is then
+ * encrypted in place and sent from its buffer. It learns when UDX is done with a buffer from the
+ * stream's `flush()`, which waits for the stream's own queue and then for UDX's `flush()`
  * (documented by udx-native: it resolves once everything written before it is acknowledged).
  * Neither `alloc` nor the two fields it sets are documented by secret-stream, so this relies on
  * the installed code: `SendBuffers.for` checks the layout, package.json pins both packages to
  * the versions whose code was read for this, and test/send-buffers.test.ts fails on others.
  * Anything this cannot vouch for is sent as before.
- *
- * Only a frame whose write reaches secret-stream's `_write` while it is still the lent view is
- * encrypted in place; one that waited in the stream's queue behind another (UDX not drained, on
- * a slow link) is copied as before, so a link-limited beam gains less.
  */
 
 /**
@@ -34,6 +34,7 @@ export const VERIFIED_VERSIONS = { '@hyperswarm/secret-stream': '6.9.2', 'udx-na
 interface LendingSocket {
   alloc(length: number): Uint8Array;
   write(data: Uint8Array): boolean;
+  _write(data: Uint8Array, done: (error?: Error | null) => void): void;
   flush(): Promise<boolean>;
   readonly destroying?: boolean;
   readonly destroyed?: boolean;
@@ -69,6 +70,12 @@ function sizeClass(bytes: number): number | undefined {
   return undefined;
 }
 
+export interface SendBufferCounts {
+  readonly made: number;
+  readonly recycled: number;
+  readonly inPlace: number;
+}
+
 export class SendBuffers {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private readonly ours = new WeakSet<ArrayBuffer>();
@@ -79,8 +86,27 @@ export class SendBuffers {
   private recycled = 0;
   /** Set once the connection ends: nothing is used again after that (see close()). */
   private closed = false;
+  /** Frames written and not yet taken up by the stream, each with the whole buffer it lies in. */
+  private readonly lent = new WeakMap<Uint8Array, Uint8Array>();
+  private inPlace = 0;
 
-  private constructor(private readonly socket: LendingSocket) {}
+  private constructor(private readonly socket: LendingSocket) {
+    const takeUp = socket._write;
+    const lent = this.lent;
+    // What alloc() would have set, set as the stream takes the frame up: its _write then finds
+    // the frame is the lent view, and encrypts it where it lies.
+    socket._write = (data, done) => {
+      const wrapped = lent.get(data);
+      if (wrapped) {
+        lent.delete(data);
+        socket._outgoingWrapped = wrapped;
+        socket._outgoingPlain = data;
+      }
+      takeUp.call(socket, data, done);
+      // The stream lets go of what it lent itself once it has used it (a copy leaves it set).
+      if (wrapped && socket._outgoingPlain === null) this.inPlace++;
+    };
+  }
 
   /**
    * Send buffers for `socket` when it is a Noise stream that lends its send buffer as this
@@ -129,14 +155,8 @@ export class SendBuffers {
    */
   write(frame: Buffer): boolean {
     const buffer = frame.buffer as ArrayBuffer;
-    // What the stream's alloc() would have set; its next write of this very view uses them.
-    // Should something else ask it for a buffer before that write is taken up (its keep-alive,
-    // say), this frame is simply copied, as any other.
-    this.socket._outgoingWrapped = Buffer.from(buffer, 0, frame.length + WRAP_OVERHEAD);
-    this.socket._outgoingPlain = frame;
+    this.lent.set(frame, Buffer.from(buffer, 0, frame.length + WRAP_OVERHEAD));
     const ready = this.socket.write(frame);
-    // A write to a stream that is gone is dropped: lend nothing further.
-    if (this.socket.destroyed) this.socket._outgoingWrapped = this.socket._outgoingPlain = null;
     this.generation.push(buffer);
     this.generationBytes += frame.length;
     if (this.generationBytes >= GENERATION_BYTES) this.freeWhenAcknowledged();
@@ -153,9 +173,9 @@ export class SendBuffers {
     this.generation = [];
   }
 
-  /** How many buffers were made, and how many came back for reuse: for tests and measurements. */
-  get counts(): { readonly made: number; readonly recycled: number } {
-    return { made: this.made, recycled: this.recycled };
+  /** Buffers made, buffers that came back for reuse, frames encrypted in place: for tests and measurements. */
+  get counts(): SendBufferCounts {
+    return { made: this.made, recycled: this.recycled, inPlace: this.inPlace };
   }
 
   /**
@@ -210,6 +230,7 @@ function looksLending(socket: unknown): socket is LendingSocket {
     typeof candidate.alloc === 'function' &&
     typeof candidate.write === 'function' &&
     typeof candidate.flush === 'function' &&
+    typeof candidate._write === 'function' &&
     '_outgoingWrapped' in socket &&
     '_outgoingPlain' in socket &&
     typeof (candidate.rawStream as { flush?: unknown } | null | undefined)?.flush === 'function'
