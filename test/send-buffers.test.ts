@@ -79,7 +79,12 @@ class LendingSocket extends EventEmitter {
   }
 
   _write(data: Uint8Array, done: () => void): void {
-    if (data === this._outgoingPlain) this.sentFromLent.push(data);
+    if (data === this._outgoingPlain && this._outgoingWrapped) {
+      // In place: the length goes before the message, in the lent buffer.
+      const length = this._outgoingWrapped.length - 3;
+      this._outgoingWrapped.set([length & 0xff, (length >> 8) & 0xff, length >> 16]);
+      this.sentFromLent.push(data);
+    }
     this._outgoingWrapped = this._outgoingPlain = null;
     done();
   }
@@ -107,6 +112,7 @@ test('a buffer is used again only once a flush after its write said everything b
   assert.ok(buffers);
   const first = sendGeneration(buffers);
   assert.equal(socket.sentFromLent.length, first.length, 'every frame was sent from its own buffer, not copied');
+  assert.equal(buffers.counts.inPlace, first.length, 'and counted as such');
   assert.equal(socket.flushes.length, 1, 'a flush after each generation');
   const second = sendGeneration(buffers);
   assert.ok(second.every((buffer) => !first.includes(buffer)), 'nothing is used again while its flush is pending');

@@ -17,18 +17,20 @@
  * encrypted in place and sent from its buffer. It learns when UDX is done with a buffer from the
  * stream's `flush()`, which waits for the stream's own queue and then for UDX's `flush()`
  * (documented by udx-native: it resolves once everything written before it is acknowledged).
- * Neither `alloc` nor the two fields it sets are documented by secret-stream, so this relies on
- * the installed code: `SendBuffers.for` checks the layout, package.json pins both packages to
- * the versions whose code was read for this, and test/send-buffers.test.ts fails on others.
- * Anything this cannot vouch for is sent as before.
+ * None of secret-stream's `alloc`, the two fields it sets, or its `_write` taking the lent view in
+ * place is documented, nor that streamx calls `_write` through the instance and counts writes in
+ * `Writable.drained` as it does; so this relies on the installed code: `SendBuffers.for` checks the
+ * layout, package.json pins the three packages to the versions whose code was read for this, and
+ * test/send-buffers.test.ts fails on others. Anything this cannot vouch for is sent as before.
  */
 
 /**
  * The versions whose code the premises above were checked against (secret-stream's `_write`,
- * `alloc` and `flush`; udx-native's `flush` and acknowledgements). package.json pins them, and a
- * test fails if either differs: read that code again before moving them.
+ * `alloc` and `flush`; streamx's write queue and `drained`; udx-native's `flush` and
+ * acknowledgements). package.json pins them, and a test fails if one differs: read that code
+ * again before moving them.
  */
-export const VERIFIED_VERSIONS = { '@hyperswarm/secret-stream': '6.9.2', 'udx-native': '1.21.3' } as const;
+export const VERIFIED_VERSIONS = { '@hyperswarm/secret-stream': '6.9.2', streamx: '2.28.1', 'udx-native': '1.21.3' } as const;
 
 /** The parts of @hyperswarm/secret-stream's NoiseSecretStream this relies on. */
 interface LendingSocket {
@@ -101,10 +103,12 @@ export class SendBuffers {
         lent.delete(data);
         socket._outgoingWrapped = wrapped;
         socket._outgoingPlain = data;
+        // A length no message of ours has: the stream writes the real one here only if it
+        // encrypts in this buffer (a copy goes to a buffer of its own).
+        wrapped.fill(0xff, 0, 3);
       }
       takeUp.call(socket, data, done);
-      // The stream lets go of what it lent itself once it has used it (a copy leaves it set).
-      if (wrapped && socket._outgoingPlain === null) this.inPlace++;
+      if (wrapped && lengthPrefix(wrapped) === wrapped.length - 3) this.inPlace++;
     };
   }
 
@@ -180,9 +184,9 @@ export class SendBuffers {
 
   /**
    * flush() resolves true once every message written before it was taken up by the Noise stream
-   * (copied, or encrypted in place and handed to UDX) and UDX has every packet of it
-   * acknowledged: nothing will read those buffers again. It also resolves true when UDX is
-   * destroyed meanwhile (its pending writes are cancelled through the same callback), which is
+   * (encrypted in place and handed to UDX; a frame not lent would have been copied) and UDX has
+   * every packet of it acknowledged: nothing will read those buffers again. UDX's flush() also
+   * resolves true when UDX is destroyed meanwhile (its pending writes are cancelled through the same callback), which is
    * safe, as a destroyed stream sends nothing more, but is no acknowledgement: so buffers come
    * back only while neither stream is going away and the connection has not ended. Anything else
    * (false, a failure, a raw stream that cannot tell) and they are never reused.
@@ -221,6 +225,11 @@ export class SendBuffers {
     free.push(buffer);
     this.recycled++;
   }
+}
+
+/** The stream's 3-byte little-endian length before each message. */
+function lengthPrefix(wrapped: Uint8Array): number {
+  return wrapped[0]! | (wrapped[1]! << 8) | (wrapped[2]! << 16);
 }
 
 function looksLending(socket: unknown): socket is LendingSocket {
