@@ -89,7 +89,7 @@ export class SendBuffers {
   /** Set once the connection ends: nothing is used again after that (see close()). */
   private closed = false;
   /** Frames written and not yet taken up by the stream, each with the whole buffer it lies in. */
-  private readonly lent = new WeakMap<Uint8Array, Uint8Array>();
+  private readonly lent = new WeakMap<Uint8Array, Buffer>();
   private inPlace = 0;
 
   private constructor(private readonly socket: LendingSocket) {
@@ -108,7 +108,8 @@ export class SendBuffers {
         wrapped.fill(0xff, 0, 3);
       }
       takeUp.call(socket, data, done);
-      if (wrapped && lengthPrefix(wrapped) === wrapped.length - 3) this.inPlace++;
+      // The stream's 3-byte little-endian length before each message.
+      if (wrapped && wrapped.readUIntLE(0, 3) === wrapped.length - 3) this.inPlace++;
     };
   }
 
@@ -225,11 +226,6 @@ export class SendBuffers {
     free.push(buffer);
     this.recycled++;
   }
-}
-
-/** The stream's 3-byte little-endian length before each message. */
-function lengthPrefix(wrapped: Uint8Array): number {
-  return wrapped[0]! | (wrapped[1]! << 8) | (wrapped[2]! << 16);
 }
 
 function looksLending(socket: unknown): socket is LendingSocket {
